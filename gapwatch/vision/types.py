@@ -1,0 +1,49 @@
+"""Types the vision part hands to the rest of gapwatch: frames in, probe results out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["FAULT_CODES", "OFFLINE_FAULTS", "Frame", "ProbeResult", "Status"]
+
+Status = Literal["ok", "degraded", "offline"]
+
+FAULT_CODES: tuple[str, ...] = (
+    "no_signal",
+    "frozen",
+    "black",
+    "overexposed",
+    "blur",
+    "occluded",
+    "shifted",
+    "color_cast",
+    "noise",
+)
+"""Every fault a probe can report (CONTRACTS.md)."""
+
+OFFLINE_FAULTS: frozenset[str] = frozenset({"no_signal"})
+"""Faults that mean no usable picture at all; the rest degrade the picture."""
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One decoded picture and when it was taken, in seconds since the probe started."""
+
+    at: float
+    image: npt.NDArray[np.uint8]  # BGR, H×W×3
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """The verdict on one camera at one moment, with the metrics behind it."""
+
+    status: Status
+    faults: list[str]
+    metrics: dict[str, float] = field(default_factory=dict)
+    elapsed_s: float = 0.0
+    reason: str | None = None
+    frames: int = 0
