@@ -1,0 +1,109 @@
+"""Service settings from the environment (`GAPWATCH_*`); they override the site file."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+# Values people paste from examples or leave as reminders; a service must not start with them.
+_PLACEHOLDER_WORDS = ("change", "placeholder", "example", "secret", "xxx", "todo", "fixme", "your")
+# The example secret printed in the Standard Webhooks specification.
+_SPEC_EXAMPLE_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+def _looks_like_placeholder(value: str) -> bool:
+    lowered = value.lower()
+    return any(word in lowered for word in _PLACEHOLDER_WORDS)
+
+
+class Settings(BaseSettings):
+    """Everything the running service needs that is not in the site file."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GAPWATCH_", extra="ignore", validate_default=True, frozen=True
+    )
+
+    db_url: str = Field(
+        default="sqlite:///var/gapwatch.db", description="SQLAlchemy URL of the store."
+    )
+    admin_token: SecretStr | None = Field(
+        default=None, description="Bootstraps an admin bearer token (at least 16 characters)."
+    )
+    dispatch_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="Default dispatch webhook endpoint.",
+    )
+    dispatch_secret: SecretStr | None = Field(
+        default=None, description="Standard Webhooks secret of the endpoint, `whsec_<base64>`."
+    )
+    probe_interval_s: float | None = Field(
+        default=None, gt=0, description="Probe interval for every camera, seconds."
+    )
+    site: Path | None = Field(default=None, description="The site file to serve.")
+    host: str = Field(default="127.0.0.1", description="Address the HTTP server binds.")
+    port: int = Field(default=8000, ge=0, le=65535, description="Port the HTTP server binds.")
+    probe_workers: int = Field(
+        default=4, ge=1, le=256, description="Probes running at the same time (local executor)."
+    )
+    scheduler: bool = Field(
+        default=True, description="Run the probe scheduler (off for read-only API replicas)."
+    )
+    sse_heartbeat_s: float = Field(
+        default=15.0, gt=0, description="Seconds between keep-alive comments on the event stream."
+    )
+    sse_poll_s: float = Field(
+        default=0.5, gt=0, description="Seconds between looks at the event store for new events."
+    )
+
+    @field_validator("admin_token")
+    @classmethod
+    def _check_admin_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        raw = value.get_secret_value()
+        if len(raw) < 16:
+            raise ValueError("GAPWATCH_ADMIN_TOKEN must be at least 16 characters long")
+        if _looks_like_placeholder(raw):
+            raise ValueError(
+                "GAPWATCH_ADMIN_TOKEN looks like a placeholder; generate one, e.g. "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+            )
+        return value
+
+    @field_validator("dispatch_secret")
+    @classmethod
+    def _check_dispatch_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        raw = value.get_secret_value()
+        if not raw.startswith("whsec_"):
+            raise ValueError("GAPWATCH_DISPATCH_SECRET must look like whsec_<base64>")
+        body = raw.removeprefix("whsec_")
+        if raw == _SPEC_EXAMPLE_SECRET or _looks_like_placeholder(body):
+            raise ValueError("GAPWATCH_DISPATCH_SECRET is a placeholder; generate a random one")
+        try:
+            key = base64.b64decode(body, validate=True)
+        except binascii.Error:
+            raise ValueError(
+                "GAPWATCH_DISPATCH_SECRET: the part after whsec_ is not base64"
+            ) from None
+        if not 24 <= len(key) <= 64:
+            raise ValueError(
+                f"GAPWATCH_DISPATCH_SECRET holds {len(key)} bytes; Standard Webhooks wants 24..64"
+            )
+        return value
+
+    @property
+    def db_file(self) -> Path | None:
+        """The SQLite file behind `db_url`, if it is a file-backed SQLite URL."""
+        prefix = "sqlite:///"
+        if self.db_url.startswith(prefix) and ":memory:" not in self.db_url:
+            return Path(self.db_url.removeprefix(prefix).split("?", 1)[0])
+        return None
