@@ -1,1 +1,62 @@
-"""gapwatch.storage."""
+"""Durable storage: SQLAlchemy models, engines and sessions, Alembic migrations."""
+
+from gapwatch.storage.db import (
+    SessionFactory,
+    make_engine,
+    migrate,
+    session_factory,
+    transaction,
+)
+from gapwatch.storage.models import (
+    AlertKind,
+    AlertLogRow,
+    AlertRow,
+    AlertStatus,
+    ApiTokenRow,
+    Base,
+    BaselineRow,
+    CameraStateRow,
+    CameraStatus,
+    DispatchEndpointRow,
+    EventRow,
+    OutboxRow,
+    OutboxState,
+    ProbeResultRow,
+    SilenceRow,
+    TaskKind,
+    TaskLogRow,
+    TaskRow,
+    TaskStatus,
+    new_id,
+)
+from gapwatch.storage.types import UTCDateTime, utcnow
+
+__all__ = [
+    "AlertKind",
+    "AlertLogRow",
+    "AlertRow",
+    "AlertStatus",
+    "ApiTokenRow",
+    "Base",
+    "BaselineRow",
+    "CameraStateRow",
+    "CameraStatus",
+    "DispatchEndpointRow",
+    "EventRow",
+    "OutboxRow",
+    "OutboxState",
+    "ProbeResultRow",
+    "SessionFactory",
+    "SilenceRow",
+    "TaskKind",
+    "TaskLogRow",
+    "TaskRow",
+    "TaskStatus",
+    "UTCDateTime",
+    "make_engine",
+    "migrate",
+    "new_id",
+    "session_factory",
+    "transaction",
+    "utcnow",
+]

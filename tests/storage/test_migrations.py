@@ -1,0 +1,65 @@
+"""The shipped migrations build exactly the schema the models describe."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, inspect
+from sqlalchemy.exc import IntegrityError
+
+from gapwatch.storage import AlertRow, Base, SessionFactory, migrate, transaction
+from gapwatch.storage.db import MIGRATIONS_DIR
+
+T0 = dt.datetime(2026, 7, 30, 13, 0, tzinfo=dt.UTC)
+
+
+def test_migrations_are_shipped_inside_the_package() -> None:
+    assert (MIGRATIONS_DIR / "env.py").is_file()
+    assert any(MIGRATIONS_DIR.glob("versions/*.py"))
+
+
+def test_autogenerate_finds_no_drift_between_models_and_migrations(db_engine: Engine) -> None:
+    with db_engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(context, Base.metadata)
+    assert diff == []
+
+
+def test_migrate_twice_is_harmless_and_records_head(db_engine: Engine) -> None:
+    migrate(db_engine)
+    tables = set(inspect(db_engine).get_table_names())
+    assert set(Base.metadata.tables) <= tables
+    with db_engine.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_revision() == "0001"
+
+
+def _alert(dedup_key: str, status: str = "open") -> AlertRow:
+    return AlertRow(
+        site_id="weiyuan-demo",
+        kind="camera_down",
+        dedup_key=dedup_key,
+        status=status,
+        severity=4,
+        opened_at=T0,
+    )
+
+
+def test_only_one_unresolved_alert_per_dedup_key(db_factory: SessionFactory) -> None:
+    with transaction(db_factory) as session:
+        session.add(_alert("camera_down:cam-001", status="resolved"))
+        session.add(_alert("camera_down:cam-001", status="resolved"))
+        session.add(_alert("camera_down:cam-001"))
+    with pytest.raises(IntegrityError), transaction(db_factory) as session:
+        session.add(_alert("camera_down:cam-001", status="acknowledged"))
+
+
+def test_check_constraints_refuse_unknown_values(db_factory: SessionFactory) -> None:
+    with pytest.raises(IntegrityError), transaction(db_factory) as session:
+        session.add(_alert("x", status="closed"))
+    alert = _alert("y")
+    alert.severity = 9
+    with pytest.raises(IntegrityError), transaction(db_factory) as session:
+        session.add(alert)
