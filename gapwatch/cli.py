@@ -2,16 +2,44 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 app = typer.Typer(
     name="gapwatch",
-    help="Find and close the blind spots of a camera network.\n\n"
-    "查找并消除视频监控网络的盲区。",
+    help="Find and close the blind spots of a camera network.\n\n查找并消除视频监控网络的盲区。",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@app.command()
+def validate(
+    site_file: Annotated[
+        str, typer.Argument(metavar="SITE", help="Site file (YAML). 站点配置文件。")
+    ],
+    lang: Annotated[
+        str,
+        typer.Option(
+            "--lang",
+            help="Message language: en | zh (default: GAPWATCH_LANG, then the locale). 消息语言。",
+        ),
+    ] = "",
+) -> None:
+    """Check a site file; every problem as FILE:LINE: message. 检查站点文件并列出全部问题。"""
+    from gapwatch.site.cli_report import validate_command
+
+    raise typer.Exit(validate_command(site_file, lang))
+
+
+@app.command()
+def schema() -> None:
+    """JSON Schema of the site file, for editors. 输出站点文件的 JSON Schema（供编辑器使用）。"""
+    from gapwatch.site.cli_report import schema_command
+
+    raise typer.Exit(schema_command())
 
 
 def main() -> None:

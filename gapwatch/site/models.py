@@ -37,7 +37,9 @@ _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 def _check_id(value: str) -> str:
     if not _ID_RE.match(value):
         raise ValueError(
-            "ids are 1-64 characters: letters, digits, '-', '_', '.', ':' (not starting with a symbol)"
+            f"{value!r} is not a valid id: 1-64 letters, digits, '-', '_', '.', ':', "
+            "starting with a letter or digit"
+            f" ｜ {value!r} 不是有效的 id：1-64 个字母、数字或 '-'、'_'、'.'、':'，以字母或数字开头"
         )
     return value
 
@@ -47,20 +49,31 @@ Identifier = Annotated[str, AfterValidator(_check_id)]
 
 def _check_lonlat(value: tuple[float, float]) -> tuple[float, float]:
     lon, lat = value
+    if -90.0 <= lon <= 90.0 and -180.0 <= lat <= 180.0 and not -90.0 <= lat <= 90.0:
+        raise ValueError(
+            f"latitude {lat:g} is outside -90..90; positions are [longitude, latitude], and "
+            f"[{lon:g}, {lat:g}] looks swapped: write [{lat:g}, {lon:g}]"
+            f" ｜ 纬度 {lat:g} 超出 -90..90；位置应写作 [经度, 纬度]，"
+            f"[{lon:g}, {lat:g}] 似乎写反了：应为 [{lat:g}, {lon:g}]"
+        )
     if not -180.0 <= lon <= 180.0:
-        raise ValueError(f"longitude {lon} is outside -180..180")
+        raise ValueError(f"longitude {lon:g} is outside -180..180 ｜ 经度 {lon:g} 超出 -180..180")
     if not -90.0 <= lat <= 90.0:
-        if -90.0 <= lon <= 90.0 and -180.0 <= lat <= 180.0:
-            raise ValueError(
-                f"latitude {lat} is outside -90..90; coordinates are [longitude, latitude] - "
-                "were they swapped?"
-            )
-        raise ValueError(f"latitude {lat} is outside -90..90")
+        raise ValueError(f"latitude {lat:g} is outside -90..90 ｜ 纬度 {lat:g} 超出 -90..90")
     return value
 
 
 LonLat = Annotated[tuple[float, float], AfterValidator(_check_lonlat)]
 """A WGS84 (or, before conversion, GCJ-02/BD-09) position as `[longitude, latitude]`."""
+
+
+def _check_date_range(value: str) -> str:
+    parse_date_range(value)
+    return value
+
+
+DateRange = Annotated[str, AfterValidator(_check_date_range)]
+"""A date 'YYYY-MM-DD' or an inclusive range 'YYYY-MM-DD/YYYY-MM-DD'."""
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
@@ -80,7 +93,9 @@ class SiteInfo(_Strict):
         "are converted to WGS84 on load.",
     )
     timezone: str = Field(default="Asia/Shanghai", description="IANA time zone of the site.")
-    note: str | None = Field(default=None, description="Free text, e.g. that a layout is illustrative.")
+    note: str | None = Field(
+        default=None, description="Free text, e.g. that a layout is illustrative."
+    )
 
 
 class Period(_Strict):
@@ -91,7 +106,7 @@ class Period(_Strict):
     days: list[Weekday] | None = Field(
         default=None, description="Weekdays it applies on; all days when omitted."
     )
-    dates: list[str] | None = Field(
+    dates: list[DateRange] | None = Field(
         default=None,
         description="Dates or ranges it applies on: 'YYYY-MM-DD' or 'YYYY-MM-DD/YYYY-MM-DD' "
         "(inclusive); combined with `days` by AND.",
@@ -105,12 +120,6 @@ class Period(_Strict):
         description="Local end time, HH:MM; earlier than start means it runs past midnight.",
     )
 
-    @model_validator(mode="after")
-    def _check_dates(self) -> Period:
-        for item in self.dates or []:
-            parse_date_range(item)
-        return self
-
 
 def parse_date_range(text: str) -> tuple[dt.date, dt.date]:
     """Parse 'YYYY-MM-DD' or 'YYYY-MM-DD/YYYY-MM-DD' into an inclusive range."""
@@ -121,9 +130,12 @@ def parse_date_range(text: str) -> tuple[dt.date, dt.date]:
     except ValueError:
         raise ValueError(
             f"{text!r} is not a date 'YYYY-MM-DD' or range 'YYYY-MM-DD/YYYY-MM-DD'"
+            f" ｜ {text!r} 不是日期 'YYYY-MM-DD' 或日期范围 'YYYY-MM-DD/YYYY-MM-DD'"
         ) from None
     if end < start:
-        raise ValueError(f"date range {text!r} ends before it starts")
+        raise ValueError(
+            f"date range {text!r} ends before it starts ｜ 日期范围 {text!r} 的结束早于开始"
+        )
     return start, end
 
 
@@ -172,7 +184,8 @@ class Camera(_Strict):
     id: Identifier
     name: str = Field(min_length=1)
     stream: str = Field(
-        min_length=1, description="rtsp://, http(s)://, file:// URL or a file path (relative to the site file)."
+        min_length=1,
+        description="rtsp://, http(s)://, file:// URL or a file path (relative to the site file).",
     )
     location: LonLat
     heading_deg: float = Field(ge=-360, le=360, description="Degrees clockwise from north.")
@@ -185,20 +198,26 @@ class Camera(_Strict):
     tilt_deg: float | None = Field(
         default=None, ge=0, le=90, description="Downward tilt of the optical axis from horizontal."
     )
-    vfov_deg: float | None = Field(default=None, gt=0, lt=180, description="Vertical field of view.")
+    vfov_deg: float | None = Field(
+        default=None, gt=0, lt=180, description="Vertical field of view."
+    )
     resolution: tuple[int, int] | None = Field(
         default=None, description="[width, height] in pixels, for pixel-density bands."
     )
     ptz: list[PtzPreset] = Field(default_factory=list, description="PTZ presets, if any.")
     probe_interval_s: float | None = Field(default=None, gt=0)
     reference: str | None = Field(
-        default=None, description="Reference picture of the healthy view (path), for shift/cover checks."
+        default=None,
+        description="Reference picture of the healthy view (path), for shift/cover checks.",
     )
 
     @model_validator(mode="after")
     def _check_resolution(self) -> Camera:
         if self.resolution is not None and (self.resolution[0] <= 0 or self.resolution[1] <= 0):
-            raise ValueError("resolution must be two positive integers [width, height]")
+            raise ValueError(
+                "resolution must be two positive integers [width, height]"
+                " ｜ resolution 必须是两个正整数 [宽, 高]"
+            )
         return self
 
 
@@ -210,7 +229,10 @@ class PatrolUnit(_Strict):
     kind: Literal["foot", "vehicle"]
     location: LonLat
     speed_kmh: float | None = Field(
-        default=None, gt=0, le=200, description="Travel speed; 5 on foot, 30 by vehicle when omitted."
+        default=None,
+        gt=0,
+        le=200,
+        description="Travel speed; 5 on foot, 30 by vehicle when omitted.",
     )
     available: bool = True
 
@@ -237,7 +259,7 @@ class MaintenanceWindow(_Strict):
     @model_validator(mode="after")
     def _check_span(self) -> MaintenanceWindow:
         if self.end <= self.start:
-            raise ValueError("maintenance window ends before it starts")
+            raise ValueError("maintenance window ends before it starts ｜ 维护时段的结束早于开始")
         return self
 
 
@@ -262,8 +284,12 @@ class HealthSettings(_Strict):
 
     probe_interval_s: float = Field(default=60, gt=0)
     probe_timeout_s: float = Field(default=10, gt=0)
-    open_after: int = Field(default=2, ge=1, description="Bad probes in a row before a camera is down.")
-    close_after: int = Field(default=2, ge=1, description="Good probes in a row before it is up again.")
+    open_after: int = Field(
+        default=2, ge=1, description="Bad probes in a row before a camera is down."
+    )
+    close_after: int = Field(
+        default=2, ge=1, description="Good probes in a row before it is up again."
+    )
     escalate_after_min: dict[int, float] = Field(
         default_factory=lambda: {5: 5.0, 4: 10.0, 3: 30.0, 2: 120.0, 1: 480.0},
         description="Minutes an alert of each severity (1..5) may stay unacknowledged.",
@@ -298,7 +324,7 @@ class SiteFile(_Strict):
     patrol_units: list[PatrolUnit] = Field(default_factory=list)
     roads: list[Road] = Field(default_factory=list)
     periods: list[Period] = Field(default_factory=list)
-    holidays: list[str] = Field(
+    holidays: list[DateRange] = Field(
         default_factory=list, description="Public holidays: 'YYYY-MM-DD' or ranges."
     )
     maintenance: list[MaintenanceWindow] = Field(default_factory=list)
@@ -306,4 +332,3 @@ class SiteFile(_Strict):
     health: HealthSettings = Field(default_factory=HealthSettings)
     coverage: CoverageSettings = Field(default_factory=CoverageSettings)
     geojson: GeoJsonSources = Field(default_factory=GeoJsonSources)
-

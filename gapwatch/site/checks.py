@@ -1,0 +1,311 @@
+"""Checks of meaning beyond the schema: ids, polygon shapes, references, where cameras stand.
+
+Errors stop loading; warnings (doubtful but usable) are reported and loading goes on.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+
+from gapwatch.site.models import LonLat
+from gapwatch.site.parts import SiteParts
+from gapwatch.site.problems import Locator, Problem
+from gapwatch.site.projection import LocalProjection
+
+__all__ = [
+    "FAR_CAMERA_M",
+    "INSIDE_OBSTACLE_TOLERANCE_M",
+    "check_site",
+]
+
+FAR_CAMERA_M = 50_000.0
+"""A camera farther than this from everything else in the file is a typo or a datum mix-up."""
+
+INSIDE_OBSTACLE_TOLERANCE_M = 0.5
+"""A camera on a wall is often clicked a little inside the building outline; that is fine."""
+
+_ID_SECTIONS: tuple[tuple[str, ...], ...] = (
+    ("zones",),
+    ("obstacles",),
+    ("cameras",),
+    ("patrol_units",),
+    ("roads",),
+    ("periods",),
+    ("maintenance",),
+    ("dispatch", "endpoints"),
+)
+_URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_INTERSECTION_RE = re.compile(r"\[(-?[\d.eE+-]+) (-?[\d.eE+-]+)\]")
+
+
+@dataclass
+class _Report:
+    locator: Locator
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    def error(self, path: Sequence[str | int], en: str, zh: str) -> None:
+        self.errors.append(self.locator.problem(path, en, zh))
+
+    def warn(self, path: Sequence[str | int], en: str, zh: str) -> None:
+        self.warnings.append(self.locator.problem(path, en, zh, warning=True))
+
+
+def check_site(
+    parts: SiteParts, data: dict[str, Any], locator: Locator, site_path: Path
+) -> tuple[list[Problem], list[Problem]]:
+    """All meaning checks over the usable items; returns (errors, warnings)."""
+    report = _Report(locator)
+    _check_ids(data, report)
+    _check_timezone(parts, report)
+    for section, items in (("zones", parts.zones), ("obstacles", parts.obstacles)):
+        for index, item in items:
+            _check_polygon((section, index, "polygon"), item.polygon, report)
+    _check_references(parts, report)
+    _check_files(parts, site_path, report)
+    _check_placement(parts, report)
+    return report.errors, report.warnings
+
+
+def _items_with_ids(data: dict[str, Any], section: tuple[str, ...]) -> list[tuple[int, str]]:
+    node: Any = data
+    for key in section:
+        node = node.get(key) if isinstance(node, dict) else None
+    if not isinstance(node, list):
+        return []
+    return [
+        (index, item["id"].strip())
+        for index, item in enumerate(node)
+        if isinstance(item, dict) and isinstance(item.get("id"), str)
+    ]
+
+
+def _report_duplicates(
+    prefix: tuple[str | int, ...], ids: list[tuple[int, str]], report: _Report
+) -> None:
+    first: dict[str, int] = {}
+    for index, ident in ids:
+        if ident in first:
+            _, line, shown = report.locator.where((*prefix, first[ident], "id"))
+            report.error(
+                (*prefix, index, "id"),
+                f"id {ident!r} is already used by {shown.removesuffix('.id')} (line {line})",
+                f"id {ident!r} 已被 {shown.removesuffix('.id')} 使用（第 {line} 行）",
+            )
+        else:
+            first[ident] = index
+
+
+def _check_ids(data: dict[str, Any], report: _Report) -> None:
+    for section in _ID_SECTIONS:
+        _report_duplicates(section, _items_with_ids(data, section), report)
+    cameras = data.get("cameras")
+    if isinstance(cameras, list):
+        for index, camera in enumerate(cameras):
+            if isinstance(camera, dict) and isinstance(camera.get("ptz"), list):
+                presets = _items_with_ids(camera, ("ptz",))
+                _report_duplicates(("cameras", index, "ptz"), presets, report)
+
+
+def _check_timezone(parts: SiteParts, report: _Report) -> None:
+    if parts.info is not None and parts.site_timezone() is None:
+        report.error(
+            ("site", "timezone"),
+            f"{parts.info.timezone!r} is not a known time zone (e.g. Asia/Shanghai)",
+            f"{parts.info.timezone!r} 不是已知的时区（例如 Asia/Shanghai）",
+        )
+
+
+def _distinct_ring(points: Sequence[LonLat]) -> list[tuple[float, float]]:
+    ring: list[tuple[float, float]] = []
+    for point in points:
+        if not ring or ring[-1] != point:
+            ring.append((point[0], point[1]))
+    if len(ring) > 1 and ring[0] == ring[-1]:
+        ring.pop()
+    return ring
+
+
+def _check_polygon(path: tuple[str | int, ...], points: Sequence[LonLat], report: _Report) -> None:
+    ring = _distinct_ring(points)
+    if len(set(ring)) < 3:
+        report.error(
+            path,
+            f"a polygon needs at least 3 distinct points (has {len(set(ring))})",
+            f"多边形至少需要 3 个不同的点（当前 {len(set(ring))} 个）",
+        )
+        return
+    polygon = shapely.Polygon(ring)
+    if polygon.is_valid:
+        return
+    reason = shapely.is_valid_reason(polygon)
+    found = _INTERSECTION_RE.search(reason)
+    if found is None:
+        report.error(path, f"is not a valid polygon ({reason})", f"不是有效的多边形（{reason}）")
+        return
+    near = (float(found.group(1)), float(found.group(2)))
+    first, second = _crossing_edges(ring, near)
+    n = len(ring)
+    en_where = f"edge {first}-{(first + 1) % n} crosses edge {second}-{(second + 1) % n}"
+    zh_where = f"边 {first}-{(first + 1) % n} 与边 {second}-{(second + 1) % n} 相交"
+    at = f"[{near[0]:.6f}, {near[1]:.6f}]"
+    report.error(
+        (*path, first),
+        f"crosses itself: {en_where} near {at} (points are numbered from 0)",
+        f"自相交：{zh_where}，位置约 {at}（点从 0 开始编号）",
+    )
+
+
+def _crossing_edges(ring: list[tuple[float, float]], near: tuple[float, float]) -> tuple[int, int]:
+    """The two edges passing closest to the reported crossing point (ordered)."""
+    start = np.asarray(ring)
+    end = np.roll(start, -1, axis=0)
+    edges = shapely.linestrings(np.stack([start, end], axis=1))
+    distance = shapely.distance(edges, shapely.Point(near))
+    order = np.argsort(distance, kind="stable")
+    a, b = int(order[0]), int(order[1])
+    return (a, b) if a < b else (b, a)
+
+
+def _check_references(parts: SiteParts, report: _Report) -> None:
+    periods = {p.id for _, p in parts.periods}
+    cameras = {c.id for _, c in parts.cameras}
+    has_holidays = bool(parts.holidays)
+    for index, zone in parts.zones:
+        for n, entry in enumerate(zone.schedule):
+            if entry.period not in periods:
+                report.error(
+                    ("zones", index, "schedule", n, "period"),
+                    f"period {entry.period!r} is not defined under `periods`",
+                    f"时段 {entry.period!r} 未在 `periods` 中定义",
+                )
+    for index, window in parts.maintenance:
+        for n, camera_id in enumerate(window.cameras):
+            if camera_id not in cameras:
+                report.error(
+                    ("maintenance", index, "cameras", n),
+                    f"camera {camera_id!r} is not defined under `cameras`",
+                    f"摄像机 {camera_id!r} 未在 `cameras` 中定义",
+                )
+    for index, period in parts.periods:
+        if period.holidays and not has_holidays:
+            report.warn(
+                ("periods", index, "holidays"),
+                "applies on holidays, but the site lists no `holidays`",
+                "适用于节假日，但站点未列出 `holidays`",
+            )
+
+
+def _check_files(parts: SiteParts, site_path: Path, report: _Report) -> None:
+    for index, camera in parts.cameras:
+        for key, value in (("stream", camera.stream), ("reference", camera.reference)):
+            if value is None or (_URL_RE.match(value) and not value.startswith("file://")):
+                continue
+            relative = Path(value.removeprefix("file://"))
+            path = relative if relative.is_absolute() else site_path.parent / relative
+            if not path.exists():
+                report.warn(
+                    ("cameras", index, key),
+                    f"file {value!r} does not exist (looked for {path})",
+                    f"文件 {value!r} 不存在（查找路径 {path}）",
+                )
+
+
+def _check_placement(parts: SiteParts, report: _Report) -> None:
+    cameras = parts.cameras
+    positions = list(parts.positions())
+    if not cameras or not positions:
+        return
+    # Centre on the median, so one camera typed 1,000 km away does not drag the frame with it.
+    centre = LocalProjection(
+        statistics.median(p[0] for p in positions), statistics.median(p[1] for p in positions)
+    )
+    camera_points = centre.project(shapely.points([c.location for _, c in cameras]))
+    _check_far(parts, centre, camera_points, report)
+    _check_inside_obstacles(parts, centre, camera_points, report)
+    _check_sees_a_zone(parts, centre, camera_points, report)
+
+
+def _check_far(
+    parts: SiteParts, centre: LocalProjection, camera_points: Any, report: _Report
+) -> None:
+    others: list[tuple[float, float]] = [c.location for _, c in parts.cameras]
+    for _, zone in parts.zones:
+        others.extend(zone.polygon)
+    for _, obstacle in parts.obstacles:
+        others.extend(obstacle.polygon)
+    for _, unit in parts.patrol_units:
+        others.append(unit.location)
+    for _, road in parts.roads:
+        others.extend(road.line)
+    if len(others) < 2:
+        return
+    tree = shapely.STRtree(centre.project(shapely.points(others)))
+    # `exclusive` skips points equal to the camera itself (and to a twin on the same pole).
+    _, distances = tree.query_nearest(
+        camera_points, return_distance=True, exclusive=True, all_matches=False
+    )
+    for (position, camera), nearest in zip(parts.cameras, distances, strict=True):
+        if nearest > FAR_CAMERA_M:
+            lon, lat = camera.location
+            report.error(
+                ("cameras", position, "location"),
+                f"[{lon:.6f}, {lat:.6f}] is {nearest / 1000:.0f} km from everything else in the "
+                "site; a typo, swapped longitude/latitude or a mixed-up datum (site.coordinates)?",
+                f"[{lon:.6f}, {lat:.6f}] 距站点其他要素 {nearest / 1000:.0f} 公里；"
+                "是否输错、经纬度颠倒或坐标系（site.coordinates）混用？",
+            )
+
+
+def _check_inside_obstacles(
+    parts: SiteParts, centre: LocalProjection, camera_points: Any, report: _Report
+) -> None:
+    if not parts.obstacles:
+        return
+    outlines = [
+        shapely.Polygon(ring) if len(set(ring)) >= 3 else shapely.Polygon()
+        for ring in (_distinct_ring(o.polygon) for _, o in parts.obstacles)
+    ]
+    shapes = centre.project(shapely.make_valid(np.asarray(outlines, dtype=object)))
+    tree = shapely.STRtree(shapes)
+    camera_index, obstacle_index = tree.query(camera_points, predicate="within")
+    for ci, oi in zip(camera_index.tolist(), obstacle_index.tolist(), strict=True):
+        depth = float(shapely.distance(camera_points[ci], shapely.boundary(shapes[oi])))
+        if depth <= INSIDE_OBSTACLE_TOLERANCE_M:
+            continue
+        position, _ = parts.cameras[ci]
+        o_position, obstacle = parts.obstacles[oi]
+        _, line, shown = report.locator.where(("obstacles", o_position))
+        report.error(
+            ("cameras", position, "location"),
+            f"stands {depth:.1f} m inside obstacle {obstacle.id!r} ({shown}, line {line}), "
+            "which would hide its whole view; a camera on a wall goes on the outline or outside",
+            f"位于障碍物 {obstacle.id!r}（{shown}，第 {line} 行）内部 {depth:.1f} 米，"
+            "视野会被完全遮挡；装在墙上的摄像机应位于轮廓线上或外侧",
+        )
+
+
+def _check_sees_a_zone(
+    parts: SiteParts, centre: LocalProjection, camera_points: Any, report: _Report
+) -> None:
+    rings = [_distinct_ring(z.polygon) for _, z in parts.zones]
+    zones = [shapely.Polygon(r) for r in rings if len(set(r)) >= 3]
+    if not zones:
+        return
+    tree = shapely.STRtree(centre.project(shapely.make_valid(np.asarray(zones, dtype=object))))
+    for (position, camera), point in zip(parts.cameras, camera_points, strict=True):
+        if tree.query(point, predicate="dwithin", distance=camera.range_m).size == 0:
+            report.warn(
+                ("cameras", position, "location"),
+                f"no zone lies within its range of {camera.range_m:g} m; "
+                "check its position and the site's coordinates datum",
+                f"其 {camera.range_m:g} 米视距内没有任何区域；请检查其位置和站点坐标系",
+            )

@@ -1,0 +1,53 @@
+"""What `gapwatch validate` and `gapwatch schema` print."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from gapwatch.site.loader import read_site
+from gapwatch.site.models import SiteFile
+from gapwatch.site.problems import Language
+from gapwatch.site.summary import language_from_env, site_summary
+
+__all__ = ["schema_command", "validate_command"]
+
+EXIT_INVALID = 2
+
+
+def _language(option: str) -> Language:
+    chosen = option.strip().lower()
+    if chosen.startswith("zh"):
+        return "zh"
+    if chosen.startswith("en"):
+        return "en"
+    return language_from_env()
+
+
+def validate_command(path: str, lang: str = "") -> int:
+    """Check a site file: summary on stdout and 0, or problems on stderr and 2."""
+    language = _language(lang)
+    reading = read_site(path)
+    for warning in reading.warnings:
+        label = "warning" if language == "en" else "警告"
+        sys.stderr.write(warning.render(language).replace(": ", f": {label}: ", 1) + "\n")
+    if reading.errors or reading.spec is None:
+        for problem in reading.errors:
+            sys.stderr.write(problem.render(language) + "\n")
+        count = len(reading.errors)
+        sys.stderr.write(
+            f"{path}: {count} problem(s); nothing was loaded ｜ {count} 个问题；未加载\n"
+        )
+        return EXIT_INVALID
+    text = site_summary(reading.spec)
+    sys.stdout.write(f"{text.en} ｜ {text.zh}\n")
+    return 0
+
+
+def schema_command() -> int:
+    """Print the site file's JSON Schema."""
+    document = SiteFile.model_json_schema()
+    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    document.setdefault("title", "gapwatch site file")
+    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    return 0

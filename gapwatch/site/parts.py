@@ -1,0 +1,185 @@
+"""The items of a site file that passed the schema one by one, so meaning checks still run (and
+report) when other items of the same file are broken."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from gapwatch.site.datum import Datum, to_wgs84
+from gapwatch.site.models import (
+    Camera,
+    DispatchEndpoint,
+    LonLat,
+    MaintenanceWindow,
+    Obstacle,
+    PatrolUnit,
+    Period,
+    Road,
+    SiteFile,
+    SiteInfo,
+    Zone,
+)
+
+__all__ = ["SiteParts"]
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _valid_items(raw: Any, model: type[M]) -> list[tuple[int, M]]:
+    if not isinstance(raw, list):
+        return []
+    out: list[tuple[int, M]] = []
+    for index, item in enumerate(raw):
+        try:
+            out.append((index, model.model_validate(item)))
+        except ValidationError:
+            continue
+    return out
+
+
+def _convert(datum: Datum, point: tuple[float, float]) -> tuple[float, float]:
+    return to_wgs84(datum, point[0], point[1])
+
+
+@dataclass(frozen=True)
+class SiteParts:
+    """Valid items by section, each with its index in the merged document."""
+
+    info: SiteInfo | None = None
+    zones: list[tuple[int, Zone]] = field(default_factory=list)
+    obstacles: list[tuple[int, Obstacle]] = field(default_factory=list)
+    cameras: list[tuple[int, Camera]] = field(default_factory=list)
+    patrol_units: list[tuple[int, PatrolUnit]] = field(default_factory=list)
+    roads: list[tuple[int, Road]] = field(default_factory=list)
+    periods: list[tuple[int, Period]] = field(default_factory=list)
+    maintenance: list[tuple[int, MaintenanceWindow]] = field(default_factory=list)
+    endpoints: list[tuple[int, DispatchEndpoint]] = field(default_factory=list)
+    holidays: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_spec(cls, spec: SiteFile) -> SiteParts:
+        """All items of a fully valid spec."""
+        return cls(
+            info=spec.site,
+            zones=list(enumerate(spec.zones)),
+            obstacles=list(enumerate(spec.obstacles)),
+            cameras=list(enumerate(spec.cameras)),
+            patrol_units=list(enumerate(spec.patrol_units)),
+            roads=list(enumerate(spec.roads)),
+            periods=list(enumerate(spec.periods)),
+            maintenance=list(enumerate(spec.maintenance)),
+            endpoints=list(enumerate(spec.dispatch.endpoints)),
+            holidays=list(spec.holidays),
+        )
+
+    @classmethod
+    def from_raw(cls, data: dict[str, Any]) -> SiteParts:
+        """The items of a document that failed the schema somewhere, each validated alone."""
+        info: SiteInfo | None
+        try:
+            info = SiteInfo.model_validate(data.get("site"))
+        except ValidationError:
+            info = None
+        dispatch = data.get("dispatch")
+        endpoints = dispatch.get("endpoints") if isinstance(dispatch, dict) else None
+        return cls(
+            info=info,
+            zones=_valid_items(data.get("zones"), Zone),
+            obstacles=_valid_items(data.get("obstacles"), Obstacle),
+            cameras=_valid_items(data.get("cameras"), Camera),
+            patrol_units=_valid_items(data.get("patrol_units"), PatrolUnit),
+            roads=_valid_items(data.get("roads"), Road),
+            periods=_valid_items(data.get("periods"), Period),
+            maintenance=_valid_items(data.get("maintenance"), MaintenanceWindow),
+            endpoints=_valid_items(endpoints, DispatchEndpoint),
+            holidays=[h for h in data.get("holidays") or [] if isinstance(h, str)]
+            if isinstance(data.get("holidays"), list)
+            else [],
+        )
+
+    @property
+    def datum(self) -> Datum:
+        return self.info.coordinates if self.info is not None else "wgs84"
+
+    def site_timezone(self) -> dt.tzinfo | None:
+        """The site's time zone, or None when it is not a known IANA name."""
+        name = self.info.timezone if self.info is not None else "Asia/Shanghai"
+        try:
+            return zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return None
+
+    def to_wgs84(self, yaml_counts: dict[str, int]) -> SiteParts:
+        """Positions written in the site's datum → WGS84; GeoJSON items (WGS84 by RFC 7946) stay."""
+        datum = self.datum
+        if datum == "wgs84":
+            return self
+
+        def ring(points: list[LonLat]) -> list[LonLat]:
+            return [_convert(datum, p) for p in points]
+
+        return replace(
+            self,
+            zones=[
+                (i, z.model_copy(update={"polygon": ring(z.polygon)}))
+                if i < yaml_counts["zones"]
+                else (i, z)
+                for i, z in self.zones
+            ],
+            obstacles=[
+                (i, o.model_copy(update={"polygon": ring(o.polygon)}))
+                if i < yaml_counts["obstacles"]
+                else (i, o)
+                for i, o in self.obstacles
+            ],
+            cameras=[
+                (i, c.model_copy(update={"location": _convert(datum, c.location)}))
+                for i, c in self.cameras
+            ],
+            patrol_units=[
+                (i, u.model_copy(update={"location": _convert(datum, u.location)}))
+                for i, u in self.patrol_units
+            ],
+            roads=[(i, r.model_copy(update={"line": ring(r.line)})) for i, r in self.roads],
+        )
+
+    def positions(self) -> Iterator[tuple[float, float]]:
+        """Every position written in the site."""
+        for _, zone in self.zones:
+            yield from zone.polygon
+        for _, obstacle in self.obstacles:
+            yield from obstacle.polygon
+        for _, camera in self.cameras:
+            yield camera.location
+        for _, unit in self.patrol_units:
+            yield unit.location
+        for _, road in self.roads:
+            yield from road.line
+
+    def apply_to(self, spec: SiteFile) -> SiteFile:
+        """The spec with these (converted) items, and maintenance times made time-zone aware."""
+        tz = self.site_timezone() or dt.UTC
+
+        def aware(moment: dt.datetime) -> dt.datetime:
+            return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
+
+        maintenance = [
+            m.model_copy(update={"start": aware(m.start), "end": aware(m.end)})
+            for _, m in self.maintenance
+        ]
+        return spec.model_copy(
+            update={
+                "zones": [z for _, z in self.zones],
+                "obstacles": [o for _, o in self.obstacles],
+                "cameras": [c for _, c in self.cameras],
+                "patrol_units": [u for _, u in self.patrol_units],
+                "roads": [r for _, r in self.roads],
+                "maintenance": maintenance,
+            }
+        )

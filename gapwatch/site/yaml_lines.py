@@ -1,0 +1,163 @@
+"""YAML parsing that remembers where every value was written, and catches duplicate keys.
+
+PyYAML's constructed Python objects forget their position, and a mapping that repeats a key
+silently keeps the last value. Here the document is composed into nodes (which carry marks),
+built into plain Python values, and a `LineIndex` records the line of every key and value by its
+path (`("cameras", 3, "hfov_deg")`), so a schema error can name the line a technician wrote.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+__all__ = ["DuplicateKey", "LineIndex", "ParsedYaml", "YamlSyntaxError", "parse_yaml"]
+
+Path = tuple[str | int, ...]
+
+
+class _SiteYamlLoader(yaml.SafeLoader):
+    """SafeLoader without the YAML 1.1 surprises that bite site files.
+
+    `18:30` would become the base-60 integer 1110 and `2026-10-01` a date object; both must stay
+    text so the schema parses times and dates itself.
+    """
+
+
+_SEXAGESIMAL_FREE_INT = re.compile(
+    r"""^(?:[-+]?0b[0-1_]+
+    |[-+]?0[0-7_]+
+    |[-+]?(?:0|[1-9][0-9_]*)
+    |[-+]?0x[0-9a-fA-F_]+)$""",
+    re.X,
+)
+_SEXAGESIMAL_FREE_FLOAT = re.compile(
+    r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+    |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+    |\.[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""",
+    re.X,
+)
+
+
+def _build_resolvers() -> dict[Any, list[tuple[str, re.Pattern[str]]]]:
+    dropped = {"tag:yaml.org,2002:timestamp"}
+    replaced = {
+        "tag:yaml.org,2002:int": _SEXAGESIMAL_FREE_INT,
+        "tag:yaml.org,2002:float": _SEXAGESIMAL_FREE_FLOAT,
+    }
+    table: dict[Any, list[tuple[str, re.Pattern[str]]]] = {}
+    for first, entries in yaml.SafeLoader.yaml_implicit_resolvers.items():
+        kept = [(tag, replaced.get(tag, rx)) for tag, rx in entries if tag not in dropped]
+        if kept:
+            table[first] = kept
+    return table
+
+
+_SiteYamlLoader.yaml_implicit_resolvers = _build_resolvers()
+
+
+@dataclass(frozen=True)
+class YamlSyntaxError:
+    """YAML that cannot be parsed, with the 1-based line where the parser gave up."""
+
+    line: int
+    message: str
+
+
+@dataclass(frozen=True)
+class DuplicateKey:
+    """A key written twice in one mapping (PyYAML would silently keep the last)."""
+
+    path: Path
+    line: int
+    first_line: int
+
+
+@dataclass
+class LineIndex:
+    """1-based line of each value (and of each mapping key) by path."""
+
+    values: dict[Path, int] = field(default_factory=dict)
+    keys: dict[Path, int] = field(default_factory=dict)
+
+    def line_of(self, path: Sequence[str | int], *, prefer_key: bool = False) -> int:
+        """Line of the deepest written part of `path` (a missing key points at its parent)."""
+        parts = tuple(path)
+        while parts:
+            if prefer_key and parts in self.keys:
+                return self.keys[parts]
+            if parts in self.values:
+                return self.values[parts]
+            parts = parts[:-1]
+        return self.values.get((), 1)
+
+    def has(self, path: Sequence[str | int]) -> bool:
+        """Whether `path` was written in the file."""
+        return tuple(path) in self.values
+
+
+@dataclass(frozen=True)
+class ParsedYaml:
+    """The constructed document, its line index and the duplicate keys found."""
+
+    data: Any
+    lines: LineIndex
+    duplicates: list[DuplicateKey]
+
+
+def _scalar_key(node: yaml.Node) -> str | int | None:
+    if isinstance(node, yaml.ScalarNode):
+        return str(node.value)
+    return None
+
+
+def _index(node: yaml.Node, path: Path, lines: LineIndex, dups: list[DuplicateKey]) -> None:
+    lines.values[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str | int, int] = {}
+        for key_node, value_node in node.value:
+            key = _scalar_key(key_node)
+            if key is None or key == "<<":
+                continue
+            key_line = key_node.start_mark.line + 1
+            if key in seen:
+                dups.append(DuplicateKey((*path, key), key_line, seen[key]))
+                continue
+            seen[key] = key_line
+            lines.keys[(*path, key)] = key_line
+            _index(value_node, (*path, key), lines, dups)
+    elif isinstance(node, yaml.SequenceNode):
+        for position, item in enumerate(node.value):
+            _index(item, (*path, position), lines, dups)
+
+
+def parse_yaml(text: str) -> ParsedYaml | YamlSyntaxError:
+    """Parse one YAML document into values, a line index and duplicate keys."""
+    loader = _SiteYamlLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return ParsedYaml(None, LineIndex(), [])
+        # Index before constructing: construction flattens merge keys (`<<`) in place.
+        lines = LineIndex()
+        dups: list[DuplicateKey] = []
+        _index(node, (), lines, dups)
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        what = exc.problem or exc.context or "not valid YAML"
+        return YamlSyntaxError(line, f"YAML syntax: {what}")
+    except yaml.YAMLError as exc:
+        return YamlSyntaxError(1, f"YAML syntax: {exc}")
+    except RecursionError:
+        return YamlSyntaxError(1, "YAML nests too deeply")
+    finally:
+        loader.dispose()
+    return ParsedYaml(data, lines, dups)
