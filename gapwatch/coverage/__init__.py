@@ -1,1 +1,48 @@
-"""gapwatch.coverage."""
+"""Coverage engine: camera views on the ground, blind spots, failure gaps, live coverage and
+placement suggestions. All geometry is metric (the site's local projection)."""
+
+from gapwatch.coverage.geojson import feature, feature_collection, to_geojson
+from gapwatch.coverage.live import LiveCoverage
+from gapwatch.coverage.model import CoverageModel, UnknownCameraError
+from gapwatch.coverage.site_geometry import SiteGeometry, camera_geometry, site_geometry
+from gapwatch.coverage.types import (
+    DENSITY_BANDS,
+    BlindSpot,
+    CameraGeometry,
+    CameraView,
+    CoverageResult,
+    FailureGap,
+    GapChange,
+    PresetGeometry,
+    ViewOption,
+    ZoneArea,
+    ZoneCoverage,
+    ZoneShape,
+)
+from gapwatch.coverage.views import density_range_m, ground_limits
+
+__all__ = [
+    "DENSITY_BANDS",
+    "BlindSpot",
+    "CameraGeometry",
+    "CameraView",
+    "CoverageModel",
+    "CoverageResult",
+    "FailureGap",
+    "GapChange",
+    "LiveCoverage",
+    "PresetGeometry",
+    "SiteGeometry",
+    "UnknownCameraError",
+    "ViewOption",
+    "ZoneArea",
+    "ZoneCoverage",
+    "ZoneShape",
+    "camera_geometry",
+    "density_range_m",
+    "feature",
+    "feature_collection",
+    "ground_limits",
+    "site_geometry",
+    "to_geojson",
+]

@@ -1,0 +1,394 @@
+"""The coverage model of one site: camera views built once, then coverage, blind spots and
+failure gaps for any set of healthy cameras."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import shapely
+
+from gapwatch.coverage.grid import Adjacency, group_unions, union_of
+from gapwatch.coverage.types import (
+    BlindSpot,
+    CameraGeometry,
+    CameraView,
+    CoverageResult,
+    FailureGap,
+    GapChange,
+    ViewOption,
+    ZoneArea,
+    ZoneCoverage,
+    ZoneShape,
+)
+from gapwatch.coverage.views import ARC_STEP_DEG, ObstacleIndex, camera_views
+
+if TYPE_CHECKING:
+    from gapwatch.coverage.live import LiveCoverage
+    from gapwatch.site import Site
+
+__all__ = ["CoverageModel", "UnknownCameraError"]
+
+Geometry = Any
+IntArray = np.ndarray[Any, np.dtype[np.intp]]
+BoolArray = np.ndarray[Any, np.dtype[np.bool_]]
+ObjectArray = np.ndarray[Any, np.dtype[np.object_]]
+
+
+class UnknownCameraError(KeyError):
+    """A camera id that is not in the site."""
+
+    def __init__(self, camera_ids: Iterable[str]) -> None:
+        names = ", ".join(sorted(camera_ids))
+        super().__init__(f"unknown camera id(s): {names}")
+        self.camera_ids = tuple(sorted(camera_ids))
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def _object_array(items: Sequence[Geometry]) -> ObjectArray:
+    out = np.empty(len(items), dtype=object)
+    out[:] = list(items)
+    return out
+
+
+def _pieces(zone: ZoneArea, geometry: Geometry, min_area: float, into: list[BlindSpot]) -> None:
+    """Append the connected polygons of `geometry` of at least `min_area` m² as blind spots."""
+    if geometry is None or geometry.is_empty:
+        return
+    parts = shapely.get_parts(geometry)
+    areas = shapely.area(parts)
+    for part, area in zip(parts, areas, strict=True):
+        if area > 0.0 and area >= min_area and part.geom_type == "Polygon":
+            into.append(BlindSpot(zone.id, zone.importance, float(area), part))
+
+
+def _clean(geometry: Geometry) -> Geometry:
+    """Keep the areal part of an overlay result (drop stray lines and points)."""
+    if geometry is None or geometry.is_empty or geometry.geom_type in ("Polygon", "MultiPolygon"):
+        return geometry
+    parts = [p for p in shapely.get_parts(geometry) if p.geom_type == "Polygon"]
+    return shapely.MultiPolygon(parts) if parts else shapely.Polygon()
+
+
+class CoverageModel:
+    """All camera views of a site, indexed for fast coverage, failure gaps and live updates."""
+
+    def __init__(
+        self,
+        *,
+        zones: Sequence[ZoneArea],
+        cameras: Sequence[CameraGeometry],
+        views: ObjectArray,
+        obstacles: ObstacleIndex,
+        preset_views: dict[tuple[str, str], CameraView],
+        min_blind_area_m2: float,
+    ) -> None:
+        self.zones: list[ZoneArea] = list(zones)
+        self.cameras: list[CameraGeometry] = list(cameras)
+        self.camera_ids: list[str] = [c.id for c in cameras]
+        self.obstacles = obstacles
+        self.min_blind_area_m2 = min_blind_area_m2
+        self.preset_views = preset_views
+        self._index = {cid: i for i, cid in enumerate(self.camera_ids)}
+        self._view_arr = views
+        self._zone_arr = _object_array([z.polygon for z in self.zones])
+        self._view_tree = shapely.STRtree(views)
+        self._zone_tree = shapely.STRtree(self._zone_arr)
+        cam_idx, zone_idx = self._zone_tree.query(views, predicate="intersects")
+        self._camera_zones = Adjacency(cam_idx, zone_idx, len(views))
+        self._zone_cameras = Adjacency(zone_idx, cam_idx, len(self.zones))
+        self._zone_views: dict[int, list[tuple[int, Geometry]]] = {}
+        self.views: dict[str, CameraView] = {
+            cam.id: CameraView(cam.id, geom, cam) for cam, geom in zip(cameras, views, strict=True)
+        }
+
+    # ------------------------------------------------------------------ building
+
+    @classmethod
+    def build(
+        cls,
+        zones: Sequence[ZoneShape],
+        obstacles: Sequence[Geometry],
+        cameras: Sequence[CameraGeometry],
+        *,
+        min_blind_area_m2: float = 2.0,
+        arc_step_deg: float = ARC_STEP_DEG,
+    ) -> CoverageModel:
+        """Build the model from metric zones, obstacle polygons and cameras."""
+        seen: set[str] = set()
+        for cam in cameras:
+            if cam.id in seen:
+                raise ValueError(f"camera id {cam.id!r} appears twice")
+            seen.add(cam.id)
+        zone_ids: set[str] = set()
+        for zone in zones:
+            if zone.id in zone_ids:
+                raise ValueError(f"zone id {zone.id!r} appears twice")
+            zone_ids.add(zone.id)
+        index = ObstacleIndex.build([shapely.make_valid(o) for o in obstacles])
+        areas = []
+        for zone in zones:
+            ground = _clean(shapely.difference(shapely.make_valid(zone.polygon), index.union))
+            areas.append(ZoneArea(zone.id, zone.name, zone.importance, ground, float(ground.area)))
+        views = camera_views(cameras, index, arc_step_deg)
+        aimed = [(cam, p) for cam in cameras for p in cam.presets]
+        preset_geoms = camera_views([cam.aimed(p) for cam, p in aimed], index, arc_step_deg)
+        preset_views = {
+            (cam.id, p.id): CameraView(cam.id, geom, cam.aimed(p), p.id)
+            for (cam, p), geom in zip(aimed, preset_geoms, strict=True)
+        }
+        return cls(
+            zones=areas,
+            cameras=cameras,
+            views=views,
+            obstacles=index,
+            preset_views=preset_views,
+            min_blind_area_m2=min_blind_area_m2,
+        )
+
+    @classmethod
+    def from_site(cls, site: Site) -> CoverageModel:
+        """Build the model of a loaded site (positions projected to the site's metric plane)."""
+        from gapwatch.coverage.site_geometry import site_geometry
+
+        geo = site_geometry(site)
+        return cls.build(
+            geo.zones,
+            geo.obstacles,
+            geo.cameras,
+            min_blind_area_m2=geo.min_blind_area_m2,
+        )
+
+    # ------------------------------------------------------------------ lookups
+
+    def camera_index(self, camera_ids: Iterable[str]) -> IntArray:
+        """Positions of the given camera ids; unknown ids raise UnknownCameraError."""
+        ids = list(camera_ids)
+        unknown = [c for c in ids if c not in self._index]
+        if unknown:
+            raise UnknownCameraError(unknown)
+        return np.array(sorted({self._index[c] for c in ids}), dtype=np.intp)
+
+    def healthy_mask(self, healthy: Collection[str] | None) -> BoolArray:
+        """Boolean mask over cameras; None means every camera is healthy."""
+        if healthy is None:
+            return np.ones(len(self.cameras), dtype=bool)
+        mask = np.zeros(len(self.cameras), dtype=bool)
+        mask[self.camera_index(healthy)] = True
+        return mask
+
+    def camera_zones(self, i: int) -> IntArray:
+        """Indices of the zones camera `i`'s view reaches."""
+        return self._camera_zones.row(i)
+
+    @cached_property
+    def neighbours(self) -> Adjacency:
+        """For each camera, the other cameras whose views touch its view."""
+        left, right = self._view_tree.query(self._view_arr, predicate="intersects")
+        keep = left != right
+        return Adjacency(left[keep], right[keep], len(self.cameras))
+
+    def zone_views(self, i: int) -> list[tuple[int, Geometry]]:
+        """Camera `i`'s view clipped to each zone it reaches: (zone index, ground)."""
+        cached = self._zone_views.get(i)
+        if cached is None:
+            view = self._view_arr[i]
+            zones = self._camera_zones.row(i)
+            bounds = view.bounds
+            cached = []
+            for z in zones:
+                local = shapely.clip_by_rect(self._zone_arr[z], *bounds)
+                ground = _clean(shapely.intersection(local, view))
+                if not ground.is_empty:
+                    cached.append((int(z), ground))
+            self._zone_views[i] = cached
+        return cached
+
+    # ------------------------------------------------------------------ coverage
+
+    def compute(
+        self, healthy: Collection[str] | None = None, *, overlap: bool = True
+    ) -> CoverageResult:
+        """Coverage, blind spots and (optionally) overlap per zone for the healthy cameras."""
+        mask = self.healthy_mask(healthy)
+        groups = []
+        for z in range(len(self.zones)):
+            cams = self._zone_cameras.row(z)
+            groups.append(cams[mask[cams]])
+        seen = group_unions(groups, self._view_arr)
+        has = np.array([s is not None for s in seen], dtype=bool)
+        covered = np.full(len(self.zones), None, dtype=object)
+        blind = self._zone_arr.copy()
+        if has.any():
+            covered[has] = shapely.intersection(self._zone_arr[has], seen[has])
+            blind[has] = shapely.difference(self._zone_arr[has], seen[has])
+        overlaps: dict[str, Geometry] | None = None
+        overlap_m2: list[float | None] = [None] * len(self.zones)
+        if overlap:
+            overlaps = self._overlap(mask, groups, covered)
+            overlap_m2 = [float(overlaps[z.id].area) for z in self.zones]
+        rows = []
+        spots: list[BlindSpot] = []
+        for k, zone in enumerate(self.zones):
+            got = 0.0 if covered[k] is None else float(covered[k].area)
+            rows.append(
+                ZoneCoverage(zone.id, zone.name, zone.importance, zone.area_m2, got, overlap_m2[k])
+            )
+            _pieces(zone, blind[k], self.min_blind_area_m2, spots)
+        return CoverageResult(
+            zones=rows,
+            blind_spots=spots,
+            healthy=frozenset(np.array(self.camera_ids, dtype=object)[mask].tolist()),
+            overlap=overlaps,
+        )
+
+    def exclusive_ground(self, mask: BoolArray, cameras: IntArray) -> ObjectArray:
+        """For each camera, the part of its view no other healthy camera sees."""
+        nb = self.neighbours
+        groups = []
+        for i in cameras:
+            row = nb.row(int(i))
+            groups.append(row[mask[row]])
+        others = group_unions(groups, self._view_arr)
+        out = self._view_arr[cameras].copy()
+        has = np.array([o is not None for o in others], dtype=bool)
+        if has.any():
+            out[has] = shapely.difference(out[has], others[has])
+        return out
+
+    def _overlap(
+        self, mask: BoolArray, groups: list[IntArray], covered: ObjectArray
+    ) -> dict[str, Geometry]:
+        # Ground seen twice or more = covered ground minus the ground exactly one camera sees.
+        wanted = np.unique(np.concatenate(groups)) if groups else np.empty(0, dtype=np.intp)
+        only = self.exclusive_ground(mask, wanted)
+        position = {int(c): k for k, c in enumerate(wanted)}
+        singles = group_unions(
+            [np.array([position[int(c)] for c in g], dtype=np.intp) for g in groups], only
+        )
+        out: dict[str, Geometry] = {}
+        for k, zone in enumerate(self.zones):
+            if covered[k] is None:
+                out[zone.id] = shapely.Polygon()
+            elif singles[k] is None:
+                out[zone.id] = covered[k]
+            else:
+                out[zone.id] = _clean(shapely.difference(covered[k], singles[k]))
+        return out
+
+    # ------------------------------------------------------------------ failures
+
+    def gap_of(self, cameras: IntArray, mask: BoolArray) -> GapChange:
+        """Zone ground seen by `cameras` and by no other camera in `mask` (cameras excluded)."""
+        ids = tuple(self.camera_ids[int(i)] for i in cameras)
+        if len(cameras) == 0:
+            return GapChange(ids, [], 0.0, 0.0, {})
+        others = self.neighbours.rows(cameras)
+        if len(cameras) > 1:
+            others = np.setdiff1d(others, cameras, assume_unique=True)
+        others = others[mask[others]]
+        blocker = union_of(self._view_arr[others])
+        by_zone: dict[int, list[Geometry]] = {}
+        for i in cameras:
+            for z, ground in self.zone_views(int(i)):
+                by_zone.setdefault(z, []).append(ground)
+        pieces: list[BlindSpot] = []
+        areas: dict[str, float] = {}
+        total = weighted = 0.0
+        for z, grounds in by_zone.items():
+            zone = self.zones[z]
+            own = grounds[0] if len(grounds) == 1 else shapely.union_all(grounds)
+            if blocker is not None:
+                own = _clean(shapely.difference(own, blocker))
+            area = float(own.area)
+            if area <= 0.0:
+                continue
+            areas[zone.id] = area
+            total += area
+            weighted += zone.importance * area
+            _pieces(zone, own, self.min_blind_area_m2, pieces)
+        return GapChange(ids, pieces, total, weighted, areas)
+
+    def failure_gap(self, camera_id: str, healthy: Collection[str] | None = None) -> FailureGap:
+        """The ground only this camera sees among the healthy ones (nothing if it is down)."""
+        i = self.camera_index([camera_id])
+        mask = self.healthy_mask(healthy)
+        if not mask[i[0]]:
+            return FailureGap(camera_id, 0.0, 0.0, [])
+        change = self.gap_of(i, mask)
+        return FailureGap(camera_id, change.area_m2, change.weighted_m2, change.pieces)
+
+    def failure_gaps(self, healthy: Collection[str] | None = None) -> list[FailureGap]:
+        """Every healthy camera's failure gap, the most harmful (importance × m²) first."""
+        mask = self.healthy_mask(healthy)
+        gaps = []
+        for i in np.flatnonzero(mask):
+            change = self.gap_of(np.array([i], dtype=np.intp), mask)
+            gaps.append(
+                FailureGap(self.camera_ids[i], change.area_m2, change.weighted_m2, change.pieces)
+            )
+        gaps.sort(key=lambda g: (-g.weighted_m2, -g.area_m2, g.camera_id))
+        return gaps
+
+    # ------------------------------------------------------------------ live and patrol
+
+    def live(self, healthy: Collection[str] | None = None) -> LiveCoverage:
+        """Incremental coverage state for the alert engine, starting from `healthy`."""
+        from gapwatch.coverage.live import LiveCoverage
+
+        return LiveCoverage(self, self.healthy_mask(healthy))
+
+    def zone_blind(self, z: int, mask: BoolArray) -> Geometry:
+        """Zone `z`'s ground that no camera in `mask` sees."""
+        cams = self._zone_cameras.row(z)
+        seen = union_of(self._view_arr[cams[mask[cams]]])
+        zone = self._zone_arr[z]
+        return zone if seen is None else _clean(shapely.difference(zone, seen))
+
+    def blind_spot_pieces(self, z: int, geometry: Geometry) -> list[BlindSpot]:
+        """Zone `z`'s blind geometry as blind spots (slivers dropped)."""
+        out: list[BlindSpot] = []
+        _pieces(self.zones[z], geometry, self.min_blind_area_m2, out)
+        return out
+
+    @cached_property
+    def _preset_index(self) -> tuple[list[CameraView], shapely.STRtree]:
+        options = list(self.preset_views.values())
+        return options, shapely.STRtree(_object_array([v.geometry for v in options]))
+
+    def views_into(
+        self, geometry: Geometry, healthy: Collection[str] | None = None
+    ) -> list[ViewOption]:
+        """Working cameras and PTZ presets that see into `geometry`, most ground first."""
+        mask = self.healthy_mask(healthy)
+        target_area = float(geometry.area)
+        if target_area <= 0.0:
+            return []
+        options: list[ViewOption] = []
+        hits = self._view_tree.query(geometry, predicate="intersects")
+        hits = hits[mask[hits]]
+        if len(hits):
+            seen = shapely.area(shapely.intersection(self._view_arr[hits], geometry))
+            for i, area in zip(hits, seen, strict=True):
+                if area > 0.0:
+                    options.append(
+                        ViewOption(self.camera_ids[i], None, float(area), float(area) / target_area)
+                    )
+        presets, tree = self._preset_index
+        if presets:
+            hits = tree.query(geometry, predicate="intersects")
+            for k in hits:
+                view = presets[int(k)]
+                if not mask[self._index[view.camera_id]]:
+                    continue
+                area = float(shapely.intersection(view.geometry, geometry).area)
+                if area > 0.0:
+                    options.append(
+                        ViewOption(view.camera_id, view.preset_id, area, area / target_area)
+                    )
+        options.sort(key=lambda o: (-o.seen_m2, o.camera_id, o.preset_id or ""))
+        return options
