@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -13,6 +14,57 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@app.command()
+def coverage(
+    site_file: Annotated[
+        Path, typer.Argument(metavar="SITE", help="Site file (YAML). 站点配置文件。")
+    ],
+    down: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--down",
+            metavar="CAMERA_ID",
+            help="Treat this camera as broken (repeatable). 按故障计的摄像机（可重复）。",
+        ),
+    ] = None,
+    output_format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="table | json | geojson (one FeatureCollection for QGIS). 输出格式。",
+        ),
+    ] = "table",
+) -> None:
+    """Coverage of every zone and its blind spots. 各区域覆盖率与盲区。"""
+    from gapwatch.coverage.commands import coverage_command
+
+    raise typer.Exit(coverage_command(site_file, down or [], output_format))
+
+
+@app.command()
+def audit(
+    site_file: Annotated[
+        Path, typer.Argument(metavar="SITE", help="Site file (YAML). 站点配置文件。")
+    ],
+    out: Annotated[
+        Path,
+        typer.Option("--out", metavar="DIR", help="Folder for the audit files. 审计结果目录。"),
+    ],
+    down: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--down",
+            metavar="CAMERA_ID",
+            help="Treat this camera as broken (repeatable). 按故障计的摄像机（可重复）。",
+        ),
+    ] = None,
+) -> None:
+    """Coverage audit: GeoJSON, CSV, PNG map and targets. 覆盖审计：地图、表格与国家目标对照。"""
+    from gapwatch.coverage.commands import audit_command
+
+    raise typer.Exit(audit_command(site_file, out, down or []))
 
 
 @app.command()
