@@ -94,6 +94,101 @@ def schema() -> None:
     raise typer.Exit(schema_command())
 
 
+@app.command()
+def serve(
+    site: Annotated[
+        Path | None, typer.Option("--site", help="Site file (or GAPWATCH_SITE). 站点文件。")
+    ] = None,
+    db: Annotated[
+        str | None, typer.Option("--db", help="SQLAlchemy URL (or GAPWATCH_DB_URL). 数据库地址。")
+    ] = None,
+    host: Annotated[str | None, typer.Option("--host", help="Bind address. 监听地址。")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Port. 端口。")] = None,
+) -> None:
+    """Run the service: probing, alerts, API and dashboard. 运行服务：探测、告警、接口与看板。"""
+    from gapwatch.api.commands import serve_command
+
+    raise typer.Exit(serve_command(site, db, host, port))
+
+
+token_app = typer.Typer(help="API tokens. 访问令牌。", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+
+@token_app.command("create")
+def token_create(
+    role: Annotated[
+        str, typer.Option("--role", help="operator | technician | dispatcher | admin. 角色。")
+    ],
+    name: Annotated[str | None, typer.Option("--name", help="Who holds it. 持有人。")] = None,
+    db: Annotated[
+        str | None, typer.Option("--db", help="SQLAlchemy URL (or GAPWATCH_DB_URL). 数据库地址。")
+    ] = None,
+) -> None:
+    """Create a bearer token and print it once. 创建访问令牌并仅显示一次。"""
+    from gapwatch.api.commands import token_create_command
+
+    raise typer.Exit(token_create_command(role, name, db))
+
+
+@app.command()
+def probe(
+    source: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="SOURCE",
+            help="Stream: rtsp://, http(s)://, file path or file://. 视频流地址或文件。",
+            show_default=False,
+        ),
+    ] = None,
+    reference: Annotated[
+        Path | None,
+        typer.Option(
+            "--reference",
+            metavar="IMAGE",
+            help="Reference picture of the healthy view. 正常画面的参考图像。",
+        ),
+    ] = None,
+    timeout: Annotated[
+        str,
+        typer.Option(
+            "--timeout", metavar="SECONDS", help="Deadline for the whole probe. 探测时限（秒）。"
+        ),
+    ] = "10",
+    output_format: Annotated[
+        str, typer.Option("--format", help="text | json. 输出格式。")
+    ] = "text",
+) -> None:
+    """Sample one stream and judge its health; exit 0 ok, 1 degraded, 2 offline, 3 unknown.
+    采样一路视频并判断其状态。"""
+    from gapwatch.vision.command import probe_command
+
+    raise typer.Exit(probe_command(source, reference, timeout, output_format))
+
+
+@app.command()
+def replay(
+    site_file: Annotated[
+        Path, typer.Argument(metavar="SITE", help="Site file (YAML). 站点配置文件。")
+    ],
+    events_file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="EVENTS.jsonl", help="Recorded probe results, one JSON per line. 探测记录。"
+        ),
+    ],
+    output_format: Annotated[
+        str, typer.Option("--format", help="text | json. 输出格式。")
+    ] = "text",
+) -> None:
+    """Replay recorded probe results through the alert engine and print the alerts raised;
+    exit 0 all lines used, 1 some lines skipped (named on stderr), 2 bad input.
+    回放探测记录并输出产生的告警。"""
+    from gapwatch.alerts.commands import replay_command
+
+    raise typer.Exit(replay_command(site_file, events_file, output_format))
+
+
 def main() -> None:
     """Entry point of the `gapwatch` console script."""
     app()

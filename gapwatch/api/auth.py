@@ -12,14 +12,21 @@ from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gapwatch.storage import ApiTokenRow, SessionFactory, transaction, utcnow
 
 __all__ = [
     "ROLE_PERMISSIONS",
+    "DbTokenStore",
     "Permission",
     "Principal",
     "Role",
     "TokenRecord",
     "TokenStore",
+    "create_token",
+    "ensure_token",
     "hash_token",
     "new_token",
     "require",
@@ -137,3 +144,41 @@ def require(
         return principal
 
     return dependency
+
+
+class DbTokenStore:
+    """Token hashes in the `api_tokens` table."""
+
+    def __init__(self, sessions: SessionFactory) -> None:
+        self._sessions = sessions
+
+    def find(self, token_hash: str) -> TokenRecord | None:
+        with transaction(self._sessions, write=False) as session:
+            row = session.scalar(
+                select(ApiTokenRow).where(
+                    ApiTokenRow.token_hash == token_hash, ApiTokenRow.revoked_at.is_(None)
+                )
+            )
+            if row is None or row.role not in Role.__members__:
+                return None
+            return TokenRecord(row.id, row.name, Role(row.role), row.token_hash)
+
+
+def create_token(session: Session, *, name: str, role: Role) -> tuple[str, ApiTokenRow]:
+    """Store a new token's hash; the token itself is returned once and kept nowhere."""
+    token = new_token()
+    row = ApiTokenRow(name=name, role=role.value, token_hash=hash_token(token), created_at=utcnow())
+    session.add(row)
+    session.flush()
+    return token, row
+
+
+def ensure_token(session: Session, *, token: str, name: str, role: Role) -> None:
+    """Make sure `token` (e.g. GAPWATCH_ADMIN_TOKEN) is stored with `role`; idempotent."""
+    digest = hash_token(token)
+    row = session.scalar(select(ApiTokenRow).where(ApiTokenRow.token_hash == digest))
+    if row is None:
+        session.add(ApiTokenRow(name=name, role=role.value, token_hash=digest, created_at=utcnow()))
+    else:
+        row.role = role.value
+        row.revoked_at = None

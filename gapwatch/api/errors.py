@@ -18,6 +18,7 @@ __all__ = [
     "ErrorBody",
     "ErrorItem",
     "NotFoundError",
+    "UnavailableError",
     "error_responses",
     "install_error_handlers",
 ]
@@ -72,6 +73,10 @@ class NotFoundError(ApiError):
 
 class ConflictError(ApiError):
     status_code = 409
+
+
+class UnavailableError(ApiError):
+    status_code = 503
 
 
 def _body(items: Iterable[ErrorItem]) -> dict[str, Any]:

@@ -1,0 +1,70 @@
+"""The FastAPI application: `create_app(settings)` builds it; its lifespan runs the service."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+
+from gapwatch.api import alerts, cameras, coverage, events, health, tasks, tokens
+from gapwatch.api.auth import DbTokenStore, Role, ensure_token
+from gapwatch.api.errors import install_error_handlers
+from gapwatch.runtime.pipeline import Service, build_service
+from gapwatch.settings import Settings
+from gapwatch.storage import transaction
+
+__all__ = ["STATIC_DIR", "create_app"]
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+ServiceBuilder = Callable[[Settings], Service]
+
+
+def _bootstrap(service: Service) -> None:
+    token = service.settings.admin_token
+    if token is None:
+        return
+    with transaction(service.sessions) as session:
+        ensure_token(
+            session, token=token.get_secret_value(), name="admin (environment)", role=Role.admin
+        )
+
+
+def create_app(settings: Settings, *, build: ServiceBuilder = build_service) -> FastAPI:
+    """The gapwatch app for `settings`; nothing is opened or started until its lifespan runs."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        service = await run_in_threadpool(build, settings)
+        try:
+            await run_in_threadpool(_bootstrap, service)
+            app.state.token_store = DbTokenStore(service.sessions)
+            service.start()
+            app.state.service = service
+            log.info(
+                "serving site %s with %d cameras", service.site.id, len(service.site.spec.cameras)
+            )
+            yield
+        finally:
+            app.state.service = None
+            await run_in_threadpool(service.stop)
+
+    app = FastAPI(
+        title="gapwatch",
+        summary="Blind spots and breaks of a camera network, live. 视频监控盲区与断点实时监测。",
+        version="1",
+        lifespan=lifespan,
+    )
+    app.state.service = None
+    install_error_handlers(app)
+    for module in (health, cameras, coverage, alerts, tasks, events, tokens):
+        app.include_router(module.router)
+    app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="dashboard")
+    return app

@@ -1,0 +1,141 @@
+"""Cameras: where they are, their debounced health and their probe history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+
+from gapwatch.api.deps import ID_PATTERN, Page, PagingQuery, Reader, ReadSession, ServiceDep
+from gapwatch.api.errors import NotFoundError, error_responses
+from gapwatch.runtime.pipeline import Service
+from gapwatch.site import Camera
+from gapwatch.storage import CameraStateRow, ProbeResultRow
+from gapwatch.vision.redact import redact
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1/cameras", tags=["cameras"])
+
+CameraHealthStatus = Literal["ok", "degraded", "offline", "unknown"]
+
+
+class CameraOut(BaseModel):
+    """A camera and its current health. `stream` never carries credentials."""
+
+    id: str
+    name: str
+    status: CameraHealthStatus = Field(description="`unknown` until the first verdict.")
+    faults: list[str]
+    since: dt.datetime | None = Field(description="When the camera entered this status.")
+    last_probe_at: dt.datetime | None
+    flapping: bool
+    location: tuple[float, float] = Field(description="[longitude, latitude], WGS84.")
+    heading_deg: float
+    hfov_deg: float
+    range_m: float
+    group: str | None
+    stream: str = Field(description="The stream address with user, password and keys removed.")
+
+
+class ProbeOut(BaseModel):
+    """One probe verdict from the camera's history."""
+
+    at: dt.datetime
+    status: Literal["ok", "degraded", "offline"]
+    faults: list[str]
+    metrics: dict[str, float]
+    elapsed_s: float
+    reason: str | None
+
+
+def _camera_out(camera: Camera, state: CameraStateRow | None) -> CameraOut:
+    return CameraOut(
+        id=camera.id,
+        name=camera.name,
+        status=state.status if state is not None else "unknown",
+        faults=list(state.faults) if state is not None else [],
+        since=state.since if state is not None else None,
+        last_probe_at=state.last_probe_at if state is not None else None,
+        flapping=state.flapping if state is not None else False,
+        location=camera.location,
+        heading_deg=camera.heading_deg,
+        hfov_deg=camera.hfov_deg,
+        range_m=camera.range_m,
+        group=camera.group,
+        stream=redact(camera.stream),
+    )
+
+
+def _find(service: Service, camera_id: str) -> Camera:
+    for camera in service.site.spec.cameras:
+        if camera.id == camera_id:
+            return camera
+    raise NotFoundError(f"no camera {camera_id!r} / 没有摄像机 {camera_id!r}")
+
+
+CameraId = Annotated[str, Path(pattern=ID_PATTERN, description="Camera id from the site file.")]
+
+
+@router.get("", response_model=list[CameraOut], responses=error_responses(401, 403, 422, 503))
+def list_cameras(
+    service: ServiceDep,
+    session: ReadSession,
+    _who: Reader,
+    status: Annotated[CameraHealthStatus | None, Query(description="Only this status.")] = None,
+) -> list[CameraOut]:
+    """Every camera of the site with its current health."""
+    states = {row.camera_id: row for row in session.scalars(select(CameraStateRow))}
+    cameras = [_camera_out(c, states.get(c.id)) for c in service.site.spec.cameras]
+    return [c for c in cameras if status is None or c.status == status]
+
+
+@router.get(
+    "/{camera_id}", response_model=CameraOut, responses=error_responses(401, 403, 404, 422, 503)
+)
+def get_camera(
+    service: ServiceDep, session: ReadSession, _who: Reader, camera_id: CameraId
+) -> CameraOut:
+    """One camera with its current health."""
+    camera = _find(service, camera_id)
+    return _camera_out(camera, session.get(CameraStateRow, camera_id))
+
+
+@router.get(
+    "/{camera_id}/history",
+    response_model=Page[ProbeOut],
+    responses=error_responses(401, 403, 404, 422, 503),
+)
+def camera_history(
+    service: ServiceDep,
+    session: ReadSession,
+    _who: Reader,
+    camera_id: CameraId,
+    paging: PagingQuery,
+) -> Page[ProbeOut]:
+    """The camera's probe verdicts, newest first."""
+    _find(service, camera_id)
+    where = ProbeResultRow.camera_id == camera_id
+    total = session.scalar(select(func.count()).select_from(ProbeResultRow).where(where)) or 0
+    rows = session.scalars(
+        select(ProbeResultRow)
+        .where(where)
+        .order_by(ProbeResultRow.at.desc(), ProbeResultRow.id.desc())
+        .limit(paging.limit)
+        .offset(paging.offset)
+    )
+    items = [
+        ProbeOut(
+            at=row.at,
+            status=row.status,
+            faults=list(row.faults),
+            metrics=dict(row.metrics),
+            elapsed_s=row.elapsed_s,
+            reason=redact(row.reason) if row.reason else None,
+        )
+        for row in rows
+    ]
+    return Page[ProbeOut](items=items, total=total, limit=paging.limit, offset=paging.offset)

@@ -1,0 +1,68 @@
+"""Liveness (`/healthz`, no token) and Prometheus metrics (`/metrics`)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
+from sqlalchemy import func, select
+
+from gapwatch.api.deps import Reader, ReadSession, ServiceDep
+from gapwatch.api.errors import error_responses
+from gapwatch.storage import AlertRow, CameraStateRow, OutboxRow
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+
+class Health(BaseModel):
+    """The service answers."""
+
+    status: Literal["ok"]
+
+
+@router.get("/healthz", response_model=Health, tags=["health"], summary="Liveness")
+def healthz() -> Health:
+    """Answers 200 while the process serves HTTP; needs no token."""
+    return Health(status="ok")
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    tags=["health"],
+    summary="Prometheus metrics",
+    responses={
+        200: {"content": {"text/plain": {"schema": {"type": "string"}}}},
+        **error_responses(401, 403, 503),
+    },
+)
+def metrics(service: ServiceDep, session: ReadSession, _who: Reader) -> Response:
+    """Probe latency, camera states, open alerts and outbox backlog, in Prometheus text format."""
+    m = service.metrics
+    known = {camera.id for camera in service.site.spec.cameras}
+    counts = {"ok": 0, "degraded": 0, "offline": 0}
+    for status, count in session.execute(
+        select(CameraStateRow.status, func.count())
+        .where(CameraStateRow.camera_id.in_(known))
+        .group_by(CameraStateRow.status)
+    ):
+        counts[status] = int(count)
+    counts["unknown"] = len(known) - sum(counts.values())
+    for state, count in counts.items():
+        m.camera_states.labels(state).set(count)
+    open_by_severity = dict.fromkeys(range(1, 6), 0)
+    for severity, count in session.execute(
+        select(AlertRow.severity, func.count())
+        .where(AlertRow.status != "resolved")
+        .group_by(AlertRow.severity)
+    ):
+        open_by_severity[int(severity)] = int(count)
+    for severity, count in open_by_severity.items():
+        m.open_alerts.labels(str(severity)).set(count)
+    backlog = session.scalar(select(func.count()).where(OutboxRow.state == "pending"))
+    m.outbox_backlog.set(backlog or 0)
+    return Response(generate_latest(m.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,102 @@
+"""Response and request bodies shared by the alert and task routes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from gapwatch.storage import AlertRow, TaskRow
+
+__all__ = ["AlertOut", "TaskOut", "alert_out", "task_out"]
+
+TaskKindOut = Literal["video_patrol", "road_patrol"]
+TaskStatusOut = Literal[
+    "pending",
+    "dispatched",
+    "accepted",
+    "en_route",
+    "on_scene",
+    "cleared",
+    "rejected",
+    "cancelled",
+    "done",
+]
+AlertStatusOut = Literal["open", "acknowledged", "resolved"]
+
+
+class TaskOut(BaseModel):
+    """A video_patrol or road_patrol task and where it stands."""
+
+    id: str
+    alert_id: str
+    kind: TaskKindOut
+    status: TaskStatusOut
+    assignee: str | None
+    payload: dict[str, Any] = Field(description="What the task says: cameras to use, route, goal.")
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class AlertOut(BaseModel):
+    """An alert: which cameras failed, which ground went unwatched, its lifecycle and tasks."""
+
+    id: str
+    kind: str
+    status: AlertStatusOut
+    severity: int
+    cameras: list[str]
+    zones: list[str]
+    blind_spot_m2: float
+    blind_spots: list[dict[str, Any]] = Field(description="GeoJSON Features in lon/lat.")
+    flapping: bool
+    silenced: bool
+    opened_at: dt.datetime
+    acknowledged_at: dt.datetime | None
+    acknowledged_by: str | None
+    resolved_at: dt.datetime | None
+    resolved_by: str | None
+    resolution: str | None
+    assignee: str | None
+    escalation_level: int
+    tasks: list[TaskOut]
+
+
+def task_out(row: TaskRow) -> TaskOut:
+    """The API view of a task row."""
+    return TaskOut(
+        id=row.id,
+        alert_id=row.alert_id,
+        kind=row.kind,
+        status=row.status,
+        assignee=row.assignee,
+        payload=dict(row.payload),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def alert_out(row: AlertRow) -> AlertOut:
+    """The API view of an alert row with its tasks."""
+    return AlertOut(
+        id=row.id,
+        kind=row.kind,
+        status=row.status,
+        severity=row.severity,
+        cameras=list(row.cameras),
+        zones=list(row.zones),
+        blind_spot_m2=row.blind_spot_m2,
+        blind_spots=list(row.blind_spots),
+        flapping=row.flapping,
+        silenced=row.silenced,
+        opened_at=row.opened_at,
+        acknowledged_at=row.acknowledged_at,
+        acknowledged_by=row.acknowledged_by,
+        resolved_at=row.resolved_at,
+        resolved_by=row.resolved_by,
+        resolution=row.resolution,
+        assignee=row.assignee,
+        escalation_level=row.escalation_level,
+        tasks=[task_out(t) for t in row.tasks],
+    )

@@ -1,0 +1,259 @@
+"""Wiring of the running service: site, store, coverage, alert engine, scheduler and delivery.
+
+`build_service(settings)` constructs everything without starting a thread; `Service.start()`
+starts the probe scheduler and the outbox worker; `Service.stop()` stops them so that nothing is
+half-written: each probe verdict is handled in one transaction, and stop waits for the one in
+progress.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from gapwatch.coverage import CoverageModel, CoverageResult
+from gapwatch.runtime.executor import LocalExecutor, ProbeFunction, ProbeRequest, SamplingExecutor
+from gapwatch.runtime.metrics import ServiceMetrics
+from gapwatch.runtime.scheduler import PeriodicTask, ProbeScheduler, ProbeTarget
+from gapwatch.settings import Settings
+from gapwatch.site import Site
+from gapwatch.storage import (
+    AlertRow,
+    ProbeResultRow,
+    SessionFactory,
+    TaskRow,
+    make_engine,
+    migrate,
+    session_factory,
+    transaction,
+)
+from gapwatch.vision.types import ProbeResult
+
+__all__ = [
+    "AlertActions",
+    "AlertEngineLike",
+    "AlertProcessor",
+    "BackgroundWorker",
+    "Service",
+    "build_service",
+    "probe_targets",
+]
+
+log = logging.getLogger(__name__)
+
+ESCALATION_CHECK_S = 15.0
+
+
+class AlertProcessor(Protocol):
+    """What the pipeline needs from the alert engine."""
+
+    def observe(
+        self, session: Session, *, camera_id: str, at: dt.datetime, result: ProbeResult
+    ) -> None:
+        """Feed one probe verdict through health tracking and alert rules (caller commits)."""
+
+    def tick(self, session: Session, *, at: dt.datetime) -> None:
+        """Time-driven work: escalations, expiring silences, scheduled rounds."""
+
+
+class AlertActions(Protocol):
+    """What people and the dispatch system do to alerts and tasks (through the API)."""
+
+    def acknowledge(
+        self, session: Session, *, alert_id: str, actor: str, at: dt.datetime, note: str | None
+    ) -> AlertRow:
+        """Mark an open alert acknowledged; raises ValueError when it cannot be."""
+
+    def resolve(
+        self, session: Session, *, alert_id: str, actor: str, at: dt.datetime, note: str | None
+    ) -> AlertRow:
+        """Resolve an alert by hand, cancelling its unfinished tasks."""
+
+    def task_status(
+        self,
+        session: Session,
+        *,
+        task_id: str,
+        status: str,
+        actor: str,
+        at: dt.datetime,
+        note: str | None,
+    ) -> TaskRow:
+        """Apply a status report to a task; raises ValueError for an illegal transition."""
+
+
+class AlertEngineLike(AlertProcessor, AlertActions, Protocol):
+    """The alert engine as the service uses it."""
+
+
+class BackgroundWorker(Protocol):
+    """A worker with its own thread, such as the outbox delivery worker."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def _camera_source(site: Site, stream: str) -> str:
+    # A URL stays as written; a plain path is relative to the site file's folder.
+    if "://" in stream:
+        return stream
+    return str(site.resolve(stream))
+
+
+def probe_targets(site: Site, settings: Settings) -> list[ProbeTarget]:
+    """One probe target per camera: environment interval over the camera's, over the site's."""
+    health = site.spec.health
+    targets = []
+    for camera in site.spec.cameras:
+        interval = settings.probe_interval_s or camera.probe_interval_s or health.probe_interval_s
+        targets.append(
+            ProbeTarget(
+                camera_id=camera.id,
+                source=_camera_source(site, camera.stream),
+                interval_s=interval,
+                timeout_s=min(health.probe_timeout_s, interval),
+            )
+        )
+    return targets
+
+
+def _vision_probe(request: ProbeRequest) -> ProbeResult:
+    from gapwatch.vision.probe import probe as run_probe
+
+    return run_probe(request.source, timeout_s=request.timeout_s, baseline=request.baseline)
+
+
+@dataclass
+class Service:
+    """Everything one running gapwatch holds; built by `build_service`."""
+
+    settings: Settings
+    site: Site
+    engine: Engine
+    sessions: SessionFactory
+    coverage: CoverageModel
+    metrics: ServiceMetrics
+    alerts: AlertEngineLike | None = None
+    executor_factory: Callable[[], SamplingExecutor] | None = None
+    workers: list[BackgroundWorker] = field(default_factory=list)
+    stopping: threading.Event = field(default_factory=threading.Event)
+    scheduler: ProbeScheduler | None = None
+    coverage_cache: dict[frozenset[str], CoverageResult] = field(default_factory=dict)
+    _handling: threading.Lock = field(default_factory=threading.Lock)
+
+    def start(self) -> None:
+        """Start probing (when enabled) and the background workers."""
+        if self.settings.scheduler and self.site.spec.cameras:
+            executor = (
+                self.executor_factory()
+                if self.executor_factory is not None
+                else LocalExecutor(_vision_probe, workers=self.settings.probe_workers)
+            )
+            self.scheduler = ProbeScheduler(
+                targets=probe_targets(self.site, self.settings),
+                executor=executor,
+                on_result=self.handle_probe,
+                periodic=[PeriodicTask("alert-tick", ESCALATION_CHECK_S, self.tick)],
+            )
+            self.scheduler.start()
+        for worker in self.workers:
+            worker.start()
+
+    def stop(self) -> None:
+        """Stop scheduling, let the verdict being written finish, stop workers, close the store."""
+        self.stopping.set()
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        for worker in reversed(self.workers):
+            try:
+                worker.stop()
+            except Exception:
+                log.exception("stopping %s failed", type(worker).__name__)
+        with self._handling:  # waits for the transaction in progress, if any
+            self.engine.dispose()
+
+    def handle_probe(self, camera_id: str, at: dt.datetime, result: ProbeResult) -> None:
+        """Record one verdict and feed it to the alert engine, in one transaction."""
+        self.metrics.probe_seconds.observe(result.elapsed_s)
+        self.metrics.probes.labels(result.status).inc()
+        with self._handling:
+            if self.stopping.is_set():
+                return
+            with transaction(self.sessions) as session:
+                session.add(
+                    ProbeResultRow(
+                        camera_id=camera_id,
+                        at=at,
+                        status=result.status,
+                        faults=list(result.faults),
+                        metrics=dict(result.metrics),
+                        elapsed_s=result.elapsed_s,
+                        reason=result.reason,
+                    )
+                )
+                if self.alerts is not None:
+                    self.alerts.observe(session, camera_id=camera_id, at=at, result=result)
+
+    def tick(self, at: dt.datetime) -> None:
+        """Periodic alert-engine work (escalations), in one transaction."""
+        if self.alerts is None:
+            return
+        with self._handling:
+            if self.stopping.is_set():
+                return
+            with transaction(self.sessions) as session:
+                self.alerts.tick(session, at=at)
+
+
+def build_service(
+    settings: Settings,
+    *,
+    site: Site | None = None,
+    executor_factory: Callable[[], SamplingExecutor] | None = None,
+    probe: ProbeFunction | None = None,
+) -> Service:
+    """Open and migrate the store, load the site, build coverage and the alert engine.
+
+    Starts nothing: `Service.start()` does. `probe` replaces the vision probe in the local
+    executor (a replay or a bench); `executor_factory` replaces the executor altogether.
+    """
+    if site is None:
+        site = _load_site(settings)
+    engine = make_engine(settings.db_url)
+    try:
+        migrate(engine)
+        coverage = CoverageModel.from_site(site)
+    except BaseException:
+        engine.dispose()
+        raise
+    if executor_factory is None and probe is not None:
+        chosen = probe
+
+        def executor_factory() -> SamplingExecutor:
+            return LocalExecutor(chosen, workers=settings.probe_workers)
+
+    return Service(
+        settings=settings,
+        site=site,
+        engine=engine,
+        sessions=session_factory(engine),
+        coverage=coverage,
+        metrics=ServiceMetrics.create(),
+        executor_factory=executor_factory,
+    )
+
+
+def _load_site(settings: Settings) -> Site:
+    from gapwatch.site import SiteError, load_site
+
+    if settings.site is None:
+        raise SiteError(["no site file given: pass --site or set GAPWATCH_SITE"])
+    return load_site(settings.site)

@@ -1,0 +1,98 @@
+"""Cameras, coverage and blind spots through real HTTP on a real database."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from gapwatch.storage import CameraStateRow, ProbeResultRow, transaction
+from tests.api.conftest import Api
+
+
+def _set_state(api: Api, camera_id: str, status: str, faults: list[str]) -> None:
+    now = dt.datetime.now(dt.UTC)
+    with transaction(api.service.sessions) as session:
+        session.merge(
+            CameraStateRow(
+                camera_id=camera_id, status=status, faults=faults, since=now, last_probe_at=now
+            )
+        )
+
+
+def test_cameras_list_health_and_never_leak_stream_credentials(api: Api) -> None:
+    _set_state(api, "cam-1", "offline", ["no_signal"])
+    response = api.client.get("/api/v1/cameras", headers=api.headers("operator"))
+    assert response.status_code == 200
+    cameras = {c["id"]: c for c in response.json()}
+    assert set(cameras) == {"cam-1", "cam-2", "cam-3"}
+    assert cameras["cam-1"]["status"] == "offline"
+    assert cameras["cam-1"]["faults"] == ["no_signal"]
+    assert cameras["cam-1"]["since"] is not None
+    assert cameras["cam-2"]["status"] == "unknown"
+    assert cameras["cam-1"]["location"] == [104.0499, 35.1299]
+    assert "s3cret" not in response.text and "admin:" not in response.text
+    assert "pw@" not in response.text and "token=abc" not in response.text
+    assert cameras["cam-1"]["stream"].startswith("rtsp://***@10.1.2.3")
+    only = api.client.get("/api/v1/cameras?status=offline", headers=api.headers("operator"))
+    assert [c["id"] for c in only.json()] == ["cam-1"]
+
+
+def test_camera_404_and_history_paginated_newest_first(api: Api) -> None:
+    missing = api.client.get("/api/v1/cameras/cam-9", headers=api.headers("operator"))
+    assert missing.status_code == 404
+    assert "cam-9" in missing.json()["detail"][0]["msg"]
+    start = dt.datetime(2026, 7, 30, 12, 0, tzinfo=dt.UTC)
+    with transaction(api.service.sessions) as session:
+        for i in range(7):
+            session.add(
+                ProbeResultRow(
+                    camera_id="cam-2",
+                    at=start + dt.timedelta(minutes=i),
+                    status="ok" if i % 2 else "degraded",
+                    faults=[] if i % 2 else ["blur"],
+                    metrics={"sharpness": float(i)},
+                    elapsed_s=1.5,
+                )
+            )
+    url = "/api/v1/cameras/cam-2/history"
+    first = api.client.get(f"{url}?limit=3", headers=api.headers("technician")).json()
+    assert first["total"] == 7
+    assert [p["metrics"]["sharpness"] for p in first["items"]] == [6.0, 5.0, 4.0]
+    last = api.client.get(f"{url}?limit=3&offset=6", headers=api.headers("technician")).json()
+    assert [p["metrics"]["sharpness"] for p in last["items"]] == [0.0]
+    assert last["items"][0]["faults"] == ["blur"]
+
+
+def test_coverage_and_blind_spots_follow_camera_health(api: Api) -> None:
+    h = api.headers("operator")
+    before = api.client.get("/api/v1/coverage", headers=h).json()
+    gate = {z["id"]: z for z in before["zones"]}["gate"]
+    assert 0.0 < gate["coverage_ratio"] <= 1.0
+    assert before["healthy_cameras"] == ["cam-1", "cam-2", "cam-3"]
+    spots_before = api.client.get("/api/v1/blind-spots", headers=h).json()
+    assert spots_before["type"] == "FeatureCollection"
+
+    _set_state(api, "cam-1", "offline", ["no_signal"])
+    _set_state(api, "cam-2", "degraded", ["occluded"])
+    after = api.client.get("/api/v1/coverage", headers=h).json()
+    gate_after = {z["id"]: z for z in after["zones"]}["gate"]
+    assert after["healthy_cameras"] == ["cam-3"]
+    assert gate_after["covered_m2"] < gate["covered_m2"]
+    assert gate_after["covered_m2"] == 0.0
+    spots = api.client.get("/api/v1/blind-spots", headers=h).json()
+    gate_spots = [f for f in spots["features"] if f["properties"]["zone"] == "gate"]
+    assert gate_spots, "the gate has no working camera, so it must be blind"
+    blind = sum(f["properties"]["area_m2"] for f in gate_spots)
+    # The whole gate zone outside the kiosk is blind (slivers aside).
+    assert abs(blind - gate_after["area_m2"]) < 0.01 * gate_after["area_m2"]
+    ring = gate_spots[0]["geometry"]["coordinates"][0]
+    assert all(104.04 < lon < 104.06 and 35.12 < lat < 35.14 for lon, lat in ring)
+
+
+def test_metrics_use_the_app_registry(api: Api) -> None:
+    _set_state(api, "cam-3", "degraded", ["blur"])
+    text = api.client.get("/metrics", headers=api.headers("technician")).text
+    assert 'gapwatch_camera_states{state="degraded"} 1.0' in text
+    assert 'gapwatch_camera_states{state="unknown"} 2.0' in text
+    assert "gapwatch_outbox_backlog 0.0" in text
+    assert "gapwatch_probe_seconds_bucket" in text
+    assert 'gapwatch_open_alerts{severity="5"} 0.0' in text
