@@ -1,0 +1,751 @@
+"""The alert engine: probe results in; alerts, paired patrol tasks and outbox messages out.
+
+One engine per site, owned by the service (or by `gapwatch replay`). It keeps the health tracker
+and the live coverage in memory and writes every decision through the session it is handed, so a
+new alert, its video_patrol and road_patrol tasks and their outbox messages land in the caller's
+one transaction or not at all. Every method takes the time it acts at (`at` / `now`): the engine
+never reads the wall clock, so a replay runs the same code as the service.
+
+If the caller's transaction fails after a method returned, call `reload(session)` to rebuild the
+in-memory state from the database before going on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import shapely
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from gapwatch.alerts import lifecycle, records
+from gapwatch.alerts.calendar import ImportanceCalendar
+from gapwatch.alerts.grouping import (
+    GROUP_WINDOW,
+    ZONE_WINDOW,
+    CameraFacts,
+    OpenAlertFacts,
+    choose_alert,
+)
+from gapwatch.alerts.health import HealthChange, HealthTracker, Probe
+from gapwatch.alerts.lifecycle import SYSTEM, EngineError
+from gapwatch.alerts.routing import RoadNetwork, UnitPosition, rank_units
+from gapwatch.alerts.severity import Severity, assess, severity_name
+from gapwatch.alerts.tasks import (
+    ACTIVE_STATUSES,
+    ARRIVED_STATUSES,
+    TERMINAL_STATUSES,
+    ViewChoice,
+    road_patrol_payload,
+    video_patrol_payload,
+)
+from gapwatch.coverage import CoverageModel, GapChange, LiveCoverage
+from gapwatch.site import Site
+from gapwatch.storage import (
+    AlertKind,
+    AlertRow,
+    CameraStateRow,
+    ProbeResultRow,
+    SilenceRow,
+    TaskRow,
+    new_id,
+)
+from gapwatch.vision.types import OFFLINE_FAULTS
+
+__all__ = ["AlertEngine", "EngineError", "UnknownCameraProbe"]
+
+Geometry = Any
+
+
+class UnknownCameraProbe(EngineError):
+    """A probe result for a camera the site does not have."""
+
+
+@dataclass
+class _OpenAlert:
+    """What the engine remembers about an unresolved alert."""
+
+    id: str
+    opened_at: dt.datetime
+    cameras: list[str]
+    down: set[str]
+    silenced: bool
+    blind: dict[str, Geometry] = field(default_factory=dict)
+    lost_m2: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def facts(self) -> OpenAlertFacts:
+        return OpenAlertFacts(self.id, self.opened_at, frozenset(self.cameras), not self.silenced)
+
+
+class AlertEngine:
+    """Stateful alert engine for one site (thread-safe: one decision at a time)."""
+
+    def __init__(
+        self,
+        site: Site,
+        *,
+        coverage: CoverageModel | None = None,
+        group_window: dt.timedelta = GROUP_WINDOW,
+        zone_window: dt.timedelta = ZONE_WINDOW,
+    ) -> None:
+        spec = site.spec
+        self.site = site
+        self.model = coverage if coverage is not None else CoverageModel.from_site(site)
+        self.calendar = ImportanceCalendar.from_spec(spec)
+        self.group_window = group_window
+        self.zone_window = zone_window
+        self.min_area_m2 = spec.coverage.min_blind_area_m2
+        self.escalate_after = {
+            int(k): dt.timedelta(minutes=v) for k, v in spec.health.escalate_after_min.items()
+        }
+        self.roads = RoadNetwork.from_site(spec.roads, site.projection)
+        self.units = [
+            UnitPosition(
+                u.id,
+                u.kind,
+                *site.projection.to_metres(*u.location),
+                speed_kmh=u.speed_kmh,
+                available=u.available,
+            )
+            for u in spec.patrol_units
+        ]
+        zone_ids = [z.id for z in self.model.zones]
+        self.cameras: dict[str, CameraFacts] = {}
+        for i, cam_id in enumerate(self.model.camera_ids):
+            cam = self.model.cameras[i]
+            zones = frozenset(zone_ids[int(z)] for z in self.model.camera_zones(i))
+            self.cameras[cam_id] = CameraFacts(cam_id, cam.group, zones)
+        self.maintenance = list(spec.maintenance)
+        self._lock = threading.RLock()
+        self.tracker = self._new_tracker()
+        self.live: LiveCoverage = self.model.live(None)
+        self._open: dict[str, _OpenAlert] = {}
+        self._camera_alert: dict[str, str] = {}
+
+    def _new_tracker(self) -> HealthTracker:
+        health = self.site.spec.health
+        return HealthTracker(open_after=health.open_after, close_after=health.close_after)
+
+    # ------------------------------------------------------------------ start and restart
+
+    def start(self, session: Session, *, at: dt.datetime) -> None:
+        """Prepare the database (camera rows, endpoints), load state, raise standing gaps."""
+        with self._lock:
+            self._ensure_rows(session, at)
+            self._load(session)
+            self._standing_gaps(session, at)
+
+    def reload(self, session: Session) -> None:
+        """Rebuild the in-memory state from the database (after a failed transaction)."""
+        with self._lock:
+            self._load(session)
+
+    def _ensure_rows(self, session: Session, at: dt.datetime) -> None:
+        known = set(session.scalars(select(CameraStateRow.camera_id)))
+        missing = [c for c in self.model.camera_ids if c not in known]
+        if missing:
+            session.execute(
+                insert(CameraStateRow),
+                [{"camera_id": c, "status": "ok", "since": at, "faults": []} for c in missing],
+            )
+        session.flush()
+
+    def _load(self, session: Session) -> None:
+        self.tracker = self._new_tracker()
+        down: set[str] = set()
+        for row in session.scalars(select(CameraStateRow)):
+            if row.camera_id not in self.cameras:
+                continue
+            if row.status != "ok" or row.flapping:
+                self.tracker.restore(row.camera_id, row.status, flapping=row.flapping)
+                down.add(row.camera_id)
+        self.live = self.model.live([c for c in self.model.camera_ids if c not in down])
+        self._open.clear()
+        self._camera_alert.clear()
+        rows = session.scalars(
+            select(AlertRow).where(AlertRow.status != "resolved", AlertRow.kind != "coverage_gap")
+        )
+        for alert in rows:
+            state = _OpenAlert(
+                id=alert.id,
+                opened_at=alert.opened_at,
+                cameras=list(alert.cameras),
+                down={c for c in alert.cameras if c in down},
+                silenced=alert.silenced,
+                blind=records.geometry_from_features(alert.blind_spots, self.site.projection),
+            )
+            state.lost_m2 = {z: float(g.area) for z, g in state.blind.items()}
+            self._open[alert.id] = state
+            for cam in alert.cameras:
+                self._camera_alert[cam] = alert.id
+
+    def _standing_gaps(self, session: Session, at: dt.datetime) -> None:
+        """One coverage_gap alert per blind spot of a critical zone with every camera working."""
+        critical = self.site.spec.coverage.critical_importance
+        wanted: dict[str, Any] = {}
+        for spot in self.model.compute(None, overlap=False).blind_spots:
+            if spot.importance < critical:
+                continue
+            p = spot.geometry.representative_point()
+            wanted[f"coverage_gap:{spot.zone}:{round(p.x)}:{round(p.y)}"] = spot
+        existing = {
+            a.dedup_key: a
+            for a in session.scalars(
+                select(AlertRow).where(
+                    AlertRow.kind == "coverage_gap", AlertRow.status != "resolved"
+                )
+            )
+        }
+        for key, alert in existing.items():
+            if key not in wanted:
+                self._close(session, alert, at=at, by=SYSTEM, how="the standing gap is now seen")
+        for key, spot in wanted.items():
+            if key in existing:
+                continue
+            lost = {spot.zone: spot.area_m2}
+            judged = assess(lost, {spot.zone: spot.importance}, min_area_m2=self.min_area_m2)
+            alert = AlertRow(
+                id=new_id("al"),
+                site_id=self.site.id,
+                kind="coverage_gap",
+                dedup_key=key,
+                severity=judged.rank,
+                cameras=[],
+                zones=[spot.zone],
+                blind_spot_m2=spot.area_m2,
+                blind_spots=records.blind_features(
+                    {spot.zone: spot.geometry}, self.site.projection, min_area_m2=0.0
+                ),
+                opened_at=at,
+            )
+            session.add(alert)
+            session.flush()
+            records.alert_log(
+                session,
+                alert,
+                at=at,
+                actor=SYSTEM,
+                action="opened",
+                detail={"reason": "standing blind spot in a critical zone"},
+            )
+            records.publish(
+                session,
+                at=at,
+                type="alert.opened",
+                data=records.alert_summary(alert, severity=judged.name),
+            )
+
+    # ------------------------------------------------------------------ probes
+
+    def ingest(self, session: Session, probes: Iterable[Probe]) -> list[HealthChange]:
+        """Feed probe results (in time order); returns the camera state changes they caused."""
+        batch = list(probes)
+        with self._lock:
+            for probe in batch:
+                if probe.camera not in self.cameras:
+                    raise UnknownCameraProbe(f"unknown camera {probe.camera!r}")
+            changes: list[HealthChange] = []
+            rows: list[dict[str, Any]] = []
+            touched: set[str] = set()
+            for probe in batch:
+                change = self.tracker.observe(probe)
+                rows.append(
+                    {
+                        "camera_id": probe.camera,
+                        "at": probe.at,
+                        "status": probe.status,
+                        "faults": list(probe.faults),
+                    }
+                )
+                touched.add(probe.camera)
+                if change is not None:
+                    changes.append(change)
+                    self._apply(session, change)
+            if rows:
+                session.execute(insert(ProbeResultRow), rows)
+            self._save_counters(session, touched)
+            return changes
+
+    def _save_counters(self, session: Session, cameras: Iterable[str]) -> None:
+        params = []
+        for cam in cameras:
+            h = self.tracker.camera(cam)
+            agree = h.streak_status == h.state
+            params.append(
+                {
+                    "camera_id": cam,
+                    "last_probe_at": h.last_at,
+                    "good_streak": h.streak if agree else 0,
+                    "bad_streak": 0 if agree else h.streak,
+                    "flap_history": list(h.flap.history),
+                }
+            )
+        if params:
+            session.execute(update(CameraStateRow), params)
+
+    def _apply(self, session: Session, change: HealthChange) -> None:
+        cam = change.camera
+        state = session.get(CameraStateRow, cam)
+        if state is not None:
+            if state.status != change.state:
+                state.since = change.at
+            state.status = change.state
+            state.faults = list(change.faults)
+            state.flapping = change.flapping
+        records.publish(
+            session,
+            at=change.at,
+            type="camera.state",
+            data={
+                "camera": cam,
+                "status": change.state,
+                "flapping": change.flapping,
+                "faults": list(change.faults),
+            },
+        )
+        if change.down and not change.was_down:
+            self._camera_down(session, change)
+        elif change.was_down and not change.down:
+            self._camera_up(session, change)
+        else:
+            self._camera_changed(session, change)
+
+    # ------------------------------------------------------------------ failures
+
+    def _silence_for(self, session: Session, cam: str, at: dt.datetime) -> str | None:
+        for window in self.maintenance:
+            if cam in window.cameras and window.start <= at < window.end:
+                return f"maintenance:{window.id}"
+        facts = self.cameras[cam]
+        rows = session.scalars(
+            select(SilenceRow).where(SilenceRow.starts_at <= at, SilenceRow.ends_at > at)
+        )
+        for row in rows:
+            if (
+                cam in row.cameras
+                or (facts.group is not None and facts.group in row.groups)
+                or facts.zones & set(row.zones)
+            ):
+                return f"silence:{row.id}"
+        return None
+
+    def _camera_down(self, session: Session, change: HealthChange) -> None:
+        cam, at = change.camera, change.at
+        gap = self.live.take_down([cam])
+        silence = self._silence_for(session, cam, at)
+        target: str | None = None
+        if silence is None:
+            target = choose_alert(
+                self.cameras[cam],
+                at,
+                [a.facts for a in self._open.values()],
+                self.cameras,
+                group_window=self.group_window,
+                zone_window=self.zone_window,
+            )
+        if target is not None:
+            self._join(session, self._open[target], change, gap)
+        else:
+            self._open_alert(session, change, gap, silence)
+
+    def _open_alert(
+        self, session: Session, change: HealthChange, gap: GapChange, silence: str | None
+    ) -> None:
+        cam, at = change.camera, change.at
+        state = _OpenAlert(new_id("al"), at, [cam], {cam}, silenced=silence is not None)
+        self._add_ground(state, gap)
+        judged = self._judge(state, at)
+        alert = AlertRow(
+            id=state.id,
+            site_id=self.site.id,
+            kind=self._kind(state, judged, change),
+            dedup_key=f"camera:{cam}",
+            severity=judged.rank,
+            cameras=[cam],
+            zones=sorted(z for z, a in state.lost_m2.items() if a > 0.0),
+            blind_spot_m2=judged.blind_m2,
+            blind_spots=self._features(state),
+            flapping=change.flapping,
+            silenced=state.silenced,
+            opened_at=at,
+        )
+        session.add(alert)
+        session.flush()
+        self._open[state.id] = state
+        self._camera_alert[cam] = state.id
+        detail: dict[str, Any] = {
+            "camera": cam,
+            "status": change.state,
+            "faults": list(change.faults),
+            "flapping": change.flapping,
+            "blind_spot_m2": round(judged.blind_m2, 2),
+            "importance": judged.top_importance,
+        }
+        if silence is not None:
+            detail["suppressed_by"] = silence
+            records.alert_log(session, alert, at=at, actor=SYSTEM, action="recorded", detail=detail)
+            records.publish(
+                session,
+                at=at,
+                type="alert.recorded",
+                data=records.alert_summary(alert, severity=judged.name),
+            )
+            return
+        records.alert_log(session, alert, at=at, actor=SYSTEM, action="opened", detail=detail)
+        records.publish(
+            session,
+            at=at,
+            type="alert.opened",
+            data=records.alert_summary(alert, severity=judged.name),
+        )
+        if judged.blind_m2 > 0.0 and judged.top_zone is not None:
+            self._raise_tasks(session, alert, state, at)
+
+    def _join(
+        self, session: Session, state: _OpenAlert, change: HealthChange, gap: GapChange
+    ) -> None:
+        cam, at = change.camera, change.at
+        alert = session.get(AlertRow, state.id)
+        assert alert is not None
+        if cam not in state.cameras:
+            state.cameras.append(cam)
+        state.down.add(cam)
+        self._camera_alert[cam] = state.id
+        self._add_ground(state, gap)
+        judged = self._judge(state, at)
+        alert.cameras = list(state.cameras)
+        alert.zones = sorted(z for z, a in state.lost_m2.items() if a > 0.0)
+        alert.blind_spot_m2 = judged.blind_m2
+        alert.blind_spots = self._features(state)
+        alert.severity = max(alert.severity, judged.rank)
+        alert.kind = self._kind(state, judged, change)
+        alert.flapping = alert.flapping or change.flapping
+        records.alert_log(
+            session,
+            alert,
+            at=at,
+            actor=SYSTEM,
+            action="camera_joined",
+            detail={
+                "camera": cam,
+                "status": change.state,
+                "faults": list(change.faults),
+                "added_m2": round(gap.area_m2, 2),
+            },
+        )
+        records.publish(
+            session,
+            at=at,
+            type="alert.updated",
+            data=records.alert_summary(alert, severity=severity_name(alert.severity)),
+        )
+        tasks = list(session.scalars(select(TaskRow).where(TaskRow.alert_id == alert.id)))
+        if not tasks and judged.blind_m2 > 0.0 and judged.top_zone is not None:
+            self._raise_tasks(session, alert, state, at)
+            return
+        for task in tasks:
+            if task.kind == "video_patrol" and task.status in ACTIVE_STATUSES:
+                task.payload = self._video_payload(alert, state)
+            elif task.kind == "road_patrol" and task.status in ACTIVE_STATUSES:
+                task.payload = {**task.payload, "blind_spot_m2": round(judged.blind_m2, 2)}
+
+    def _add_ground(self, state: _OpenAlert, gap: GapChange) -> None:
+        for piece in gap.pieces:
+            current = state.blind.get(piece.zone)
+            state.blind[piece.zone] = (
+                piece.geometry if current is None else shapely.union(current, piece.geometry)
+            )
+        for zone, area in gap.by_zone.items():
+            state.lost_m2[zone] = state.lost_m2.get(zone, 0.0) + area
+
+    def _judge(self, state: _OpenAlert, at: dt.datetime) -> Severity:
+        importance = {z: self.calendar.importance(z, at) for z in state.lost_m2}
+        return assess(state.lost_m2, importance, min_area_m2=self.min_area_m2)
+
+    def _kind(self, state: _OpenAlert, judged: Severity, change: HealthChange) -> AlertKind:
+        if judged.top_zone is None:
+            return "maintenance"
+        if len(state.cameras) > 1:
+            groups = {self.cameras[c].group for c in state.cameras}
+            return "group_down" if len(groups) == 1 and None not in groups else "zone_outage"
+        offline = change.state == "offline" or bool(OFFLINE_FAULTS & set(change.faults))
+        return "camera_down" if offline else "camera_degraded"
+
+    def _features(self, state: _OpenAlert) -> list[dict[str, Any]]:
+        return records.blind_features(
+            state.blind, self.site.projection, min_area_m2=self.min_area_m2
+        )
+
+    def _ground(self, state: _OpenAlert) -> Geometry:
+        parts = list(state.blind.values())
+        return shapely.union_all(parts) if parts else shapely.Polygon()
+
+    # ------------------------------------------------------------------ tasks
+
+    def _video_payload(self, alert: AlertRow, state: _OpenAlert) -> dict[str, Any]:
+        ground = self._ground(state)
+        options = self.model.views_into(ground, self.live.healthy) if not ground.is_empty else []
+        views = [ViewChoice(o.camera_id, o.preset_id, o.seen_m2, o.share) for o in options]
+        return video_patrol_payload(
+            alert_id=alert.id,
+            cameras_down=sorted(state.down),
+            views=views,
+            blind_spots=alert.blind_spots,
+            blind_spot_m2=alert.blind_spot_m2,
+        )
+
+    def _raise_tasks(
+        self, session: Session, alert: AlertRow, state: _OpenAlert, at: dt.datetime
+    ) -> None:
+        video = TaskRow(
+            id=new_id("tk"),
+            alert_id=alert.id,
+            kind="video_patrol",
+            status="dispatched",
+            assignee=None,
+            payload=self._video_payload(alert, state),
+            created_at=at,
+            updated_at=at,
+        )
+        session.add(video)
+        road = self._road_task(session, alert, state, at, refused=[], attempt=1)
+        session.flush()
+        for task in (video, road):
+            records.task_log(
+                session,
+                task,
+                at=at,
+                actor=SYSTEM,
+                action="created",
+                detail={"assignee": task.assignee},
+            )
+            self._tell_dispatch(session, task, alert, event_type="task.created", at=at)
+
+    def _road_task(
+        self,
+        session: Session,
+        alert: AlertRow,
+        state: _OpenAlert,
+        at: dt.datetime,
+        *,
+        refused: Sequence[str],
+        attempt: int,
+    ) -> TaskRow:
+        # Send the unit to the piece that matters most now: importance × m².
+        importance = {z: self.calendar.importance(z, at) for z in state.blind}
+        zone = max(state.blind, key=lambda z: (importance[z] * state.blind[z].area, z))
+        target = state.blind[zone]
+        busy = set(
+            session.scalars(
+                select(TaskRow.assignee).where(
+                    TaskRow.kind == "road_patrol",
+                    TaskRow.status.in_(sorted(ACTIVE_STATUSES)),
+                    TaskRow.assignee.is_not(None),
+                )
+            )
+        )
+        plans = rank_units(
+            self.roads,
+            self.units,
+            target,
+            self.site.projection,
+            exclude={*refused, *(b for b in busy if b is not None)},
+        )
+        plan = plans[0] if plans else None
+        payload = road_patrol_payload(
+            alert_id=alert.id,
+            plan=plan,
+            zone=zone,
+            blind_spot_m2=alert.blind_spot_m2,
+            target_geometry=records.blind_features(
+                {zone: target}, self.site.projection, min_area_m2=0.0
+            )[0]["geometry"]
+            if not target.is_empty
+            else {},
+            attempt=attempt,
+            refused_by=refused,
+        )
+        task = TaskRow(
+            id=new_id("tk"),
+            alert_id=alert.id,
+            kind="road_patrol",
+            status="dispatched" if plan is not None else "pending",
+            assignee=plan.unit if plan is not None else None,
+            payload=payload,
+            created_at=at,
+            updated_at=at,
+        )
+        session.add(task)
+        return task
+
+    def _tell_dispatch(
+        self, session: Session, task: TaskRow, alert: AlertRow, *, event_type: str, at: dt.datetime
+    ) -> None:
+        body = records.task_message(task, alert, severity=severity_name(alert.severity))
+        records.send(session, event_type=event_type, payload=body, at=at, task_id=task.id)
+        records.publish(session, at=at, type=event_type, data=body["task"] | {"alert_id": alert.id})
+
+    # ------------------------------------------------------------------ recovery and changes
+
+    def _camera_up(self, session: Session, change: HealthChange) -> None:
+        cam, at = change.camera, change.at
+        self.live.bring_up([cam])
+        alert_id = self._camera_alert.get(cam)
+        if alert_id is None:
+            return
+        state = self._open[alert_id]
+        state.down.discard(cam)
+        alert = session.get(AlertRow, alert_id)
+        assert alert is not None
+        records.alert_log(
+            session,
+            alert,
+            at=at,
+            actor=SYSTEM,
+            action="camera_recovered",
+            detail={"camera": cam, "flapping_ended": change.was_flapping},
+        )
+        if state.down:
+            return
+        for task in session.scalars(select(TaskRow).where(TaskRow.alert_id == alert_id)):
+            if task.status in ACTIVE_STATUSES and task.status not in ARRIVED_STATUSES:
+                lifecycle.set_status(
+                    self,
+                    session,
+                    task,
+                    alert,
+                    "cancelled",
+                    at=at,
+                    by=SYSTEM,
+                    note="camera recovered",
+                    notify=True,
+                )
+        self._maybe_resolve(session, alert, at)
+
+    def _camera_changed(self, session: Session, change: HealthChange) -> None:
+        alert_id = self._camera_alert.get(change.camera)
+        if alert_id is None:
+            return
+        alert = session.get(AlertRow, alert_id)
+        assert alert is not None
+        state = self._open[alert_id]
+        if change.flapping != change.was_flapping:
+            alert.flapping = alert.flapping or change.flapping
+        if len(state.cameras) == 1 and alert.kind in ("camera_down", "camera_degraded"):
+            alert.kind = "camera_down" if change.state == "offline" else "camera_degraded"
+        records.alert_log(
+            session,
+            alert,
+            at=change.at,
+            actor=SYSTEM,
+            action="camera_changed",
+            detail={
+                "camera": change.camera,
+                "status": change.state,
+                "flapping": change.flapping,
+                "faults": list(change.faults),
+            },
+        )
+
+    def _maybe_resolve(self, session: Session, alert: AlertRow, at: dt.datetime) -> None:
+        state = self._open.get(alert.id)
+        if state is None or state.down:
+            return
+        tasks = session.scalars(select(TaskRow).where(TaskRow.alert_id == alert.id))
+        if all(t.status in TERMINAL_STATUSES for t in tasks):
+            self._close(session, alert, at=at, by=SYSTEM, how="cameras back and tasks done")
+
+    def _close(
+        self, session: Session, alert: AlertRow, *, at: dt.datetime, by: str, how: str
+    ) -> None:
+        alert.status = "resolved"
+        alert.resolved_at = at
+        alert.resolved_by = by
+        alert.resolution = how
+        records.alert_log(session, alert, at=at, actor=by, action="resolved", detail={"how": how})
+        records.publish(
+            session,
+            at=at,
+            type="alert.resolved",
+            data=records.alert_summary(alert, severity=severity_name(alert.severity)),
+        )
+        state = self._open.pop(alert.id, None)
+        if state is not None:
+            for cam in state.cameras:
+                if self._camera_alert.get(cam) == alert.id:
+                    del self._camera_alert[cam]
+
+    # ------------------------------------------------------------------ people and dispatch
+
+    def acknowledge(
+        self, session: Session, *, alert_id: str, by: str, at: dt.datetime, note: str | None = None
+    ) -> AlertRow:
+        """An operator takes the alert: open → acknowledged (a repeat is harmless)."""
+        with self._lock:
+            return lifecycle.acknowledge(self, session, alert_id=alert_id, by=by, at=at, note=note)
+
+    def resolve(
+        self, session: Session, *, alert_id: str, by: str, at: dt.datetime, note: str | None = None
+    ) -> AlertRow:
+        """Resolve by hand; active tasks are cancelled and dispatch is told."""
+        with self._lock:
+            return lifecycle.resolve(self, session, alert_id=alert_id, by=by, at=at, note=note)
+
+    def task_status(
+        self,
+        session: Session,
+        *,
+        task_id: str,
+        status: str,
+        by: str,
+        at: dt.datetime,
+        note: str | None = None,
+    ) -> TaskRow:
+        """A status report from a unit or an operator; raises TaskError for one that cannot be."""
+        with self._lock:
+            return lifecycle.task_status(
+                self, session, task_id=task_id, status=status, by=by, at=at, note=note
+            )
+
+    def add_silence(
+        self,
+        session: Session,
+        *,
+        starts_at: dt.datetime,
+        ends_at: dt.datetime,
+        by: str,
+        cameras: Sequence[str] = (),
+        zones: Sequence[str] = (),
+        groups: Sequence[str] = (),
+        comment: str | None = None,
+    ) -> SilenceRow:
+        """Record a silence: failures it matches are recorded, not alerted, until `ends_at`."""
+        with self._lock:
+            return lifecycle.add_silence(
+                self,
+                session,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                by=by,
+                cameras=cameras,
+                zones=zones,
+                groups=groups,
+                comment=comment,
+            )
+
+    def check_escalations(self, session: Session, *, now: dt.datetime) -> list[str]:
+        """Escalate open alerts left unacknowledged past their severity's time; return their ids."""
+        with self._lock:
+            return lifecycle.check_escalations(self, session, now=now)
+
+    # ------------------------------------------------------------------ lookups
+
+    def open_alert_for(self, camera: str) -> str | None:
+        """The id of the unresolved alert holding `camera`, if any."""
+        with self._lock:
+            return self._camera_alert.get(camera)

@@ -1,0 +1,296 @@
+"""What people and dispatch do to alerts and tasks: acknowledge, resolve, task status reports,
+re-assigning a refused road patrol, silences, and escalation of alerts nobody took.
+
+These are the engine's methods' bodies (the engine holds the lock and delegates here); like the
+engine they take the session and the time, and never commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gapwatch.alerts import records
+from gapwatch.alerts.severity import severity_name
+from gapwatch.alerts.tasks import ACTIVE_STATUSES, ARRIVED_STATUSES, check_transition
+from gapwatch.storage import AlertRow, SilenceRow, TaskRow, new_id
+
+if TYPE_CHECKING:
+    from gapwatch.alerts.engine import AlertEngine
+
+__all__ = [
+    "acknowledge",
+    "add_silence",
+    "check_escalations",
+    "resolve",
+    "set_status",
+    "task_status",
+]
+
+SYSTEM = "system"
+MAX_ESCALATION_LEVEL = 3
+
+
+class EngineError(ValueError):
+    """A request the engine refuses, with a message a person can act on."""
+
+
+def acknowledge(
+    engine: AlertEngine,
+    session: Session,
+    *,
+    alert_id: str,
+    by: str,
+    at: dt.datetime,
+    note: str | None = None,
+) -> AlertRow:
+    """An operator takes the alert: open → acknowledged (repeat is harmless)."""
+    alert = _alert(session, alert_id)
+    if alert.status == "resolved":
+        raise EngineError(f"alert {alert_id} is already resolved")
+    if alert.status == "open":
+        alert.status = "acknowledged"
+        alert.acknowledged_at = at
+        alert.acknowledged_by = by
+        records.alert_log(
+            session,
+            alert,
+            at=at,
+            actor=by,
+            action="acknowledged",
+            detail={"note": note} if note else None,
+        )
+        records.publish(
+            session,
+            at=at,
+            type="alert.acknowledged",
+            data=records.alert_summary(alert, severity=severity_name(alert.severity)),
+        )
+    return alert
+
+
+def resolve(
+    engine: AlertEngine,
+    session: Session,
+    *,
+    alert_id: str,
+    by: str,
+    at: dt.datetime,
+    note: str | None = None,
+) -> AlertRow:
+    """Resolve by hand; active tasks are cancelled and dispatch is told."""
+    alert = _alert(session, alert_id)
+    if alert.status == "resolved":
+        return alert
+    for task in session.scalars(select(TaskRow).where(TaskRow.alert_id == alert_id)):
+        if task.status in ACTIVE_STATUSES:
+            set_status(
+                engine,
+                session,
+                task,
+                alert,
+                "cancelled",
+                at=at,
+                by=by,
+                note="alert resolved by hand",
+                notify=True,
+            )
+    engine._close(session, alert, at=at, by=by, how=note or "resolved by hand")
+    return alert
+
+
+def task_status(
+    engine: AlertEngine,
+    session: Session,
+    *,
+    task_id: str,
+    status: str,
+    by: str,
+    at: dt.datetime,
+    note: str | None = None,
+) -> TaskRow:
+    """A status report from a unit or an operator; raises TaskError for one that cannot be."""
+    task = session.get(TaskRow, task_id)
+    if task is None:
+        raise EngineError(f"no task {task_id!r}")
+    alert = _alert(session, task.alert_id)
+    if not check_transition(task.kind, task.status, status):
+        return task
+    set_status(engine, session, task, alert, status, at=at, by=by, note=note, notify=False)
+    if task.kind == "road_patrol" and status == "rejected":
+        _reassign(engine, session, task, alert, at)
+    if task.kind == "video_patrol" and status == "cleared":
+        # The ground is seen through other cameras: a unit not there yet can stand down.
+        for other in session.scalars(
+            select(TaskRow).where(TaskRow.alert_id == alert.id, TaskRow.kind == "road_patrol")
+        ):
+            if other.status in ACTIVE_STATUSES and other.status not in ARRIVED_STATUSES:
+                set_status(
+                    engine,
+                    session,
+                    other,
+                    alert,
+                    "cancelled",
+                    at=at,
+                    by=by,
+                    note="video patrol sees the ground",
+                    notify=True,
+                )
+    engine._maybe_resolve(session, alert, at)
+    return task
+
+
+def _reassign(
+    engine: AlertEngine, session: Session, task: TaskRow, alert: AlertRow, at: dt.datetime
+) -> None:
+    state = engine._open.get(alert.id)
+    if state is None or not state.blind:
+        return
+    refused = [
+        t.assignee
+        for t in session.scalars(
+            select(TaskRow).where(
+                TaskRow.alert_id == alert.id,
+                TaskRow.kind == "road_patrol",
+                TaskRow.status == "rejected",
+            )
+        )
+        if t.assignee is not None
+    ]
+    attempt = int(task.payload.get("attempt", 1)) + 1
+    new = engine._road_task(session, alert, state, at, refused=refused, attempt=attempt)
+    session.flush()
+    records.task_log(
+        session,
+        new,
+        at=at,
+        actor=SYSTEM,
+        action="created",
+        detail={"assignee": new.assignee, "replaces": task.id},
+    )
+    records.alert_log(
+        session,
+        alert,
+        at=at,
+        actor=SYSTEM,
+        action="road_patrol_reassigned",
+        detail={"from": task.assignee, "to": new.assignee, "task": new.id},
+    )
+    engine._tell_dispatch(session, new, alert, event_type="task.created", at=at)
+
+
+def set_status(
+    engine: AlertEngine,
+    session: Session,
+    task: TaskRow,
+    alert: AlertRow,
+    status: str,
+    *,
+    at: dt.datetime,
+    by: str,
+    note: str | None,
+    notify: bool,
+) -> None:
+    previous = task.status
+    task.status = status  # type: ignore[assignment]
+    task.updated_at = at
+    detail: dict[str, Any] = {"from": previous, "to": status}
+    if note:
+        detail["note"] = note
+    records.task_log(session, task, at=at, actor=by, action="status", detail=detail)
+    if notify:
+        event = "task.cancelled" if status == "cancelled" else "task.updated"
+        engine._tell_dispatch(session, task, alert, event_type=event, at=at)
+    else:
+        records.publish(
+            session,
+            at=at,
+            type="task.updated",
+            data={"id": task.id, "kind": task.kind, "status": status, "alert_id": alert.id},
+        )
+
+
+def _alert(session: Session, alert_id: str) -> AlertRow:
+    alert = session.get(AlertRow, alert_id)
+    if alert is None:
+        raise EngineError(f"no alert {alert_id!r}")
+    return alert
+
+
+def add_silence(
+    engine: AlertEngine,
+    session: Session,
+    *,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    by: str,
+    cameras: Sequence[str] = (),
+    zones: Sequence[str] = (),
+    groups: Sequence[str] = (),
+    comment: str | None = None,
+) -> SilenceRow:
+    """Record a silence: failures it matches are recorded, not alerted, until `ends_at`."""
+    if ends_at <= starts_at:
+        raise EngineError("a silence must end after it starts")
+    unknown = [c for c in cameras if c not in engine.cameras]
+    if unknown:
+        raise EngineError(f"unknown camera(s): {', '.join(unknown)}")
+    if not (cameras or zones or groups):
+        raise EngineError("a silence needs cameras, zones or groups")
+    row = SilenceRow(
+        id=new_id("si"),
+        cameras=list(cameras),
+        zones=list(zones),
+        groups=list(groups),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        created_by=by,
+        comment=comment,
+        created_at=starts_at,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def check_escalations(engine: AlertEngine, session: Session, *, now: dt.datetime) -> list[str]:
+    """Escalate open alerts left unacknowledged past their severity's time; return their ids."""
+    escalated: list[str] = []
+    rows = session.scalars(
+        select(AlertRow).where(
+            AlertRow.status == "open",
+            AlertRow.silenced.is_(False),
+            AlertRow.kind != "coverage_gap",
+            AlertRow.escalation_level < MAX_ESCALATION_LEVEL,
+        )
+    )
+    for alert in rows:
+        limit = engine.escalate_after.get(alert.severity)
+        if limit is None:
+            continue
+        since = alert.escalated_at or alert.opened_at
+        if now - since < limit:
+            continue
+        alert.escalation_level += 1
+        alert.escalated_at = now
+        records.alert_log(
+            session,
+            alert,
+            at=now,
+            actor=SYSTEM,
+            action="escalated",
+            detail={
+                "level": alert.escalation_level,
+                "unacknowledged_min": round((now - alert.opened_at).total_seconds() / 60, 1),
+            },
+        )
+        summary = records.alert_summary(alert, severity=severity_name(alert.severity))
+        summary["escalation_level"] = alert.escalation_level
+        records.publish(session, at=now, type="alert.escalated", data=summary)
+        records.send(session, event_type="alert.escalated", payload={"alert": summary}, at=now)
+        escalated.append(alert.id)
+    return escalated
