@@ -8,7 +8,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["FAULT_CODES", "OFFLINE_FAULTS", "Frame", "ProbeResult", "Status"]
+__all__ = ["FAULT_CODES", "OFFLINE_FAULTS", "Frame", "ProbeResult", "Status", "Verdict"]
 
 Status = Literal["ok", "degraded", "offline"]
 
@@ -47,3 +47,13 @@ class ProbeResult:
     elapsed_s: float = 0.0
     reason: str | None = None
     frames: int = 0
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the judge concluded from a handful of frames, and the metrics it looked at."""
+
+    status: Status
+    faults: list[str]
+    metrics: dict[str, float] = field(default_factory=dict)
+    reason: str | None = None

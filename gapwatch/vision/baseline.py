@@ -1,0 +1,249 @@
+"""A camera's own idea of a healthy picture: reference view and metric statistics per mode.
+
+Cameras switch between colour (day) and infrared (night) pictures that share little besides the
+geometry, so each mode keeps its own reference and statistics. Only healthy samples teach it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from gapwatch.vision import metrics as m
+from gapwatch.vision.overlay import find_overlay
+from gapwatch.vision.types import Frame, Verdict
+
+__all__ = [
+    "MODES",
+    "Baseline",
+    "BaselineError",
+    "Mode",
+    "ModeBaseline",
+    "analysis_keep",
+    "picture_mode",
+]
+
+Mode = Literal["day", "night"]
+MODES: tuple[Mode, ...] = ("day", "night")
+
+U8 = npt.NDArray[np.uint8]
+F32 = npt.NDArray[np.float32]
+
+NIGHT_COLOURFULNESS = 4.0
+"""Below this colourfulness a picture is taken for infrared night mode (grey)."""
+
+TRACKED = ("sharpness", "tenengrad", "brightness", "contrast", "noise", "cast_a", "cast_b")
+"""Per-frame metrics whose mean and spread a baseline keeps."""
+
+_FORMAT = 1
+_REFERENCE_RATE = 0.2  # how fast the reference picture follows slow changes (seasons, light)
+
+
+class BaselineError(ValueError):
+    """A baseline could not be built or read; the message says why."""
+
+
+def analysis_keep(greys: Sequence[U8]) -> m.Mask:
+    """Pixels outside the burned-in text, at the size of the given (downscaled) grey frames."""
+    return ~find_overlay(greys)
+
+
+def picture_mode(image: U8) -> Mode:
+    """Whether a BGR picture is a colour (day) or an infrared (night) one."""
+    small = m.downscale(image)
+    return "night" if m.colourfulness(small) < NIGHT_COLOURFULNESS else "day"
+
+
+@dataclass
+class Stat:
+    """Running mean and spread (Welford), so baselines learn one sample at a time."""
+
+    n: int = 0
+    mean: float = 0.0
+    m2: float = 0.0
+
+    def add(self, value: float) -> None:
+        if not math.isfinite(value):
+            return
+        self.n += 1
+        delta = value - self.mean
+        self.mean += delta / self.n
+        self.m2 += delta * (value - self.mean)
+
+    @property
+    def std(self) -> float:
+        return math.sqrt(self.m2 / (self.n - 1)) if self.n > 1 else 0.0
+
+
+def frame_stats(g: U8, bgr: U8, keep: m.Mask | None = None) -> dict[str, float]:
+    """The tracked metrics of one downscaled frame (burned-in text left out)."""
+    b = m.brightness(g, keep)
+    a_mean, b_mean, _ = m.colour_cast(bgr, keep)
+    return {
+        "sharpness": m.laplacian_variance(g, keep),
+        "tenengrad": m.tenengrad(g, keep),
+        "brightness": b.mean,
+        "contrast": b.std,
+        "noise": m.noise_sigma(g, keep),
+        "cast_a": a_mean,
+        "cast_b": b_mean,
+    }
+
+
+@dataclass
+class ModeBaseline:
+    """What a healthy picture looks like in one mode (day or night)."""
+
+    reference: U8 | None = None  # grey, ANALYSIS_WIDTH wide
+    texture: F32 | None = None  # mean per-block detail of healthy pictures
+    stats: dict[str, Stat] = field(default_factory=lambda: {k: Stat() for k in TRACKED})
+    samples: int = 0
+
+    def learn(self, g: U8, bgr: U8, keep: m.Mask | None = None) -> None:
+        """Fold one healthy downscaled frame into the reference and the statistics."""
+        if self.reference is not None and self.reference.shape != g.shape:
+            size = (self.reference.shape[1], self.reference.shape[0])
+            g = m.as_u8(cv2.resize(g, size))
+            bgr = m.as_u8(cv2.resize(bgr, size))
+            keep = None if keep is None else cv2.resize(keep.astype(np.uint8), size) > 0
+        tex = m.block_texture(g)
+        if self.reference is None or self.texture is None:
+            self.reference = g.copy()
+            self.texture = tex
+        else:
+            mixed = cv2.addWeighted(self.reference, 1 - _REFERENCE_RATE, g, _REFERENCE_RATE, 0)
+            self.reference = m.as_u8(mixed)
+            self.texture = (self.texture * (1 - _REFERENCE_RATE) + tex * _REFERENCE_RATE).astype(
+                np.float32
+            )
+        for key, value in frame_stats(g, bgr, keep).items():
+            self.stats[key].add(value)
+        self.samples += 1
+
+    def mean(self, key: str) -> float:
+        """The learned mean of a tracked metric."""
+        return self.stats[key].mean
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "samples": self.samples,
+            "reference_png": None if self.reference is None else _png(self.reference),
+            "texture": None if self.texture is None else self.texture.round(3).tolist(),
+            "stats": {k: [s.n, s.mean, s.m2] for k, s in self.stats.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModeBaseline:
+        out = cls(samples=int(data["samples"]))
+        if data.get("reference_png"):
+            out.reference = _unpng(str(data["reference_png"]))
+        if data.get("texture") is not None:
+            out.texture = np.asarray(data["texture"], np.float32)
+        for key, (n, mean, m2) in dict(data.get("stats", {})).items():
+            if key in out.stats:
+                out.stats[key] = Stat(int(n), float(mean), float(m2))
+        return out
+
+
+def _png(image: U8) -> str:
+    ok, buf = cv2.imencode(".png", image)
+    if not ok:
+        raise BaselineError("could not encode the reference picture as PNG")
+    return base64.b64encode(buf.tobytes()).decode("ascii")
+
+
+def _unpng(text: str) -> U8:
+    raw = np.frombuffer(base64.b64decode(text), np.uint8)
+    image = cv2.imdecode(raw, cv2.IMREAD_GRAYSCALE)
+    if image is None:
+        raise BaselineError("the stored reference picture is not a readable PNG")
+    return m.as_u8(image)
+
+
+@dataclass
+class Baseline:
+    """A camera's healthy picture, kept separately for day and night modes."""
+
+    day: ModeBaseline = field(default_factory=ModeBaseline)
+    night: ModeBaseline = field(default_factory=ModeBaseline)
+
+    def mode(self, mode: Mode) -> ModeBaseline:
+        """The baseline of one mode."""
+        return self.day if mode == "day" else self.night
+
+    def knows(self, mode: Mode) -> bool:
+        """Whether this mode has learned a healthy picture yet."""
+        return self.mode(mode).samples > 0
+
+    def learn(self, frames: Iterable[Frame]) -> int:
+        """Learn from frames known to be healthy; returns how many were used."""
+        smalls = [m.downscale(f.image) for f in frames]
+        if not smalls:
+            return 0
+        keep = analysis_keep([m.grey(s) for s in smalls])
+        for bgr in smalls:
+            k = keep if keep.shape == bgr.shape[:2] else None
+            self.mode(picture_mode(bgr)).learn(m.grey(bgr), bgr, k)
+        return len(smalls)
+
+    def update(self, verdict: Verdict, frames: Sequence[Frame]) -> bool:
+        """Learn from a probe's frames only when its verdict found them healthy."""
+        if verdict.status != "ok" or verdict.faults or not frames:
+            return False
+        # One frame per probe is enough: the samples of one probe are nearly the same picture.
+        return self.learn([frames[len(frames) // 2]]) > 0
+
+    def reset(self, mode: Mode | None = None) -> None:
+        """Forget what was learned (after a repair or a deliberate re-aim), one mode or both."""
+        for name in MODES if mode is None else (mode,):
+            setattr(self, name, ModeBaseline())
+
+    @classmethod
+    def from_image(cls, path: str | Path) -> Baseline:
+        """A baseline from one healthy reference picture (the probe's `--reference`)."""
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            raise BaselineError(f"{path}: not a readable image file")
+        out = cls()
+        out.learn([Frame(0.0, m.as_u8(image))])
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form (reference pictures as base64 PNG)."""
+        return {"format": _FORMAT, "day": self.day.to_dict(), "night": self.night.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Baseline:
+        """Rebuild a baseline from `to_dict` output."""
+        try:
+            if data.get("format") != _FORMAT:
+                raise BaselineError(f"unknown baseline format {data.get('format')!r}")
+            return cls(ModeBaseline.from_dict(data["day"]), ModeBaseline.from_dict(data["night"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, BaselineError):
+                raise
+            raise BaselineError(f"stored baseline is damaged: {exc}") from exc
+
+    def to_bytes(self) -> bytes:
+        """Serialised for storage (UTF-8 JSON)."""
+        return json.dumps(self.to_dict(), separators=(",", ":")).encode()
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> Baseline:
+        """Read `to_bytes` output."""
+        try:
+            data = json.loads(raw.decode())
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise BaselineError(f"stored baseline is not JSON: {exc}") from exc
+        if not isinstance(data, dict):
+            raise BaselineError("stored baseline is not a JSON object")
+        return cls.from_dict(data)
