@@ -1,0 +1,484 @@
+"""Delivering the outbox: claim due messages, POST them signed, record what the receiver said.
+
+One pass (`deliver_due`) works in three steps so that no lock or transaction is held while
+waiting on the network:
+
+1. claim: in one short transaction, take the due messages (PostgreSQL: `FOR UPDATE SKIP
+   LOCKED`, so several workers never take the same one), count the attempt and push
+   `next_attempt_at` out by a lease. A process killed after this point simply finds the
+   message due again once the lease runs out: the crash counts as a failed attempt.
+2. send: POST the stored body with a fresh `webhook-timestamp` and signature and the row id
+   as `webhook-id`.
+3. record: in one transaction per message, and only if nobody re-claimed it meanwhile, mark it
+   delivered, schedule the retry (Standard Webhooks schedule, or `Retry-After` if longer),
+   give up (dead), or — on 410 Gone — disable the endpoint and hold back its messages.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import email.utils
+import logging
+import threading
+from collections.abc import Callable, Collection
+from typing import Literal
+
+import httpx
+from sqlalchemy import select
+
+from gapwatch.alerts.outbox import SecretLookup, disable_endpoint, secret_lookup
+from gapwatch.alerts.webhooks import WebhookSecretError, signed_headers
+from gapwatch.storage import (
+    DispatchEndpointRow,
+    EventRow,
+    OutboxRow,
+    SessionFactory,
+    transaction,
+    utcnow,
+)
+
+__all__ = [
+    "STANDARD_RETRY_DELAYS_S",
+    "DeliveryOutcome",
+    "DeliveryReport",
+    "DeliveryWorker",
+    "RetryPolicy",
+    "deliver_due",
+]
+
+log = logging.getLogger(__name__)
+
+STANDARD_RETRY_DELAYS_S: tuple[float, ...] = (
+    5,
+    5 * 60,
+    30 * 60,
+    2 * 3600,
+    5 * 3600,
+    10 * 3600,
+    14 * 3600,
+    20 * 3600,
+    24 * 3600,
+)
+"""Waits after each failed attempt: the first try is immediate, then 5 s, 5 min, … 24 h."""
+
+USER_AGENT = "gapwatch-dispatch/1"
+_ERROR_TEXT_LIMIT = 300
+
+Outcome = Literal["delivered", "retry", "dead", "disabled", "released"]
+
+
+@dataclasses.dataclass(frozen=True)
+class RetryPolicy:
+    """When to try again, when to give up, and how long a claim lasts."""
+
+    delays_s: tuple[float, ...] = STANDARD_RETRY_DELAYS_S
+    # A claimed message is left alone this long; it must outlast one HTTP request.
+    claim_s: float = 60.0
+    max_retry_after_s: float = 24 * 3600
+    # After a failure that looks like the receiver is down, leave the whole endpoint alone this
+    # long (at most), so a dead receiver gets one probe per pause, not one per queued message.
+    endpoint_pause_s: float = 60.0
+
+    @property
+    def max_attempts(self) -> int:
+        """Attempts in all: the immediate one plus one per delay."""
+        return len(self.delays_s) + 1
+
+    def delay_after(self, attempts: int) -> float | None:
+        """Seconds to wait after `attempts` failed attempts; None once they are used up."""
+        if attempts < 1 or attempts > len(self.delays_s):
+            return None
+        return self.delays_s[attempts - 1]
+
+
+@dataclasses.dataclass(frozen=True)
+class DeliveryOutcome:
+    """What happened to one message in one pass."""
+
+    msg_id: str
+    endpoint_id: str
+    outcome: Outcome
+    attempt: int
+    status_code: int | None = None
+    error: str | None = None
+
+
+@dataclasses.dataclass
+class DeliveryReport:
+    """The result of one delivery pass."""
+
+    outcomes: list[DeliveryOutcome] = dataclasses.field(default_factory=list)
+    disabled_endpoints: list[str] = dataclasses.field(default_factory=list)
+
+    def count(self, outcome: Outcome) -> int:
+        """How many messages ended this pass with `outcome`."""
+        return sum(1 for o in self.outcomes if o.outcome == outcome)
+
+    @property
+    def delivered(self) -> int:
+        """Messages the receiver accepted (2xx) in this pass."""
+        return self.count("delivered")
+
+    @property
+    def attempted(self) -> int:
+        """Messages actually sent (or whose send was tried) in this pass."""
+        return sum(1 for o in self.outcomes if o.outcome != "released")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Claim:
+    msg_id: str
+    endpoint_id: str
+    url: str
+    secret_env: str | None
+    body: str
+    attempt: int
+    previous_next_attempt_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class _Answer:
+    status_code: int | None
+    error: str | None
+    retry_after_s: float | None = None
+
+
+def _clip(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _ERROR_TEXT_LIMIT else text[: _ERROR_TEXT_LIMIT - 1] + "…"
+
+
+def _retry_after_s(response: httpx.Response, now: dt.datetime) -> float | None:
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def _claim(
+    factory: SessionFactory,
+    *,
+    now: dt.datetime,
+    policy: RetryPolicy,
+    limit: int,
+    paused: Collection[str],
+) -> list[_Claim]:
+    claims: list[_Claim] = []
+    with transaction(factory) as session:
+        rows = session.execute(
+            select(OutboxRow, DispatchEndpointRow)
+            .join(DispatchEndpointRow, OutboxRow.endpoint_id == DispatchEndpointRow.id)
+            .where(
+                OutboxRow.state == "pending",
+                OutboxRow.next_attempt_at <= now,
+                DispatchEndpointRow.disabled.is_(False),
+                DispatchEndpointRow.id.not_in(list(paused)),
+            )
+            .order_by(OutboxRow.next_attempt_at, OutboxRow.created_at, OutboxRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=OutboxRow)
+        ).all()
+        for row, endpoint in rows:
+            if row.attempts >= policy.max_attempts:
+                # The last attempt was cut short by a crash; the schedule is used up all the same.
+                row.state = "dead"
+                last = row.last_error or "interrupted"
+                row.last_error = _clip(f"gave up after {row.attempts} attempts; last: {last}")
+                continue
+            previous = row.next_attempt_at
+            row.attempts += 1
+            row.next_attempt_at = now + dt.timedelta(seconds=policy.claim_s)
+            claims.append(
+                _Claim(
+                    msg_id=row.id,
+                    endpoint_id=endpoint.id,
+                    url=endpoint.url,
+                    secret_env=endpoint.secret_env,
+                    body=row.body,
+                    attempt=row.attempts,
+                    previous_next_attempt_at=previous,
+                )
+            )
+    return claims
+
+
+def _send(
+    client: httpx.Client, claim: _Claim, *, secrets: SecretLookup, now: dt.datetime
+) -> _Answer:
+    secret: str | None = None
+    if claim.secret_env is not None:
+        secret = secrets(claim.secret_env)
+        if not secret:
+            return _Answer(None, f"the secret variable {claim.secret_env} is not set; not sent")
+    body = claim.body.encode("utf-8")
+    try:
+        headers = signed_headers(secret, claim.msg_id, int(now.timestamp()), body)
+    except WebhookSecretError as exc:
+        return _Answer(None, f"the secret in {claim.secret_env} is unusable: {exc}; not sent")
+    headers["content-type"] = "application/json; charset=utf-8"
+    headers["user-agent"] = USER_AGENT
+    try:
+        response = client.post(claim.url, content=body, headers=headers)
+    except httpx.TimeoutException as exc:
+        return _Answer(None, f"timed out ({type(exc).__name__})")
+    except httpx.HTTPError as exc:
+        return _Answer(None, _clip(f"{type(exc).__name__}: {exc}"))
+    if response.is_success:
+        return _Answer(response.status_code, None)
+    detail = _clip(f"HTTP {response.status_code} {response.reason_phrase}: {response.text}")
+    return _Answer(response.status_code, detail, _retry_after_s(response, now))
+
+
+def _is_transient(answer: _Answer) -> bool:
+    code = answer.status_code
+    if code is None:
+        return True  # timeout, refused or dropped connection, missing secret
+    return code >= 500 or code in (408, 425, 429) or 300 <= code < 400
+
+
+def _record(
+    factory: SessionFactory,
+    claim: _Claim,
+    answer: _Answer,
+    *,
+    now: dt.datetime,
+    policy: RetryPolicy,
+    report: DeliveryReport,
+) -> None:
+    with transaction(factory) as session:
+        row = session.get(OutboxRow, claim.msg_id, with_for_update=True)
+        if row is None or row.state != "pending" or row.attempts != claim.attempt:
+            # Someone re-claimed it after our lease ran out; their attempt will be recorded.
+            return
+        row.last_status = answer.status_code
+        outcome: Outcome
+        if answer.error is None:
+            row.state = "delivered"
+            row.delivered_at = now
+            row.last_error = None
+            outcome = "delivered"
+        elif answer.status_code == 410:
+            endpoint = session.get(DispatchEndpointRow, claim.endpoint_id)
+            reason = (
+                f"接收端返回 410 Gone，已停用 / the receiver answered 410 Gone at "
+                f"{now.isoformat(timespec='seconds')}; endpoint disabled"
+            )
+            row.last_error = answer.error
+            if endpoint is not None:
+                disable_endpoint(session, endpoint, reason=reason, at=now)
+            row.state = "disabled"
+            outcome = "disabled"
+            report.disabled_endpoints.append(claim.endpoint_id)
+        elif _is_transient(answer) and (delay := policy.delay_after(claim.attempt)) is not None:
+            if answer.retry_after_s is not None:
+                delay = max(delay, min(answer.retry_after_s, policy.max_retry_after_s))
+            row.next_attempt_at = now + dt.timedelta(seconds=delay)
+            row.last_error = answer.error
+            outcome = "retry"
+        else:
+            row.state = "dead"
+            row.last_error = (
+                answer.error
+                if not _is_transient(answer)
+                else _clip(f"gave up after {claim.attempt} attempts; last: {answer.error}")
+            )
+            session.add(
+                EventRow(
+                    at=now,
+                    type="dispatch_dead",
+                    data={
+                        "message": row.id,
+                        "endpoint": claim.endpoint_id,
+                        "task": row.task_id,
+                        "error": row.last_error,
+                    },
+                )
+            )
+            log.error(
+                "dispatch message %s to %s given up: %s",
+                row.id,
+                claim.endpoint_id,
+                row.last_error,
+            )
+            outcome = "dead"
+        report.outcomes.append(
+            DeliveryOutcome(
+                msg_id=claim.msg_id,
+                endpoint_id=claim.endpoint_id,
+                outcome=outcome,
+                attempt=claim.attempt,
+                status_code=answer.status_code,
+                error=answer.error,
+            )
+        )
+
+
+def _release(factory: SessionFactory, claim: _Claim, report: DeliveryReport) -> None:
+    """Give a claimed but unsent message back as it was (its endpoint failed this pass)."""
+    with transaction(factory) as session:
+        row = session.get(OutboxRow, claim.msg_id, with_for_update=True)
+        if row is None or row.state != "pending" or row.attempts != claim.attempt:
+            return
+        row.attempts -= 1
+        row.next_attempt_at = claim.previous_next_attempt_at
+    report.outcomes.append(
+        DeliveryOutcome(
+            msg_id=claim.msg_id,
+            endpoint_id=claim.endpoint_id,
+            outcome="released",
+            attempt=claim.attempt - 1,
+        )
+    )
+
+
+def deliver_due(
+    factory: SessionFactory,
+    client: httpx.Client,
+    *,
+    now: dt.datetime | None = None,
+    clock: Callable[[], dt.datetime] = utcnow,
+    policy: RetryPolicy | None = None,
+    secrets: SecretLookup | None = None,
+    limit: int = 100,
+    stop: threading.Event | None = None,
+    paused: dict[str, dt.datetime] | None = None,
+) -> DeliveryReport:
+    """One delivery pass over the messages due at `now` (default: `clock()` at each step).
+
+    When `stop` is set mid-pass, the claimed messages not yet sent are handed back untouched.
+    `paused` (endpoint id -> until when) is the caller's memory of receivers that looked down;
+    the pass skips them, and updates it.
+    """
+    policy = policy or RetryPolicy()
+    lookup = secrets or secret_lookup()
+
+    def current() -> dt.datetime:
+        return now if now is not None else clock()
+
+    report = DeliveryReport()
+    pauses = paused if paused is not None else {}
+    start = current()
+    for endpoint_id in [e for e, until in pauses.items() if until <= start]:
+        del pauses[endpoint_id]
+    claims = _claim(factory, now=start, policy=policy, limit=limit, paused=pauses.keys())
+    failing: set[str] = set()
+    for claim in claims:
+        stopping = stop is not None and stop.is_set()
+        if (
+            stopping
+            or claim.endpoint_id in failing
+            or claim.endpoint_id in report.disabled_endpoints
+        ):
+            # One unreachable receiver costs one timeout per pass, not one per message.
+            _release(factory, claim, report)
+            continue
+        answer = _send(client, claim, secrets=lookup, now=current())
+        _record(factory, claim, answer, now=current(), policy=policy, report=report)
+        if answer.error is None:
+            pauses.pop(claim.endpoint_id, None)
+        elif _is_transient(answer):
+            failing.add(claim.endpoint_id)
+            pause = min(policy.endpoint_pause_s, policy.delay_after(claim.attempt) or 0.0)
+            if pause > 0:
+                pauses[claim.endpoint_id] = current() + dt.timedelta(seconds=pause)
+            log.warning(
+                "dispatch to %s failed (attempt %d of message %s): %s",
+                claim.endpoint_id,
+                claim.attempt,
+                claim.msg_id,
+                answer.error,
+            )
+    return report
+
+
+class DeliveryWorker:
+    """Runs `deliver_due` on its own thread every `interval_s`, or at once after `wake()`."""
+
+    def __init__(
+        self,
+        factory: SessionFactory,
+        *,
+        client: httpx.Client | None = None,
+        interval_s: float = 1.0,
+        timeout_s: float = 10.0,
+        clock: Callable[[], dt.datetime] = utcnow,
+        policy: RetryPolicy | None = None,
+        secrets: SecretLookup | None = None,
+        batch: int = 100,
+    ) -> None:
+        self._factory = factory
+        self._batch = batch
+        self._client = client
+        self._own_client = client is None
+        self._interval_s = interval_s
+        self._timeout_s = timeout_s
+        self._clock = clock
+        self._policy = policy or RetryPolicy(claim_s=max(60.0, 3 * timeout_s))
+        self._secrets = secrets
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._paused: dict[str, dt.datetime] = {}
+
+    def start(self) -> None:
+        """Start the delivery thread (once)."""
+        if self._thread is not None:
+            return
+        if self._client is None:
+            self._client = httpx.Client(timeout=self._timeout_s, follow_redirects=False)
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="gapwatch-dispatch", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        """Run a pass now instead of at the next interval (after new messages were queued)."""
+        self._wake.set()
+
+    def stop(self, timeout_s: float = 15.0) -> None:
+        """Stop after the message in flight; claimed but unsent ones are retried later."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+            self._thread = None
+        if self._own_client and self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def run_once(self) -> DeliveryReport:
+        """One pass on the caller's thread."""
+        assert self._client is not None, "start() the worker or pass a client"
+        return deliver_due(
+            self._factory,
+            self._client,
+            clock=self._clock,
+            policy=self._policy,
+            secrets=self._secrets,
+            limit=self._batch,
+            stop=self._stop,
+            paused=self._paused,
+        )
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                report = self.run_once()
+            except Exception:
+                # A database hiccup must not end delivery; the next pass tries again.
+                log.exception("dispatch delivery pass failed")
+                report = None
+            # A full batch means more may be waiting: go again without sleeping.
+            busy = report is not None and report.delivered >= self._batch
+            if not busy:
+                self._wake.wait(self._interval_s)
+            self._wake.clear()
