@@ -69,7 +69,7 @@ def check_site(
     for section, items in (("zones", parts.zones), ("obstacles", parts.obstacles)):
         for index, item in items:
             _check_polygon((section, index, "polygon"), item.polygon, report)
-    _check_references(parts, report)
+    _check_references(parts, data, report)
     _check_files(parts, site_path, report)
     _check_placement(parts, report)
     return report.errors, report.warnings
@@ -175,9 +175,10 @@ def _crossing_edges(ring: list[tuple[float, float]], near: tuple[float, float]) 
     return (a, b) if a < b else (b, a)
 
 
-def _check_references(parts: SiteParts, report: _Report) -> None:
-    periods = {p.id for _, p in parts.periods}
-    cameras = {c.id for _, c in parts.cameras}
+def _check_references(parts: SiteParts, data: dict[str, Any], report: _Report) -> None:
+    # Ids as written, valid items or not: a broken camera is still not a missing camera.
+    periods = {ident for _, ident in _items_with_ids(data, ("periods",))}
+    cameras = {ident for _, ident in _items_with_ids(data, ("cameras",))}
     has_holidays = bool(parts.holidays)
     for index, zone in parts.zones:
         for n, entry in enumerate(zone.schedule):
@@ -206,8 +207,12 @@ def _check_references(parts: SiteParts, report: _Report) -> None:
 
 def _check_files(parts: SiteParts, site_path: Path, report: _Report) -> None:
     for index, camera in parts.cameras:
-        for key, value in (("stream", camera.stream), ("reference", camera.reference)):
-            if value is None or (_URL_RE.match(value) and not value.startswith("file://")):
+        # Items that failed the schema may lack fields (see SiteParts.from_raw).
+        for key in ("stream", "reference"):
+            value = getattr(camera, key, None)
+            if not isinstance(value, str):
+                continue
+            if _URL_RE.match(value) and not value.startswith("file://"):
                 continue
             relative = Path(value.removeprefix("file://"))
             path = relative if relative.is_absolute() else site_path.parent / relative
@@ -229,14 +234,15 @@ def _check_placement(parts: SiteParts, report: _Report) -> None:
         statistics.median(p[0] for p in positions), statistics.median(p[1] for p in positions)
     )
     camera_points = centre.project(shapely.points([c.location for _, c in cameras]))
-    _check_far(parts, centre, camera_points, report)
+    far = _check_far(parts, centre, camera_points, report)
     _check_inside_obstacles(parts, centre, camera_points, report)
-    _check_sees_a_zone(parts, centre, camera_points, report)
+    _check_sees_a_zone(parts, centre, camera_points, far, report)
 
 
 def _check_far(
     parts: SiteParts, centre: LocalProjection, camera_points: Any, report: _Report
-) -> None:
+) -> set[int]:
+    """Report cameras far from everything else; return their positions in the file."""
     others: list[tuple[float, float]] = [c.location for _, c in parts.cameras]
     for _, zone in parts.zones:
         others.extend(zone.polygon)
@@ -247,14 +253,16 @@ def _check_far(
     for _, road in parts.roads:
         others.extend(road.line)
     if len(others) < 2:
-        return
+        return set()
     tree = shapely.STRtree(centre.project(shapely.points(others)))
     # `exclusive` skips points equal to the camera itself (and to a twin on the same pole).
     _, distances = tree.query_nearest(
         camera_points, return_distance=True, exclusive=True, all_matches=False
     )
+    far: set[int] = set()
     for (position, camera), nearest in zip(parts.cameras, distances, strict=True):
         if nearest > FAR_CAMERA_M:
+            far.add(position)
             lon, lat = camera.location
             report.error(
                 ("cameras", position, "location"),
@@ -263,6 +271,7 @@ def _check_far(
                 f"[{lon:.6f}, {lat:.6f}] 距站点其他要素 {nearest / 1000:.0f} 公里；"
                 "是否输错、经纬度颠倒或坐标系（site.coordinates）混用？",
             )
+    return far
 
 
 def _check_inside_obstacles(
@@ -283,18 +292,19 @@ def _check_inside_obstacles(
             continue
         position, _ = parts.cameras[ci]
         o_position, obstacle = parts.obstacles[oi]
+        name = getattr(obstacle, "id", "?")
         _, line, shown = report.locator.where(("obstacles", o_position))
         report.error(
             ("cameras", position, "location"),
-            f"stands {depth:.1f} m inside obstacle {obstacle.id!r} ({shown}, line {line}), "
+            f"stands {depth:.1f} m inside obstacle {name!r} ({shown}, line {line}), "
             "which would hide its whole view; a camera on a wall goes on the outline or outside",
-            f"位于障碍物 {obstacle.id!r}（{shown}，第 {line} 行）内部 {depth:.1f} 米，"
+            f"位于障碍物 {name!r}（{shown}，第 {line} 行）内部 {depth:.1f} 米，"
             "视野会被完全遮挡；装在墙上的摄像机应位于轮廓线上或外侧",
         )
 
 
 def _check_sees_a_zone(
-    parts: SiteParts, centre: LocalProjection, camera_points: Any, report: _Report
+    parts: SiteParts, centre: LocalProjection, camera_points: Any, far: set[int], report: _Report
 ) -> None:
     rings = [_distinct_ring(z.polygon) for _, z in parts.zones]
     zones = [shapely.Polygon(r) for r in rings if len(set(r)) >= 3]
@@ -302,10 +312,13 @@ def _check_sees_a_zone(
         return
     tree = shapely.STRtree(centre.project(shapely.make_valid(np.asarray(zones, dtype=object))))
     for (position, camera), point in zip(parts.cameras, camera_points, strict=True):
-        if tree.query(point, predicate="dwithin", distance=camera.range_m).size == 0:
+        reach = getattr(camera, "range_m", None)
+        if position in far or not isinstance(reach, float) or reach <= 0:
+            continue
+        if tree.query(point, predicate="dwithin", distance=reach).size == 0:
             report.warn(
                 ("cameras", position, "location"),
-                f"no zone lies within its range of {camera.range_m:g} m; "
+                f"no zone lies within its range of {reach:g} m; "
                 "check its position and the site's coordinates datum",
-                f"其 {camera.range_m:g} 米视距内没有任何区域；请检查其位置和站点坐标系",
+                f"其 {reach:g} 米视距内没有任何区域；请检查其位置和站点坐标系",
             )

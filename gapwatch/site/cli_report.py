@@ -27,13 +27,21 @@ def _language(option: str) -> Language:
 def validate_command(path: str, lang: str = "") -> int:
     """Check a site file: summary on stdout and 0, or problems on stderr and 2."""
     language = _language(lang)
-    reading = read_site(path)
+    try:
+        reading = read_site(path)
+    except Exception as exc:  # a fault of ours must still not show a traceback to the user
+        sys.stderr.write(
+            f"{path}:1: could not be checked ({type(exc).__name__}: {exc})"
+            f" ｜ 无法检查（{type(exc).__name__}: {exc}）\n"
+        )
+        return EXIT_INVALID
+    for problem in reading.errors:
+        sys.stderr.write(problem.render(language) + "\n")
+    label = "warning" if language == "en" else "警告"
     for warning in reading.warnings:
-        label = "warning" if language == "en" else "警告"
-        sys.stderr.write(warning.render(language).replace(": ", f": {label}: ", 1) + "\n")
+        message = warning.text.zh if language == "zh" else warning.text.en
+        sys.stderr.write(f"{warning.file}:{warning.line}: {label}: {message}\n")
     if reading.errors or reading.spec is None:
-        for problem in reading.errors:
-            sys.stderr.write(problem.render(language) + "\n")
         count = len(reading.errors)
         sys.stderr.write(
             f"{path}: {count} problem(s); nothing was loaded ｜ {count} 个问题；未加载\n"

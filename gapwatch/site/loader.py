@@ -119,10 +119,10 @@ def read_site(path: str | Path) -> SiteReading:
     warnings.extend(check_warnings)
     warnings.sort(key=Problem.sort_key)
 
+    # One bad property of a MultiPolygon feature is reported once, not once per part.
+    errors = sorted(dict.fromkeys(errors), key=Problem.sort_key)
     if errors or spec is None:
-        return SiteReading(
-            site_path, errors=sorted(errors, key=Problem.sort_key), warnings=warnings
-        )
+        return SiteReading(site_path, errors=errors, warnings=warnings)
     positions = list(parts.positions())
     if not positions:
         return SiteReading(

@@ -4,12 +4,13 @@ report) when other items of the same file are broken."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from gapwatch.site.datum import Datum, to_wgs84
 from gapwatch.site.models import (
@@ -31,15 +32,49 @@ __all__ = ["SiteParts"]
 M = TypeVar("M", bound=BaseModel)
 
 
-def _valid_items(raw: Any, model: type[M]) -> list[tuple[int, M]]:
+@functools.cache
+def _field_adapter(model: type[BaseModel], name: str) -> TypeAdapter[Any]:
+    info = model.model_fields[name]
+    # The field's own type with its constraints (bounds, validators) attached.
+    field_type: Any = Annotated[info.annotation, info]
+    return TypeAdapter(field_type)
+
+
+def _partial(
+    model: type[M], item: Any, failure: ValidationError, essential: tuple[str, ...]
+) -> M | None:
+    """The item with its broken fields left out, if the fields the checks need are sound.
+
+    Only meaning checks see such an item; a file with any error never yields a spec.
+    """
+    if not isinstance(item, dict):
+        return None
+    broken = {e["loc"][0] for e in failure.errors() if e["loc"] and isinstance(e["loc"][0], str)}
+    if any(name in broken or name not in item for name in essential):
+        return None
+    fields: dict[str, Any] = {}
+    for name, value in item.items():
+        if name not in model.model_fields or name in broken:
+            continue
+        try:
+            fields[name] = _field_adapter(model, name).validate_python(value)
+        except ValidationError:
+            if name in essential:
+                return None
+    return model.model_construct(**fields)
+
+
+def _valid_items(raw: Any, model: type[M], essential: tuple[str, ...]) -> list[tuple[int, M]]:
     if not isinstance(raw, list):
         return []
     out: list[tuple[int, M]] = []
     for index, item in enumerate(raw):
         try:
             out.append((index, model.model_validate(item)))
-        except ValidationError:
-            continue
+        except ValidationError as failure:
+            partial = _partial(model, item, failure, essential)
+            if partial is not None:
+                out.append((index, partial))
     return out
 
 
@@ -80,7 +115,11 @@ class SiteParts:
 
     @classmethod
     def from_raw(cls, data: dict[str, Any]) -> SiteParts:
-        """The items of a document that failed the schema somewhere, each validated alone."""
+        """The items of a document that failed the schema somewhere, each validated alone.
+
+        An item with broken fields is kept without them when the fields its checks need
+        (polygon, location, ...) are sound, so those checks still report in the same run.
+        """
         info: SiteInfo | None
         try:
             info = SiteInfo.model_validate(data.get("site"))
@@ -90,14 +129,14 @@ class SiteParts:
         endpoints = dispatch.get("endpoints") if isinstance(dispatch, dict) else None
         return cls(
             info=info,
-            zones=_valid_items(data.get("zones"), Zone),
-            obstacles=_valid_items(data.get("obstacles"), Obstacle),
-            cameras=_valid_items(data.get("cameras"), Camera),
-            patrol_units=_valid_items(data.get("patrol_units"), PatrolUnit),
-            roads=_valid_items(data.get("roads"), Road),
-            periods=_valid_items(data.get("periods"), Period),
-            maintenance=_valid_items(data.get("maintenance"), MaintenanceWindow),
-            endpoints=_valid_items(endpoints, DispatchEndpoint),
+            zones=_valid_items(data.get("zones"), Zone, ("polygon",)),
+            obstacles=_valid_items(data.get("obstacles"), Obstacle, ("polygon",)),
+            cameras=_valid_items(data.get("cameras"), Camera, ("location",)),
+            patrol_units=_valid_items(data.get("patrol_units"), PatrolUnit, ("location",)),
+            roads=_valid_items(data.get("roads"), Road, ("line",)),
+            periods=_valid_items(data.get("periods"), Period, ("id",)),
+            maintenance=_valid_items(data.get("maintenance"), MaintenanceWindow, ("cameras",)),
+            endpoints=_valid_items(endpoints, DispatchEndpoint, ("id",)),
             holidays=[h for h in data.get("holidays") or [] if isinstance(h, str)]
             if isinstance(data.get("holidays"), list)
             else [],
