@@ -1,0 +1,293 @@
+"""Probe a camera: sample its stream in an isolated decoder and judge the frames, within a deadline.
+
+Whatever the stream does (hang, stall, hand back nothing, crash the decoder), `probe` returns
+within `timeout_s`: the decoding happens in a worker process that is killed at the deadline, and a
+stream that stops delivering is reported `no_signal` with the reason.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from gapwatch.vision.redact import redact
+from gapwatch.vision.sampler import SampledFrame, SamplingPlan, SamplingReport
+from gapwatch.vision.sources import SourceError, StreamSource, parse
+from gapwatch.vision.types import Frame, ProbeResult, Status
+from gapwatch.vision.worker import DecoderWorker, Opened, SamplingTask
+
+__all__ = ["ProbeBusyError", "ProbePool", "close_default_pool", "probe"]
+
+log = logging.getLogger(__name__)
+
+
+class Verdict(Protocol):
+    """What judging a set of frames says (see gapwatch.vision.judge)."""
+
+    @property
+    def status(self) -> Status: ...
+    @property
+    def faults(self) -> Sequence[str]: ...
+    @property
+    def metrics(self) -> dict[str, float]: ...
+    @property
+    def reason(self) -> str | None: ...
+
+
+Judge = Callable[[Sequence[Frame], Any], Verdict]
+
+
+class ProbeBusyError(RuntimeError):
+    """Every decoder worker stayed busy until the probe's deadline; nothing was probed."""
+
+
+def _default_judge(frames: Sequence[Frame], baseline: Any) -> Verdict:
+    import importlib
+
+    judging = importlib.import_module("gapwatch.vision.judge")
+    verdict: Verdict = judging.judge(frames, baseline)
+    return verdict
+
+
+class ProbePool:
+    """Decoder workers shared by concurrent probes; thread-safe.
+
+    At most `max_workers` probes decode at once; a worker is replaced after `probes_per_worker`
+    probes (so a slow leak in a decoding library cannot grow without bound) or when it is killed.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_workers: int = 8,
+        probes_per_worker: int = 200,
+        judge: Judge | None = None,
+    ) -> None:
+        if max_workers < 1 or probes_per_worker < 1:
+            raise ValueError("a probe pool needs at least one worker and one probe per worker")
+        self.max_workers = max_workers
+        self.probes_per_worker = probes_per_worker
+        self._judge = judge or _default_judge
+        self._idle: list[DecoderWorker] = []
+        self._count = 0
+        self._closed = False
+        self._lock = threading.Condition()
+
+    def __enter__(self) -> ProbePool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def warm(self, workers: int) -> None:
+        """Start up to `workers` idle workers now, so the first probes pay no start-up."""
+        with self._lock:
+            while self._count < min(workers, self.max_workers) and not self._closed:
+                self._idle.append(DecoderWorker())
+                self._count += 1
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of the idle workers (for accounting their CPU time)."""
+        with self._lock:
+            return [w.pid for w in self._idle if w.pid is not None]
+
+    def close(self) -> None:
+        """Stop every idle worker; workers still probing are stopped when their probe ends."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+            self._count -= len(idle)
+            self._lock.notify_all()
+        for worker in idle:
+            worker.stop()
+
+    def probe(
+        self,
+        source: str,
+        *,
+        timeout_s: float = 10.0,
+        baseline: Any = None,
+        plan: SamplingPlan | None = None,
+    ) -> ProbeResult:
+        """Sample `source` and judge it; returns within `timeout_s` whatever the stream does."""
+        if not timeout_s > 0:
+            raise ValueError("the probe time-out must be positive")
+        started = time.monotonic()
+        deadline = started + timeout_s
+        plan = plan or SamplingPlan()
+        try:
+            stream = parse(source)
+        except SourceError as exc:
+            return _no_signal(str(exc), started)
+        # Keep back a little of the time-out for judging and for reporting.
+        reserve = min(0.5, 0.15 * timeout_s)
+        worker = self._acquire(deadline - reserve)
+        try:
+            collected = _collect(worker, stream, plan, stop_at=deadline - reserve)
+        finally:
+            self._release(worker)
+        if collected.failure is not None:
+            log.info("probe of %s: no signal: %s", stream.shown, collected.failure)
+            return _no_signal(collected.failure, started, collected)
+        frames = [Frame(at=f.at, image=f.image) for f in collected.frames]
+        verdict = self._judge(frames, baseline)
+        return ProbeResult(
+            status=verdict.status,
+            faults=list(verdict.faults),
+            metrics={**collected.metrics(), **verdict.metrics},
+            elapsed_s=time.monotonic() - started,
+            reason=redact(verdict.reason) if verdict.reason else None,
+            frames=len(frames),
+        )
+
+    def _acquire(self, until: float) -> DecoderWorker:
+        with self._lock:
+            while True:
+                if self._closed:
+                    raise RuntimeError("the probe pool is closed")
+                if self._idle:
+                    return self._idle.pop()
+                if self._count < self.max_workers:
+                    self._count += 1
+                    break
+                remaining = until - time.monotonic()
+                if remaining <= 0:
+                    raise ProbeBusyError("every decoder worker stayed busy until the deadline")
+                self._lock.wait(remaining)
+        try:
+            return DecoderWorker()
+        except BaseException:
+            with self._lock:
+                self._count -= 1
+                self._lock.notify()
+            raise
+
+    def _release(self, worker: DecoderWorker) -> None:
+        retire = worker.closed or worker.probes >= self.probes_per_worker
+        with self._lock:
+            if retire or self._closed:
+                self._count -= 1
+            else:
+                self._idle.append(worker)
+            self._lock.notify()
+        if retire or self._closed:
+            worker.stop()
+
+
+class _Collected:
+    """What came back from a worker for one probe."""
+
+    def __init__(self) -> None:
+        self.frames: list[SampledFrame] = []
+        self.report: SamplingReport | None = None
+        self.open_s: float | None = None
+        self.first_frame_s: float | None = None
+        self.failure: str | None = None
+
+    def metrics(self) -> dict[str, float]:
+        figures: dict[str, float] = {"frames": float(len(self.frames))}
+        if self.open_s is not None:
+            figures["open_s"] = round(self.open_s, 3)
+        if self.first_frame_s is not None:
+            figures["first_frame_s"] = round(self.first_frame_s, 3)
+        if self.report is not None:
+            figures["packets"] = float(self.report.packets)
+            figures["decoded"] = float(self.report.decoded)
+            figures["max_read_gap_s"] = round(self.report.max_read_gap_s, 3)
+        return figures
+
+
+def _collect(
+    worker: DecoderWorker, stream: StreamSource, plan: SamplingPlan, *, stop_at: float
+) -> _Collected:
+    """Run one sampling task on `worker`, killing it if it has not finished by `stop_at`."""
+    collected = _Collected()
+    started = time.monotonic()
+    worker.send(SamplingTask(source=stream, plan=plan, stop_at=stop_at))
+    # The worker checks `stop_at` itself between packets; a small grace lets a well-behaved
+    # worker report, and a worker stuck inside FFmpeg is killed right after.
+    kill_at = stop_at + min(0.2, (stop_at - started) * 0.05)
+    while True:
+        try:
+            message = worker.receive(kill_at - time.monotonic())
+        except (EOFError, OSError):
+            worker.kill()
+            collected.failure = "decoder crashed / 解码进程崩溃"
+            return collected
+        if message is None:
+            worker.kill()
+            collected.failure = _timeout_text(collected)
+            return collected
+        if isinstance(message, Opened):
+            collected.open_s = message.open_s
+        elif isinstance(message, SampledFrame):
+            if not collected.frames:
+                collected.first_frame_s = time.monotonic() - started
+            collected.frames.append(message)
+        else:
+            collected.report = message
+            collected.failure = _failure(message, collected)
+            return collected
+
+
+def _failure(report: SamplingReport, collected: _Collected) -> str | None:
+    """Why the sampled frames cannot be judged, or None when they can."""
+    if report.outcome in ("stalled", "failed", "ended"):
+        return report.reason or report.outcome
+    if not collected.frames:
+        return "no picture within the time-out / 超时未取得画面"
+    return None
+
+
+def _timeout_text(collected: _Collected) -> str:
+    if collected.open_s is None:
+        return "no connection within the time-out / 超时未连接"
+    return f"stream hung after {len(collected.frames)} frames / 视频流无响应"
+
+
+def _no_signal(reason: str, started: float, collected: _Collected | None = None) -> ProbeResult:
+    return ProbeResult(
+        status="offline",
+        faults=["no_signal"],
+        metrics=collected.metrics() if collected else {},
+        elapsed_s=time.monotonic() - started,
+        reason=redact(reason),
+        frames=len(collected.frames) if collected else 0,
+    )
+
+
+_default_pool: ProbePool | None = None
+_default_lock = threading.Lock()
+
+
+def probe(
+    source: str,
+    *,
+    timeout_s: float = 10.0,
+    baseline: Any = None,
+    plan: SamplingPlan | None = None,
+) -> ProbeResult:
+    """Sample one stream and judge it; returns within `timeout_s` whatever the stream does.
+
+    Uses a process-wide pool of decoder workers, created on first use and stopped at exit.
+    """
+    global _default_pool
+    with _default_lock:
+        if _default_pool is None:
+            _default_pool = ProbePool()
+            atexit.register(close_default_pool)
+        pool = _default_pool
+    return pool.probe(source, timeout_s=timeout_s, baseline=baseline, plan=plan)
+
+
+def close_default_pool() -> None:
+    """Stop the workers of the pool behind `probe` (a new one starts on the next probe)."""
+    global _default_pool
+    with _default_lock:
+        pool, _default_pool = _default_pool, None
+    if pool is not None:
+        pool.close()

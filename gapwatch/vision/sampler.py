@@ -1,0 +1,270 @@
+"""The sampling plan: a few frames spread over a few seconds, decoding as little as possible.
+
+A freeze can only be told from a motionless scene over seconds, so the frames are spread out. Most
+of the cost of watching a stream is decoding every frame; a probe decodes only keyframes when the
+stream has them often enough, and otherwise decodes just the stretch of a group of pictures that
+leads to the moment it needs. Packets are cheap to read; decoding is what is saved.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from gapwatch.vision.sources import StreamSource, describe_error
+
+if TYPE_CHECKING:
+    from av.container import InputContainer
+    from av.packet import Packet
+    from av.video.codeccontext import VideoCodecContext
+    from av.video.frame import VideoFrame
+    from av.video.stream import VideoStream
+
+__all__ = ["Outcome", "SampledFrame", "SamplingPlan", "SamplingReport", "sample"]
+
+Outcome = Literal["complete", "ended", "stalled", "failed"]
+
+
+@dataclass(frozen=True)
+class SamplingPlan:
+    """How many frames to take, how far apart, and when a stream counts as stalled."""
+
+    frames: int = 3
+    """Frames per probe."""
+    spacing_s: float = 1.5
+    """Least time between two sampled frames (stream time for files, wall time for live)."""
+    keyframe_wait_s: float = 1.0
+    """How long past a sample's moment to wait for a keyframe before decoding up to it."""
+    stall_s: float = 2.5
+    """A live stream that delivers nothing for this long has stalled: no_signal."""
+    open_timeout_s: float = 5.0
+    """Longest wait for a connection (also bounded by the probe's time-out)."""
+    max_width: int = 640
+    """Frames are scaled down to this width: metrics need no more, and it keeps transfer cheap."""
+
+    def __post_init__(self) -> None:
+        if self.frames < 1:
+            raise ValueError("a sampling plan takes at least one frame")
+        if self.spacing_s < 0 or self.keyframe_wait_s < 0:
+            raise ValueError("spacing and keyframe wait must not be negative")
+        if self.stall_s <= 0 or self.open_timeout_s <= 0 or self.max_width < 16:
+            raise ValueError("stall time, open time-out and width must be positive")
+
+
+@dataclass(frozen=True)
+class SampledFrame:
+    """One sampled picture, when it was taken (seconds of stream time) and what it cost."""
+
+    at: float
+    image: npt.NDArray[np.uint8]
+    keyframe: bool
+    decoded: int
+    """Packets decoded to produce this picture (1 for a keyframe)."""
+
+
+@dataclass(frozen=True)
+class SamplingReport:
+    """How the sampling ended and what it measured about the stream."""
+
+    outcome: Outcome
+    reason: str | None
+    packets: int
+    decoded: int
+    max_read_gap_s: float
+
+
+def sample(
+    container: InputContainer,
+    source: StreamSource,
+    plan: SamplingPlan,
+    *,
+    stop_at: float,
+    emit: Callable[[SampledFrame], None],
+) -> SamplingReport:
+    """Take the plan's frames from an open container, handing each to `emit` as it is ready.
+
+    `stop_at` is a `time.monotonic()` moment: past it the sampling ends with what it has.
+    """
+    return _Sampler(container, source, plan, stop_at, emit).run()
+
+
+class _Sampler:
+    def __init__(
+        self,
+        container: InputContainer,
+        source: StreamSource,
+        plan: SamplingPlan,
+        stop_at: float,
+        emit: Callable[[SampledFrame], None],
+    ) -> None:
+        self.container = container
+        self.source = source
+        self.plan = plan
+        self.stop_at = stop_at
+        self.emit = emit
+        self.taken = 0
+        self.packets = 0
+        self.decoded = 0
+        self.max_gap = 0.0
+        self.started = time.monotonic()
+        self.origin: float | None = None
+        self.last_at: float | None = None
+        # Packets since the decoder was last brought up to date, starting at a keyframe; decoding
+        # them in order gives the picture at the latest one.
+        self.pending: list[Packet[VideoStream]] = []
+        self.seen_keyframe = False
+        self.want_next_output = False
+        self.rate = 25.0
+
+    def run(self) -> SamplingReport:
+        streams = self.container.streams.video
+        if not streams:
+            return self._report("failed", "no video stream / 没有视频流")
+        stream = streams[0]
+        codec = stream.codec_context
+        codec.thread_count = 1  # frame threads add latency and CPU for a handful of frames
+        codec.thread_type = "SLICE"
+        codec.flags |= _low_delay_flag()
+        if stream.average_rate:
+            self.rate = float(stream.average_rate)
+        try:
+            for packet in self._packets(stream.index):
+                if self._handle(packet, codec, stream.time_base):
+                    return self._report("complete", None)
+                if time.monotonic() >= self.stop_at:
+                    return self._report("complete", "sampling cut short by the time-out")
+        except _Stalled as stall:
+            return self._report("stalled", str(stall))
+        except Exception as exc:  # the decoder's errors all mean the stream broke mid-probe
+            return self._report("failed", f"stream broke: {describe_error(exc)}")
+        if self.taken and not self.source.live:
+            return self._report("complete", None)  # a clip shorter than the plan
+        if self.taken:
+            return self._report("ended", f"stream ended after {self.taken} frames / 视频流中断")
+        return self._report("ended", "no picture in the stream / 视频流中没有画面")
+
+    def _packets(self, index: int) -> Iterator[Packet[VideoStream]]:
+        demux = self.container.demux(video=0)
+        last = time.monotonic()
+        while True:
+            try:
+                packet = next(demux)
+            except StopIteration:
+                return
+            except Exception as exc:
+                import av
+
+                if isinstance(exc, av.error.ExitError):  # our read time-out fired
+                    raise _Stalled(self._stall_text(time.monotonic() - last)) from None
+                if isinstance(exc, av.error.EOFError):
+                    return
+                raise
+            now = time.monotonic()
+            gap = now - last
+            last = now
+            if self.taken:
+                self.max_gap = max(self.max_gap, gap)
+            if self.source.live and gap >= self.plan.stall_s:
+                raise _Stalled(self._stall_text(gap))
+            if packet.stream_index != index or packet.size == 0:
+                continue  # size 0: the demuxer's end-of-stream marker
+            self.packets += 1
+            yield packet
+
+    def _stall_text(self, gap: float) -> str:
+        return f"stream stalled: no data for {gap:.1f} s after {self.taken} frames / 视频流卡住"
+
+    def _handle(
+        self, packet: Packet[VideoStream], codec: VideoCodecContext, time_base: Fraction | None
+    ) -> bool:
+        """Feed one packet; True once the plan's frames are all taken."""
+        at = self._moment(packet, time_base)
+        if packet.is_keyframe:
+            self.seen_keyframe = True
+            self.pending = [packet]
+        elif self.seen_keyframe:
+            self.pending.append(packet)
+        else:
+            return False  # before the first keyframe nothing can be decoded
+        if self.want_next_output:  # a decoder with reorder delay owes us a picture
+            return self._decode_pending(codec, at, keyframe=packet.is_keyframe)
+        if self.origin is None:
+            if not packet.is_keyframe:
+                return False
+            self.origin = at
+            return self._decode_pending(codec, at, keyframe=True)
+        assert self.last_at is not None
+        due = self.last_at + self.plan.spacing_s
+        if at < due:
+            return False
+        if packet.is_keyframe:
+            return self._decode_pending(codec, at, keyframe=True)
+        if at >= due + self.plan.keyframe_wait_s:
+            return self._decode_pending(codec, at, keyframe=False)
+        return False
+
+    def _moment(self, packet: Packet[VideoStream], time_base: Fraction | None) -> float:
+        """Seconds since the probe began: wall time for live streams, timestamps for files."""
+        if self.source.live:
+            return time.monotonic() - self.started
+        if packet.pts is None or time_base is None:
+            return self.packets / self.rate  # timestamps missing: count frames instead
+        return float(packet.pts * time_base)
+
+    def _decode_pending(self, codec: VideoCodecContext, at: float, *, keyframe: bool) -> bool:
+        pictures: list[VideoFrame] = []
+        for queued in self.pending:
+            pictures.extend(codec.decode(queued))
+            self.decoded += 1
+        decoded = len(self.pending)
+        self.pending = []
+        if not pictures:
+            self.want_next_output = True
+            return False
+        self.want_next_output = False
+        self.taken += 1
+        self.last_at = at
+        picture = pictures[-1]
+        self.emit(
+            SampledFrame(
+                at=at - (self.origin or 0.0),
+                image=_to_bgr(picture, self.plan.max_width),
+                keyframe=keyframe,
+                decoded=decoded,
+            )
+        )
+        return self.taken >= self.plan.frames
+
+    def _report(self, outcome: Outcome, reason: str | None) -> SamplingReport:
+        return SamplingReport(
+            outcome=outcome,
+            reason=reason,
+            packets=self.packets,
+            decoded=self.decoded,
+            max_read_gap_s=self.max_gap,
+        )
+
+
+class _Stalled(Exception):
+    pass
+
+
+def _low_delay_flag() -> int:
+    from av.codec.context import Flags
+
+    return int(Flags.low_delay)
+
+
+def _to_bgr(picture: VideoFrame, max_width: int) -> npt.NDArray[np.uint8]:
+    width, height = picture.width, picture.height
+    if width > max_width:
+        height = max(2, round(height * max_width / width / 2) * 2)
+        width = max_width
+    image = picture.to_ndarray(format="bgr24", width=width, height=height)
+    return np.ascontiguousarray(image, dtype=np.uint8)

@@ -1,0 +1,133 @@
+"""Decoder workers: child processes that open streams and sample them, killed when they overstay.
+
+FFmpeg can block inside a read or crash on a broken stream; neither may hold up or take down the
+service. Each probe therefore runs in a worker process that the caller can kill at the deadline.
+Workers are reused across probes because starting one (an interpreter plus FFmpeg's libraries)
+costs more CPU than the probe itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import signal
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING
+
+from gapwatch.vision.sampler import SampledFrame, SamplingPlan, SamplingReport, sample
+from gapwatch.vision.sources import SourceError, StreamSource, open_stream
+
+if TYPE_CHECKING:
+    from multiprocessing.context import SpawnProcess
+
+__all__ = ["DecoderWorker", "Opened", "SamplingTask"]
+
+
+@dataclass(frozen=True)
+class SamplingTask:
+    """What the parent asks of a worker: sample this source with this plan until `stop_at`."""
+
+    source: StreamSource
+    plan: SamplingPlan
+    stop_at: float
+    """A `time.monotonic()` moment; the clock is shared by all processes on the machine."""
+
+
+@dataclass(frozen=True)
+class Opened:
+    """The worker connected to the stream after `open_s` seconds."""
+
+    open_s: float
+
+
+Message = Opened | SampledFrame | SamplingReport
+
+
+def _serve(conn: Connection) -> None:
+    """The worker's loop: one task at a time until the parent says stop or goes away."""
+    # Ctrl-C reaches the whole process group; the parent decides when workers end.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    import av  # load FFmpeg once per worker, not once per probe
+
+    av.logging.set_level(None)  # FFmpeg's own log lines may carry the stream URL
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        _run(task, conn)
+
+
+def _run(task: SamplingTask, conn: Connection) -> None:
+    started = time.monotonic()
+    plan = task.plan
+    open_timeout = max(0.05, min(plan.open_timeout_s, task.stop_at - started))
+    try:
+        container = open_stream(
+            task.source, open_timeout_s=open_timeout, read_timeout_s=plan.stall_s
+        )
+    except SourceError as exc:
+        conn.send(SamplingReport("failed", str(exc), 0, 0, 0.0))
+        return
+    try:
+        conn.send(Opened(open_s=time.monotonic() - started))
+        report = sample(container, task.source, plan, stop_at=task.stop_at, emit=conn.send)
+    finally:
+        container.close()
+    conn.send(report)
+
+
+class DecoderWorker:
+    """One worker process and the pipe to it, seen from the parent."""
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("spawn")  # never fork a threaded service
+        self.conn, child_conn = context.Pipe(duplex=True)
+        self.process: SpawnProcess = context.Process(
+            target=_serve, args=(child_conn,), name="gapwatch-decoder", daemon=True
+        )
+        self.process.start()
+        child_conn.close()
+        self.pid = self.process.pid
+        self.probes = 0
+        self.closed = False
+
+    def send(self, task: SamplingTask) -> None:
+        """Hand the worker its next task."""
+        self.probes += 1
+        self.conn.send(task)
+
+    def receive(self, timeout_s: float) -> Message | None:
+        """The worker's next message, or None if none came in time; EOFError if it died."""
+        if not self.conn.poll(max(0.0, timeout_s)):
+            return None
+        message: Message = self.conn.recv()
+        return message
+
+    def kill(self) -> None:
+        """End the worker at once and release its pipe and process handles."""
+        if self.closed:
+            return
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(5)
+        self._release()
+
+    def stop(self, grace_s: float = 1.0) -> None:
+        """Ask the worker to finish; kill it if it does not within `grace_s`."""
+        if self.closed:
+            return
+        with contextlib.suppress(OSError):  # the worker may already be gone
+            self.conn.send(None)
+        self.process.join(grace_s)
+        self.kill()
+
+    def _release(self) -> None:
+        self.closed = True
+        self.conn.close()
+        if self.process.exitcode is not None:
+            self.process.close()

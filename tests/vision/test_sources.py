@@ -1,0 +1,127 @@
+"""Stream sources and the sampling plan: files, HTTP MJPEG, HTTP MPEG-TS; little decoding."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gapwatch.vision import ProbePool, SamplingPlan, SourceError, parse
+
+from .conftest import LocalCameras, RecordingJudge
+
+
+@pytest.mark.parametrize(
+    ("location", "kind", "live"),
+    [
+        ("rtsp://user:pass@10.1.2.3:554/Streaming/Channels/101", "rtsp", True),
+        ("rtsps://cam.example/ch1", "rtsp", True),
+        ("http://127.0.0.1:8080/video.mjpg", "http", True),
+        ("https://cam.example/stream.ts", "http", True),
+    ],
+)
+def test_parse_classifies_network_sources(location: str, kind: str, live: bool) -> None:
+    source = parse(location)
+    assert (source.kind, source.live, source.location) == (kind, live, location)
+
+
+def test_parse_accepts_paths_and_file_urls(clip_dir: Path) -> None:
+    clip = clip_dir / "clean_day.mp4"
+    assert parse(str(clip)).kind == "file"
+    assert parse(f"file://{clip}").location == str(clip)
+    assert not parse(str(clip)).live
+
+
+@pytest.mark.parametrize(
+    ("location", "message"),
+    [
+        ("", "empty"),
+        ("   ", "empty"),
+        ("ftp://cam/video", "unsupported"),
+        ("rtsp:///nohost", "no host"),
+        ("/no/such/clip.mp4", "not found"),
+        ("file:///no/such/clip.mp4", "not found"),
+    ],
+)
+def test_parse_refuses_what_cannot_be_a_stream(location: str, message: str) -> None:
+    with pytest.raises(SourceError, match=message):
+        parse(location)
+
+
+def test_parse_refuses_a_directory(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="not a regular file"):
+        parse(str(tmp_path))
+
+
+def test_parse_error_hides_credentials() -> None:
+    with pytest.raises(SourceError) as caught:
+        parse("rtsp://admin:hunter2@/x")
+    assert "hunter2" not in str(caught.value)
+
+
+def test_file_is_sampled_over_seconds_from_keyframes_only(
+    pool: ProbePool, recording_judge: RecordingJudge, clip_dir: Path
+) -> None:
+    plan = SamplingPlan(frames=3, spacing_s=1.5, keyframe_wait_s=1.0)
+    result = pool.probe(str(clip_dir / "clean_day.mp4"), timeout_s=10, plan=plan)
+    assert result.status == "ok"
+    assert result.frames == 3
+    (frames,) = recording_judge.calls
+    moments = [frame.at for frame in frames]
+    assert moments[0] == 0.0
+    assert all(b - a >= plan.spacing_s for a, b in itertools.pairwise(moments))
+    # The clip has a keyframe every 2 s: each sample costs one decoded packet, not a GOP.
+    assert result.metrics["decoded"] == 3
+    assert result.metrics["packets"] > 3 * result.metrics["decoded"]
+    # Different moments of a moving scene are different pictures.
+    assert not np.array_equal(frames[0].image, frames[-1].image)
+    assert frames[0].image.dtype == np.uint8
+    assert frames[0].image.ndim == 3
+    assert frames[0].image.shape[2] == 3
+
+
+def test_long_gop_decodes_up_to_the_moment_not_the_whole_clip(
+    pool: ProbePool, recording_judge: RecordingJudge, clip_dir: Path
+) -> None:
+    plan = SamplingPlan(frames=3, spacing_s=1.0, keyframe_wait_s=0.5)
+    result = pool.probe(str(clip_dir / "long_gop.mp4"), timeout_s=10, plan=plan)
+    assert result.frames == 3
+    moments = [frame.at for frame in recording_judge.calls[0]]
+    assert moments[-1] - moments[0] >= 2 * plan.spacing_s
+    # No keyframe after the first: frames come from decoding forward, once, never twice.
+    assert 3 < result.metrics["decoded"] <= result.metrics["packets"]
+    assert result.metrics["decoded"] <= 10 * (moments[-1] + plan.keyframe_wait_s) + 1
+
+
+def test_frames_are_scaled_down_to_the_plan_width(
+    pool: ProbePool, recording_judge: RecordingJudge, clip_dir: Path
+) -> None:
+    plan = SamplingPlan(frames=2, spacing_s=0.5, max_width=320)
+    pool.probe(str(clip_dir / "clean_day.mp4"), timeout_s=10, plan=plan)
+    height, width, _ = recording_judge.calls[0][0].image.shape
+    assert width == 320
+    assert height == 240
+
+
+def test_http_mjpeg_stream(
+    pool: ProbePool, recording_judge: RecordingJudge, cameras: LocalCameras
+) -> None:
+    plan = SamplingPlan(frames=3, spacing_s=0.3, keyframe_wait_s=0.2)
+    result = pool.probe(cameras.http("/mjpeg"), timeout_s=8, plan=plan)
+    assert result.status == "ok", result.reason
+    assert result.frames == 3
+    moments = [frame.at for frame in recording_judge.calls[0]]
+    assert moments[-1] - moments[0] >= 2 * plan.spacing_s  # wall-clock spacing on live streams
+
+
+def test_http_mpeg_ts_stream(
+    pool: ProbePool, recording_judge: RecordingJudge, cameras: LocalCameras
+) -> None:
+    plan = SamplingPlan(frames=3, spacing_s=0.5, keyframe_wait_s=0.2)
+    result = pool.probe(cameras.http("/ts/clean_day.ts?seconds=8"), timeout_s=8, plan=plan)
+    assert result.status == "ok", result.reason
+    assert result.frames == 3
+    moments = [frame.at for frame in recording_judge.calls[0]]
+    assert moments[-1] - moments[0] >= 2 * plan.spacing_s
