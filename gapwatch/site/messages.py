@@ -138,6 +138,11 @@ def describe_error(root: type[BaseModel], error: ErrorDetails) -> Text:
             f"must be true or false (got {_shown(value)})",
             f"必须是 true 或 false（当前为 {_shown(value)}）",
         )
+    if kind in {"list_type", "tuple_type"} and value is None:
+        return Text(
+            "is empty; write [] for none, or list the items under it",
+            "为空；没有内容请写 []，否则在其下列出各项",
+        )
     if kind in {"list_type", "tuple_type"}:
         return Text(
             f"must be a list [...] (got {_shown(value)})",

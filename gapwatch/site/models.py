@@ -308,10 +308,24 @@ class CoverageSettings(_Strict):
 
 
 class GeoJsonSources(_Strict):
-    """GeoJSON files (paths relative to the site file) with more zones or obstacles."""
+    """GeoJSON files (paths relative to the site file) with more zones or obstacles, as drawn in
+    QGIS: FeatureCollections of Polygon/MultiPolygon features."""
 
-    zones: list[str] = Field(default_factory=list)
-    obstacles: list[str] = Field(default_factory=list)
+    zones: list[str] = Field(
+        default_factory=list,
+        description="Zone layers; feature properties `id`, `importance` (1..5), optional `name` "
+        "and `schedule`. A MultiPolygon becomes zones `<id>-1`, `<id>-2`...; holes are refused.",
+    )
+    obstacles: list[str] = Field(
+        default_factory=list,
+        description="Obstacle layers; optional properties `id` (default `<file stem>-<n>`), "
+        "`name`, `height_m`. Holes (courtyards) are filled.",
+    )
+    coordinates: Literal["wgs84", "gcj02", "bd09"] = Field(
+        default="wgs84",
+        description="Datum of the GeoJSON files: wgs84 as RFC 7946 requires, or gcj02/bd09 for "
+        "shapes traced over Chinese web-map tiles.",
+    )
 
 
 class SiteFile(_Strict):

@@ -16,6 +16,7 @@ from gapwatch.site.datum import Datum, to_wgs84
 from gapwatch.site.models import (
     Camera,
     DispatchEndpoint,
+    GeoJsonSources,
     LonLat,
     MaintenanceWindow,
     Obstacle,
@@ -30,6 +31,7 @@ from gapwatch.site.models import (
 __all__ = ["SiteParts"]
 
 M = TypeVar("M", bound=BaseModel)
+_Shape = TypeVar("_Shape", Zone, Obstacle)
 
 
 @functools.cache
@@ -96,6 +98,7 @@ class SiteParts:
     maintenance: list[tuple[int, MaintenanceWindow]] = field(default_factory=list)
     endpoints: list[tuple[int, DispatchEndpoint]] = field(default_factory=list)
     holidays: list[str] = field(default_factory=list)
+    geojson_datum: Datum = "wgs84"
 
     @classmethod
     def from_spec(cls, spec: SiteFile) -> SiteParts:
@@ -111,6 +114,7 @@ class SiteParts:
             maintenance=list(enumerate(spec.maintenance)),
             endpoints=list(enumerate(spec.dispatch.endpoints)),
             holidays=list(spec.holidays),
+            geojson_datum=spec.geojson.coordinates,
         )
 
     @classmethod
@@ -125,6 +129,10 @@ class SiteParts:
             info = SiteInfo.model_validate(data.get("site"))
         except ValidationError:
             info = None
+        try:
+            geojson_datum = GeoJsonSources.model_validate(data.get("geojson") or {}).coordinates
+        except ValidationError:
+            geojson_datum = "wgs84"
         dispatch = data.get("dispatch")
         endpoints = dispatch.get("endpoints") if isinstance(dispatch, dict) else None
         return cls(
@@ -140,6 +148,7 @@ class SiteParts:
             holidays=[h for h in data.get("holidays") or [] if isinstance(h, str)]
             if isinstance(data.get("holidays"), list)
             else [],
+            geojson_datum=geojson_datum,
         )
 
     @property
@@ -155,37 +164,43 @@ class SiteParts:
             return None
 
     def to_wgs84(self, yaml_counts: dict[str, int]) -> SiteParts:
-        """Positions written in the site's datum → WGS84; GeoJSON items (WGS84 by RFC 7946) stay."""
-        datum = self.datum
-        if datum == "wgs84":
+        """Positions → WGS84: the site file's in `site.coordinates`, GeoJSON items in
+        `geojson.coordinates` (WGS84 unless said otherwise, as RFC 7946 has it).
+
+        `yaml_counts` says how many zones and obstacles came from the site file itself (the
+        GeoJSON ones follow them).
+        """
+        site_datum = self.datum
+        if site_datum == "wgs84" and self.geojson_datum == "wgs84":
             return self
 
-        def ring(points: list[LonLat]) -> list[LonLat]:
+        def datum_of(section: str, index: int) -> Datum:
+            return site_datum if index < yaml_counts[section] else self.geojson_datum
+
+        def ring(datum: Datum, points: list[LonLat]) -> list[LonLat]:
             return [_convert(datum, p) for p in points]
+
+        def shape(section: str, index: int, item: _Shape) -> _Shape:
+            datum = datum_of(section, index)
+            if datum == "wgs84":
+                return item
+            return item.model_copy(update={"polygon": ring(datum, item.polygon)})
 
         return replace(
             self,
-            zones=[
-                (i, z.model_copy(update={"polygon": ring(z.polygon)}))
-                if i < yaml_counts["zones"]
-                else (i, z)
-                for i, z in self.zones
-            ],
-            obstacles=[
-                (i, o.model_copy(update={"polygon": ring(o.polygon)}))
-                if i < yaml_counts["obstacles"]
-                else (i, o)
-                for i, o in self.obstacles
-            ],
+            zones=[(i, shape("zones", i, z)) for i, z in self.zones],
+            obstacles=[(i, shape("obstacles", i, o)) for i, o in self.obstacles],
             cameras=[
-                (i, c.model_copy(update={"location": _convert(datum, c.location)}))
+                (i, c.model_copy(update={"location": _convert(site_datum, c.location)}))
                 for i, c in self.cameras
             ],
             patrol_units=[
-                (i, u.model_copy(update={"location": _convert(datum, u.location)}))
+                (i, u.model_copy(update={"location": _convert(site_datum, u.location)}))
                 for i, u in self.patrol_units
             ],
-            roads=[(i, r.model_copy(update={"line": ring(r.line)})) for i, r in self.roads],
+            roads=[
+                (i, r.model_copy(update={"line": ring(site_datum, r.line)})) for i, r in self.roads
+            ],
         )
 
     def positions(self) -> Iterator[tuple[float, float]]:

@@ -205,3 +205,18 @@ def test_not_a_feature_collection(tmp_path: Path, write_site: WriteSite) -> None
     (tmp_path / "z.geojson").write_text(json.dumps(_polygon(SQUARE)))
     (problem,) = read_site(_site_with(write_site, ["z.geojson"], [])).errors
     assert problem.text.en == "must be a GeoJSON FeatureCollection"
+
+
+def test_geojson_traced_over_web_map_tiles(tmp_path: Path, write_site: WriteSite) -> None:
+    gcj_square = [list(wgs84_to_gcj02(lon, lat)) for lon, lat in SQUARE]
+    _write_collection(
+        tmp_path, "z.geojson", [_feature({"id": "square", "importance": 4}, _polygon(gcj_square))]
+    )
+    path = write_site(VALID_SITE + "geojson:\n  zones: [z.geojson]\n  coordinates: gcj02\n")
+    site = load_site(path)
+    assert site.spec.zones[-1].polygon[0] == (
+        pytest.approx(SQUARE[0][0], abs=1e-8),
+        pytest.approx(SQUARE[0][1], abs=1e-8),
+    )
+    # The site file's own positions stay WGS84.
+    assert site.spec.cameras[0].location == (104.0502, 35.1301)

@@ -187,3 +187,20 @@ def test_read_site_collects_instead_of_raising(write_site: WriteSite) -> None:
     assert reading.spec is None
     assert len(reading.errors) == 1
     assert reading.errors[0].line == line_of_text(VALID_SITE, "hfov_deg: 90")
+
+
+def test_empty_section_says_how_to_write_none(write_site: WriteSite) -> None:
+    text = VALID_SITE.replace("holidays: [2026-10-01/2026-10-07]\n", "holidays:\n")
+    line, message = find(problems_of(write_site(text)), "holidays:")
+    assert line == line_of_text(text, "holidays:")
+    assert "write [] for none" in message
+
+
+def test_yaml_anchors_and_merge_keys_share_camera_settings(write_site: WriteSite) -> None:
+    # The first camera is anchored and merged into the second, which overrides some keys.
+    text = VALID_SITE.replace("  - id: cam-001\n", "  - &cam1\n    id: cam-001\n").replace(
+        "  - id: cam-002\n    name: trail\n", "  - <<: *cam1\n    id: cam-002\n    name: trail\n"
+    )
+    site = load_site(write_site(text))
+    assert site.spec.cameras[1].group == "pole-1"  # from the merged camera
+    assert site.spec.cameras[1].hfov_deg == 60  # its own value wins
