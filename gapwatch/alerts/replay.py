@@ -33,7 +33,7 @@ from sqlalchemy import select
 from gapwatch.alerts.engine import AlertEngine, EngineError
 from gapwatch.alerts.health import Probe
 from gapwatch.alerts.severity import severity_name
-from gapwatch.alerts.tasks import TaskError
+from gapwatch.alerts.tasks import TERMINAL_STATUSES, TaskError
 from gapwatch.site import Site
 from gapwatch.storage import AlertRow, TaskRow, make_engine, session_factory, transaction
 from gapwatch.vision.types import FAULT_CODES
@@ -283,11 +283,14 @@ def _apply(engine: AlertEngine, session: Any, event: ReplayEvent) -> None:
     elif event.action == "resolve":
         engine.resolve(session, alert_id=alert_id, by=by, at=at)
     else:
-        task = session.scalars(
+        tasks = session.scalars(
             select(TaskRow)
             .where(TaskRow.alert_id == alert_id, TaskRow.kind == data["task"])
-            .order_by(TaskRow.created_at.desc(), TaskRow.id.desc())
-        ).first()
+            .order_by(TaskRow.created_at)
+        ).all()
+        # The newest task still under way; the newest of all when every one has ended.
+        live = [t for t in tasks if t.status not in TERMINAL_STATUSES]
+        task = (live or tasks or [None])[-1]
         if task is None:
             raise EngineError(f"the alert of {data['camera']} has no {data['task']} task")
         engine.task_status(session, task_id=task.id, status=data["status"], by=by, at=at)
