@@ -1,13 +1,15 @@
-"""Shared fixtures: a migrated database on SQLite (temp file) and on PostgreSQL.
+"""Shared fixtures: a migrated, empty database on SQLite (temp file) and on PostgreSQL.
 
-`db_url` is parametrised over both back ends; PostgreSQL comes from GAPWATCH_TEST_PG_URL and each
-test gets its own fresh schema there, so runs never collide. Tests that need the database take
-`db_engine`, `db_factory` or `db_session`.
+`db_url` is parametrised over both back ends. PostgreSQL comes from GAPWATCH_TEST_PG_URL (the
+test is skipped only when it is unset); each test run gets its own schema there, migrated once
+and emptied before every test, so runs never collide. SQLite copies a file migrated once per
+run. Tests that need the database take `db_url`, `db_engine`, `db_factory` or `db_session`.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,24 +19,52 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from gapwatch.storage import SessionFactory, make_engine, migrate, session_factory
+from gapwatch.storage import Base, SessionFactory, make_engine, migrate, session_factory
 
 PG_ENV = "GAPWATCH_TEST_PG_URL"
 
 
-def _pg_schema_url(base_url: str) -> Iterator[str]:
-    """Create a throw-away schema, yield a URL whose connections use it, then drop it."""
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("db-template") / "gapwatch.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    engine.dispose()  # the last connection closing folds the WAL back into the file
+    return path
+
+
+@pytest.fixture(scope="session")
+def _pg_schema_url() -> Iterator[str | None]:
+    """A throw-away schema for this run, migrated once; dropped at the end."""
+    base = os.environ.get(PG_ENV)
+    if not base:
+        yield None
+        return
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(base_url).execution_options(isolation_level="AUTOCOMMIT")
+    admin = make_engine(base).execution_options(isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
+        url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+        rendered = url.render_as_string(hide_password=False)
+        engine = make_engine(rendered)
+        migrate(engine)
+        engine.dispose()
+        yield rendered
         with admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     finally:
         admin.dispose()
+
+
+def _empty_pg(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(
@@ -43,22 +73,27 @@ def _pg_schema_url(base_url: str) -> Iterator[str]:
         pytest.param("postgresql", marks=pytest.mark.postgres),
     ]
 )
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database URL: a temp SQLite file, or a fresh PostgreSQL schema."""
+def db_url(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    _sqlite_template: Path,
+    _pg_schema_url: str | None,
+) -> str:
+    """The URL of an empty database at the newest schema: SQLite file or PostgreSQL schema."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'gapwatch.db'}"
-        return
-    base = os.environ.get(PG_ENV)
-    if not base:
+        path = tmp_path / "gapwatch.db"
+        shutil.copyfile(_sqlite_template, path)
+        return f"sqlite:///{path}"
+    if _pg_schema_url is None:
         pytest.skip(f"{PG_ENV} is not set")
-    yield from _pg_schema_url(base)
+    _empty_pg(_pg_schema_url)
+    return _pg_schema_url
 
 
 @pytest.fixture
 def db_engine(db_url: str) -> Iterator[Engine]:
-    """An engine on a database migrated to the newest schema."""
+    """An engine on the migrated, empty test database."""
     engine = make_engine(db_url)
-    migrate(engine)
     yield engine
     engine.dispose()
 

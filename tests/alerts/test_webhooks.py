@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gapwatch.alerts.webhooks import (
@@ -105,6 +105,7 @@ def test_malformed_secrets_are_named(bad: str) -> None:
         decode_secret(bad)
 
 
+@settings(max_examples=40)
 @given(
     msg_id=st.text(min_size=1, max_size=40).filter(lambda s: s.strip() == s and s.isprintable()),
     timestamp=st.integers(min_value=0, max_value=4_000_000_000),
