@@ -47,7 +47,7 @@ class Thresholds:
     cast_k: float = 1.5
     cast_shift: float = 12.0
     # Noise: grey-level σ of the high-frequency residual at analysis width.
-    noise_sigma: float = 3.0
+    noise_sigma: float = 2.5
     noise_ratio: float = 2.0
     # Shift: mean corner movement as a share of the diagonal.
     shift_displacement: float = 0.04
