@@ -45,10 +45,14 @@ def union_of(geometries: ObjectArray) -> Any:
     return shapely.union_all(geometries)
 
 
-def group_unions(groups: list[IntArray], geometries: ObjectArray) -> ObjectArray:
+def group_unions(
+    groups: list[IntArray], geometries: ObjectArray, *, clustered: bool = False
+) -> ObjectArray:
     """For each group of indices, the union of those geometries (None for an empty group).
 
     Groups are laid out as rows of a None-padded table so GEOS unions every row in one call.
+    `clustered` says a group falls apart into clusters that do not touch each other (the views
+    over a large zone): GEOS then unions each cluster on its own, which is faster.
     """
     out = np.full(len(groups), None, dtype=object)
     width = max((len(g) for g in groups), default=0)
@@ -64,5 +68,6 @@ def group_unions(groups: list[IntArray], geometries: ObjectArray) -> ObjectArray
     out[single] = table[single, 0]
     many = filled & ~single
     if many.any():
-        out[many] = shapely.union_all(table[many], axis=1)
+        union = shapely.disjoint_subset_union_all if clustered else shapely.union_all
+        out[many] = union(table[many], axis=1)
     return out

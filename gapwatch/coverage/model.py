@@ -27,6 +27,7 @@ from gapwatch.coverage.views import ARC_STEP_DEG, ObstacleIndex, camera_views
 
 if TYPE_CHECKING:
     from gapwatch.coverage.live import LiveCoverage
+    from gapwatch.coverage.placement import CandidateSpec, Placement
     from gapwatch.site import Site
 
 __all__ = ["CoverageModel", "UnknownCameraError"]
@@ -84,21 +85,23 @@ class CoverageModel:
         cameras: Sequence[CameraGeometry],
         views: ObjectArray,
         obstacles: ObstacleIndex,
-        preset_views: dict[tuple[str, str], CameraView],
         min_blind_area_m2: float,
+        arc_step_deg: float = ARC_STEP_DEG,
     ) -> None:
         self.zones: list[ZoneArea] = list(zones)
         self.cameras: list[CameraGeometry] = list(cameras)
         self.camera_ids: list[str] = [c.id for c in cameras]
         self.obstacles = obstacles
         self.min_blind_area_m2 = min_blind_area_m2
-        self.preset_views = preset_views
+        self.arc_step_deg = arc_step_deg
+        self.roads: list[Geometry] = []  # metric road lines, for placement candidates
         self._index = {cid: i for i, cid in enumerate(self.camera_ids)}
         self._view_arr = views
         self._zone_arr = _object_array([z.polygon for z in self.zones])
         self._view_tree = shapely.STRtree(views)
         self._zone_tree = shapely.STRtree(self._zone_arr)
-        cam_idx, zone_idx = self._zone_tree.query(views, predicate="intersects")
+        # Query with the zones as input: each (large, holed) zone is prepared once.
+        zone_idx, cam_idx = self._view_tree.query(self._zone_arr, predicate="intersects")
         self._camera_zones = Adjacency(cam_idx, zone_idx, len(views))
         self._zone_cameras = Adjacency(zone_idx, cam_idx, len(self.zones))
         self._zone_views: dict[int, list[tuple[int, Geometry]]] = {}
@@ -129,25 +132,26 @@ class CoverageModel:
             if zone.id in zone_ids:
                 raise ValueError(f"zone id {zone.id!r} appears twice")
             zone_ids.add(zone.id)
-        index = ObstacleIndex.build([shapely.make_valid(o) for o in obstacles])
+        valid = _object_array([shapely.make_valid(o) for o in obstacles])
+        index = ObstacleIndex.build(list(valid))
         areas = []
+        obstacle_tree = shapely.STRtree(valid)
         for zone in zones:
-            ground = _clean(shapely.difference(shapely.make_valid(zone.polygon), index.union))
+            outline = shapely.make_valid(zone.polygon)
+            inside = valid[obstacle_tree.query(outline, predicate="intersects")]
+            ground = outline
+            if len(inside):
+                blocked = shapely.disjoint_subset_union_all(inside)
+                ground = _clean(shapely.difference(outline, blocked))
             areas.append(ZoneArea(zone.id, zone.name, zone.importance, ground, float(ground.area)))
         views = camera_views(cameras, index, arc_step_deg)
-        aimed = [(cam, p) for cam in cameras for p in cam.presets]
-        preset_geoms = camera_views([cam.aimed(p) for cam, p in aimed], index, arc_step_deg)
-        preset_views = {
-            (cam.id, p.id): CameraView(cam.id, geom, cam.aimed(p), p.id)
-            for (cam, p), geom in zip(aimed, preset_geoms, strict=True)
-        }
         return cls(
             zones=areas,
             cameras=cameras,
             views=views,
             obstacles=index,
-            preset_views=preset_views,
             min_blind_area_m2=min_blind_area_m2,
+            arc_step_deg=arc_step_deg,
         )
 
     @classmethod
@@ -156,12 +160,14 @@ class CoverageModel:
         from gapwatch.coverage.site_geometry import site_geometry
 
         geo = site_geometry(site)
-        return cls.build(
+        model = cls.build(
             geo.zones,
             geo.obstacles,
             geo.cameras,
             min_blind_area_m2=geo.min_blind_area_m2,
         )
+        model.roads = geo.roads
+        return model
 
     # ------------------------------------------------------------------ lookups
 
@@ -181,9 +187,24 @@ class CoverageModel:
         mask[self.camera_index(healthy)] = True
         return mask
 
+    @cached_property
+    def preset_views(self) -> dict[tuple[str, str], CameraView]:
+        """The view of every PTZ preset, by (camera id, preset id); built on first use."""
+        aimed = [(cam, p) for cam in self.cameras for p in cam.presets]
+        geoms = camera_views([cam.aimed(p) for cam, p in aimed], self.obstacles, self.arc_step_deg)
+        return {
+            (cam.id, p.id): CameraView(cam.id, geom, cam.aimed(p), p.id)
+            for (cam, p), geom in zip(aimed, geoms, strict=True)
+        }
+
     def camera_zones(self, i: int) -> IntArray:
         """Indices of the zones camera `i`'s view reaches."""
         return self._camera_zones.row(i)
+
+    def cameras_seeing(self, geometry: Geometry) -> IntArray:
+        """Indices of cameras whose (current) views touch `geometry`."""
+        hits: IntArray = self._view_tree.query(geometry, predicate="intersects")
+        return hits
 
     @cached_property
     def neighbours(self) -> Adjacency:
@@ -219,22 +240,25 @@ class CoverageModel:
         for z in range(len(self.zones)):
             cams = self._zone_cameras.row(z)
             groups.append(cams[mask[cams]])
-        seen = group_unions(groups, self._view_arr)
+        seen = group_unions(groups, self._view_arr, clustered=True)
         has = np.array([s is not None for s in seen], dtype=bool)
-        covered = np.full(len(self.zones), None, dtype=object)
         blind = self._zone_arr.copy()
         if has.any():
-            covered[has] = shapely.intersection(self._zone_arr[has], seen[has])
             blind[has] = shapely.difference(self._zone_arr[has], seen[has])
+        blind_m2 = shapely.area(blind)
         overlaps: dict[str, Geometry] | None = None
         overlap_m2: list[float | None] = [None] * len(self.zones)
         if overlap:
+            covered = np.full(len(self.zones), None, dtype=object)
+            if has.any():
+                covered[has] = shapely.intersection(self._zone_arr[has], seen[has])
             overlaps = self._overlap(mask, groups, covered)
             overlap_m2 = [float(overlaps[z.id].area) for z in self.zones]
         rows = []
         spots: list[BlindSpot] = []
         for k, zone in enumerate(self.zones):
-            got = 0.0 if covered[k] is None else float(covered[k].area)
+            # Covered = zone minus blind: one overlay per zone instead of two.
+            got = max(0.0, zone.area_m2 - float(blind_m2[k]))
             rows.append(
                 ZoneCoverage(zone.id, zone.name, zone.importance, zone.area_m2, got, overlap_m2[k])
             )
@@ -354,6 +378,28 @@ class CoverageModel:
         out: list[BlindSpot] = []
         _pieces(self.zones[z], geometry, self.min_blind_area_m2, out)
         return out
+
+    def suggest(
+        self,
+        *,
+        healthy: Collection[str] | None = None,
+        count: int = 5,
+        candidates: Sequence[tuple[float, float]] | None = None,
+        spec: CandidateSpec | None = None,
+        reaim: bool = True,
+    ) -> list[Placement]:
+        """Greedy placement suggestions (new cameras along roads and zone edges, PTZ re-aims)."""
+        from gapwatch.coverage.placement import suggest_placements
+
+        return suggest_placements(
+            self,
+            healthy=healthy,
+            count=count,
+            candidates=candidates,
+            spec=spec,
+            roads=self.roads,
+            reaim=reaim,
+        )
 
     @cached_property
     def _preset_index(self) -> tuple[list[CameraView], shapely.STRtree]:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import shapely
 
+from gapwatch.coverage.grid import group_unions
 from gapwatch.coverage.types import DENSITY_BANDS, CameraGeometry
 
 __all__ = [
@@ -72,61 +73,100 @@ def ground_limits(camera: CameraGeometry) -> tuple[float, float]:
     return min(near, far), far
 
 
-def _arc(
-    x: float, y: float, heading: float, hfov: float, radius: float, step: float
-) -> list[tuple[float, float]]:
-    count = max(2, math.ceil(hfov / step) + 1)
-    start = heading - hfov / 2.0
-    out = []
-    for k in range(count):
-        bearing = math.radians(start + hfov * k / (count - 1))
-        out.append((x + radius * math.sin(bearing), y + radius * math.cos(bearing)))
+def _circle_rings(
+    x: FloatArray, y: FloatArray, radius: FloatArray, step: float
+) -> np.ndarray[Any, np.dtype[np.object_]]:
+    """Closed rings approximating circles (inscribed polygons, counter-clockwise)."""
+    count = max(3, math.ceil(360.0 / step))
+    angles = np.linspace(0.0, 2.0 * math.pi, count + 1)
+    angles[-1] = 0.0  # close exactly
+    xs = x[:, None] + radius[:, None] * np.cos(angles)[None, :]
+    ys = y[:, None] + radius[:, None] * np.sin(angles)[None, :]
+    rings: np.ndarray[Any, np.dtype[np.object_]] = shapely.linearrings(np.stack([xs, ys], axis=-1))
+    return rings
+
+
+def _discs(
+    x: FloatArray, y: FloatArray, near: FloatArray, far: FloatArray, step: float
+) -> np.ndarray[Any, np.dtype[np.object_]]:
+    """Discs of radius `far`, with a hole of radius `near` where near > 0."""
+    out: np.ndarray[Any, np.dtype[np.object_]] = shapely.polygons(_circle_rings(x, y, far, step))
+    holed = np.flatnonzero(near > 0.0)
+    if len(holed):
+        shells = _circle_rings(x[holed], y[holed], far[holed], step)
+        holes = _circle_rings(x[holed], y[holed], near[holed], step)
+        out[holed] = shapely.polygons(shells, holes=holes[:, None])
     return out
 
 
 def _full_circle(x: float, y: float, near: float, far: float, step: float) -> Geometry:
-    shell = _arc(x, y, 0.0, 360.0, far, step)[:-1]
-    if near <= 0.0:
-        return shapely.Polygon(shell)
-    hole = _arc(x, y, 0.0, 360.0, near, step)[:-1]
-    return shapely.Polygon(shell, [hole])
+    one = np.array([1.0])
+    return _discs(one * x, one * y, one * near, one * far, step)[0]
 
 
 def sectors(
-    cameras: Sequence[CameraGeometry], step_deg: float = ARC_STEP_DEG
+    cameras: Sequence[CameraGeometry],
+    step_deg: float = ARC_STEP_DEG,
+    limits: FloatArray | None = None,
 ) -> np.ndarray[Any, np.dtype[np.object_]]:
-    """Each camera's field-of-view ground before shadows: an (annular) sector or disc."""
+    """Each camera's field-of-view ground before shadows: an (annular) sector or disc.
+
+    `limits` are the cameras' (near, far) ground distances when already known.
+    """
     out = np.empty(len(cameras), dtype=object)
-    coords: list[FloatArray] = []
-    ring_of: list[np.ndarray[Any, np.dtype[np.intp]]] = []
-    slots: list[int] = []
-    for i, cam in enumerate(cameras):
-        near, far = ground_limits(cam)
-        if far <= near:
-            out[i] = shapely.Polygon()
-            continue
-        if cam.hfov_deg >= 360.0:
-            out[i] = _full_circle(cam.x, cam.y, near, far, step_deg)
-            continue
-        count = max(2, math.ceil(cam.hfov_deg / step_deg) + 1)
-        bearings = np.radians(
-            cam.heading_deg - cam.hfov_deg / 2.0 + np.linspace(0.0, cam.hfov_deg, count)
-        )
-        sin, cos = np.sin(bearings), np.cos(bearings)
-        outer = np.column_stack([cam.x + far * sin, cam.y + far * cos])
-        if near > 0.0:
-            inner = np.column_stack([cam.x + near * sin, cam.y + near * cos])[::-1]
-            ring = np.vstack([outer, inner, outer[:1]])
-        else:
-            apex = np.array([[cam.x, cam.y]])
-            ring = np.vstack([apex, outer, apex])
-        coords.append(ring)
-        ring_of.append(np.full(len(ring), len(slots), dtype=np.intp))
-        slots.append(i)
-    if slots:
-        rings = shapely.linearrings(np.vstack(coords), indices=np.concatenate(ring_of))
-        out[np.array(slots)] = shapely.polygons(rings)
+    if not cameras:
+        return out
+    if limits is None:
+        limits = np.array([ground_limits(c) for c in cameras], dtype=float).reshape(-1, 2)
+    near, far = limits[:, 0], limits[:, 1]
+    hfov = np.array([c.hfov_deg for c in cameras])
+    blank = far <= near
+    out[blank] = shapely.Polygon()
+    full = np.flatnonzero(~blank & (hfov >= 360.0))
+    if len(full):
+        x = np.array([cameras[int(i)].x for i in full])
+        y = np.array([cameras[int(i)].y for i in full])
+        out[full] = _discs(x, y, near[full], far[full], step_deg)
+    fan = np.flatnonzero(~blank & (hfov < 360.0))
+    if len(fan):
+        out[fan] = _fans(cameras, fan, near[fan], far[fan], step_deg)
     return out
+
+
+def _fans(
+    cameras: Sequence[CameraGeometry],
+    which: np.ndarray[Any, np.dtype[np.intp]],
+    near: FloatArray,
+    far: FloatArray,
+    step_deg: float,
+) -> np.ndarray[Any, np.dtype[np.object_]]:
+    """Sectors (apex, arc) or annular sectors (outer arc, inner arc) for hfov < 360, built as
+    one coordinate array: every ring position gets its arc index k and its radius."""
+    x = np.array([cameras[int(i)].x for i in which])
+    y = np.array([cameras[int(i)].y for i in which])
+    heading = np.array([cameras[int(i)].heading_deg for i in which])
+    hfov = np.array([cameras[int(i)].hfov_deg for i in which])
+    arc = np.maximum(2, np.ceil(hfov / step_deg).astype(np.intp) + 1)
+    ring = np.where(near > 0.0, 2 * arc + 1, arc + 2)
+    owner = np.repeat(np.arange(len(which)), ring)
+    starts = np.concatenate([[0], np.cumsum(ring)[:-1]])
+    pos = np.arange(int(ring.sum())) - starts[owner]
+    n = arc[owner]
+    annular = near[owner] > 0.0
+    # Annulus: outer arc k = pos for pos < n, inner arc backwards, then back to the first point.
+    k_ann = np.where(pos < n, pos, np.where(pos < 2 * n, 2 * n - 1 - pos, 0))
+    r_ann = np.where((pos >= n) & (pos < 2 * n), near[owner], far[owner])
+    # Plain sector: apex, outer arc, apex.
+    k_fan = np.clip(pos - 1, 0, n - 1)
+    r_fan = np.where((pos == 0) | (pos == n + 1), 0.0, far[owner])
+    k = np.where(annular, k_ann, k_fan)
+    r = np.where(annular, r_ann, r_fan)
+    bearing = np.radians(heading[owner] - hfov[owner] / 2.0 + hfov[owner] * k / (n - 1))
+    coords = np.column_stack([x[owner] + r * np.sin(bearing), y[owner] + r * np.cos(bearing)])
+    polygons: np.ndarray[Any, np.dtype[np.object_]] = shapely.polygons(
+        shapely.linearrings(coords, indices=owner)
+    )
+    return polygons
 
 
 @dataclass(frozen=True)
@@ -141,26 +181,34 @@ class ObstacleIndex:
     @classmethod
     def build(cls, obstacles: Sequence[Geometry]) -> ObstacleIndex:
         """Split obstacles into convex pieces and index them."""
-        pieces: list[Geometry] = []
-        for obstacle in obstacles:
-            for part in _polygons(obstacle):
-                if part.area <= 0.0:
-                    continue
-                hull = part.convex_hull
-                if not part.interiors and hull.area - part.area <= 1e-9 * max(hull.area, 1.0):
-                    pieces.append(shapely.Polygon(part.exterior))
-                else:
-                    triangles = shapely.constrained_delaunay_triangles(part)
-                    pieces.extend(t for t in _polygons(triangles) if t.area > 0.0)
+        parts = shapely.get_parts(np.array(list(obstacles), dtype=object)) if obstacles else []
+        parts = np.array(
+            [p for p in parts if p.geom_type == "Polygon" and p.area > 0.0], dtype=object
+        )
+        if len(parts) == 0:
+            empty = np.empty(0, dtype=object)
+            return cls(empty, np.empty((0, 3, 2)), shapely.STRtree(empty), shapely.Polygon())
+        hull_area = shapely.area(shapely.convex_hull(parts))
+        area = shapely.area(parts)
+        convex = (shapely.get_num_interior_rings(parts) == 0) & (
+            hull_area - area <= 1e-9 * np.maximum(hull_area, 1.0)
+        )
+        pieces = list(shapely.polygons(shapely.get_exterior_ring(parts[convex])))
+        for part in parts[~convex]:
+            triangles = shapely.get_parts(shapely.constrained_delaunay_triangles(part))
+            pieces.extend(t for t in triangles if t.area > 0.0)
         arr = np.empty(len(pieces), dtype=object)
         arr[:] = pieces
-        width = max((len(p.exterior.coords) - 1 for p in pieces), default=3)
-        vertices = np.empty((len(pieces), width, 2))
-        for k, piece in enumerate(pieces):
-            ring = np.asarray(piece.exterior.coords)[:-1]
-            vertices[k, : len(ring)] = ring
-            vertices[k, len(ring) :] = ring[0]
-        union = shapely.union_all(arr) if len(arr) else shapely.Polygon()
+        # Padded vertex table: each ring without its closing point, padded with its first point.
+        coords, owner = shapely.get_coordinates(shapely.get_exterior_ring(arr), return_index=True)
+        sizes = np.bincount(owner, minlength=len(arr))
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        width = int(sizes.max()) - 1
+        column = np.minimum(np.arange(width)[None, :], (sizes - 2)[:, None])
+        vertices = coords[starts[:, None] + column]
+        column_ok = np.arange(width)[None, :] <= (sizes - 2)[:, None]
+        vertices = np.where(column_ok[..., None], vertices, coords[starts][:, None, :])
+        union = shapely.disjoint_subset_union_all(parts)
         return cls(pieces=arr, vertices=vertices, tree=shapely.STRtree(arr), union=union)
 
 
@@ -214,38 +262,30 @@ def camera_views(
     step_deg: float = ARC_STEP_DEG,
 ) -> np.ndarray[Any, np.dtype[np.object_]]:
     """Each camera's seen ground: its sector minus the shadows of nearby obstacle pieces."""
-    fov = sectors(cameras, step_deg)
+    limits = np.array([ground_limits(c) for c in cameras], dtype=float).reshape(-1, 2)
+    fov = sectors(cameras, step_deg, limits)
     if len(obstacles.pieces) == 0 or len(fov) == 0:
         return fov
     cam_idx, piece_idx = obstacles.tree.query(fov, predicate="intersects")
     if len(cam_idx) == 0:
         return fov
-    origins = np.array([[c.x, c.y] for c in cameras])[cam_idx]
-    reach = np.array([ground_limits(c)[1] for c in cameras])[cam_idx]
+    origins = np.array([[c.x, c.y] for c in cameras])
     # Pieces the camera stands on or in do not block it (a mast on a roof, a bracket on a wall).
-    mounted = (
-        shapely.distance(shapely.points(origins), obstacles.pieces[piece_idx]) < _MOUNT_TOLERANCE_M
+    on_cam, on_piece = obstacles.tree.query(
+        shapely.points(origins), predicate="dwithin", distance=_MOUNT_TOLERANCE_M
     )
-    if mounted.any():
-        keep = ~mounted
-        cam_idx, piece_idx, origins, reach = (
-            cam_idx[keep],
-            piece_idx[keep],
-            origins[keep],
-            reach[keep],
-        )
-    hidden = shadows(origins, reach, obstacles.vertices[piece_idx])
-    # One row per camera, one column per shadow, None-padded: union_all(axis=1) works row-wise in C.
-    order = np.argsort(cam_idx, kind="stable")
-    cam_sorted = cam_idx[order]
-    starts = np.searchsorted(cam_sorted, cam_sorted, side="left")
-    column = np.arange(len(cam_sorted)) - starts
-    affected = np.unique(cam_sorted)
-    width = int(column.max()) + 1 if len(column) else 1
-    grid = np.full((len(affected), width), None, dtype=object)
-    row = np.searchsorted(affected, cam_sorted)
-    grid[row, column] = hidden[order]
-    blocked = shapely.union_all(grid, axis=1)
+    if len(on_cam):
+        size = len(obstacles.pieces)
+        keep = ~np.isin(cam_idx * size + piece_idx, on_cam * size + on_piece)
+        cam_idx, piece_idx = cam_idx[keep], piece_idx[keep]
+    if np.any(np.diff(cam_idx) < 0):
+        order = np.argsort(cam_idx, kind="stable")
+        cam_idx, piece_idx = cam_idx[order], piece_idx[order]
+    hidden = shadows(origins[cam_idx], limits[cam_idx, 1], obstacles.vertices[piece_idx])
+    # Group shadows by camera and union each group.
+    affected, starts, counts = np.unique(cam_idx, return_index=True, return_counts=True)
+    groups = [np.arange(s, s + n) for s, n in zip(starts, counts, strict=True)]
+    blocked = group_unions(groups, hidden)
     out = fov.copy()
     out[affected] = shapely.difference(fov[affected], blocked)
     return out

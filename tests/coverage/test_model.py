@@ -52,7 +52,7 @@ def test_covered_plus_blind_is_the_zone_and_overlap_is_seen_twice() -> None:
     views = [model.views[c].geometry for c in ("west", "east")]
     twice = views[0].intersection(views[1]).intersection(model.zones[0].polygon)
     assert zone.overlap_m2 == pytest.approx(twice.area, rel=1e-9)
-    assert zone.overlap_m2 > 0.0
+    assert zone.overlap_m2 is not None and zone.overlap_m2 > 0.0
     assert result.overlap is not None
     assert result.overlap["plaza"].symmetric_difference(twice).area < 1e-6
 
