@@ -20,10 +20,15 @@ from gapwatch.api.deps import (
     Responder,
     ServiceDep,
 )
-from gapwatch.api.errors import ConflictError, NotFoundError, UnavailableError, error_responses
+from gapwatch.api.errors import (
+    ConflictError,
+    NotFoundError,
+    error_responses,
+    refusals_as_conflicts,
+)
 from gapwatch.api.schemas import AlertOut, alert_out
-from gapwatch.runtime.pipeline import AlertEngineLike, Service
-from gapwatch.storage import AlertLogRow, AlertRow, EventRow, SilenceRow, transaction, utcnow
+from gapwatch.runtime.pipeline import Service
+from gapwatch.storage import AlertLogRow, AlertRow, SilenceRow, transaction, utcnow
 
 __all__ = ["router"]
 
@@ -90,12 +95,6 @@ class AlertLogOut(BaseModel):
 
 class AlertDetailOut(AlertOut):
     log: list[AlertLogOut]
-
-
-def _engine(service: Service) -> AlertEngineLike:
-    if service.alerts is None:
-        raise UnavailableError("the alert engine is not running / 告警引擎未运行")
-    return service.alerts
 
 
 def _load(session: Session, alert_id: str) -> AlertRow:
@@ -171,14 +170,11 @@ def _act(
     action: Literal["acknowledge", "resolve"],
     note: str | None,
 ) -> AlertOut:
-    engine = _engine(service)
-    with transaction(service.sessions) as session:
+    engine = service.alerts
+    with refusals_as_conflicts(service), transaction(service.sessions) as session:
         _load(session, alert_id)
         method = engine.acknowledge if action == "acknowledge" else engine.resolve
-        try:
-            method(session, alert_id=alert_id, actor=who.name, at=utcnow(), note=note)
-        except ValueError as exc:
-            raise ConflictError(str(exc)) from None
+        method(session, alert_id=alert_id, by=who.name, at=utcnow(), note=note)
         session.flush()
         session.expire_all()
         return alert_out(_load(session, alert_id))
@@ -237,27 +233,23 @@ def assign(service: ServiceDep, who: Responder, alert_id: AlertId, body: AssignI
     "/silences",
     response_model=SilenceOut,
     status_code=201,
-    responses=error_responses(401, 403, 422, 503),
+    responses=error_responses(401, 403, 409, 422, 503),
 )
 def create_silence(service: ServiceDep, who: Responder, body: SilenceIn) -> SilenceOut:
     """Silence cameras, zones or groups for a while: failures are recorded, not alerted."""
-    now = utcnow()
-    with transaction(service.sessions) as session:
-        row = SilenceRow(
-            cameras=list(body.cameras),
-            zones=list(body.zones),
-            groups=list(body.groups),
-            starts_at=body.starts_at or now,
+    with refusals_as_conflicts(service), transaction(service.sessions) as session:
+        row = service.alerts.add_silence(
+            session,
+            starts_at=body.starts_at or utcnow(),
             ends_at=body.ends_at,
-            created_by=who.name,
+            by=who.name,
+            cameras=body.cameras,
+            zones=body.zones,
+            groups=body.groups,
             comment=body.comment,
-            created_at=now,
         )
-        session.add(row)
         session.flush()
-        out = _silence_out(row)
-        session.add(EventRow(at=now, type="silence.created", data=out.model_dump(mode="json")))
-        return out
+        return _silence_out(row)
 
 
 @router.get("/silences", response_model=list[SilenceOut], responses=error_responses(401, 403, 503))

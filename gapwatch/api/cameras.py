@@ -53,12 +53,13 @@ class ProbeOut(BaseModel):
 
 
 def _camera_out(camera: Camera, state: CameraStateRow | None) -> CameraOut:
+    judged = state is not None and state.last_probe_at is not None
     return CameraOut(
         id=camera.id,
         name=camera.name,
-        status=state.status if state is not None else "unknown",
-        faults=list(state.faults) if state is not None else [],
-        since=state.since if state is not None else None,
+        status=state.status if state is not None and judged else "unknown",
+        faults=list(state.faults) if state is not None and judged else [],
+        since=state.since if state is not None and judged else None,
         last_probe_at=state.last_probe_at if state is not None else None,
         flapping=state.flapping if state is not None else False,
         location=camera.location,

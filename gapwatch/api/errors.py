@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -21,7 +22,11 @@ __all__ = [
     "UnavailableError",
     "error_responses",
     "install_error_handlers",
+    "refusals_as_conflicts",
 ]
+
+if TYPE_CHECKING:
+    from gapwatch.runtime.pipeline import Service
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +82,24 @@ class ConflictError(ApiError):
 
 class UnavailableError(ApiError):
     status_code = 503
+
+
+@contextmanager
+def refusals_as_conflicts(service: Service) -> Iterator[None]:
+    """Turn the alert engine's refusals (illegal transitions) into 409s; after any failure the
+    engine reloads its memory from the store, since the transaction was rolled back."""
+    from gapwatch.alerts import EngineError, TaskError
+
+    try:
+        yield
+    except ApiError:
+        raise  # decided before the engine was asked; nothing to reload
+    except (EngineError, TaskError) as exc:
+        service.resync()
+        raise ConflictError(str(exc)) from None
+    except Exception:
+        service.resync()
+        raise
 
 
 def _body(items: Iterable[ErrorItem]) -> dict[str, Any]:

@@ -47,7 +47,7 @@ def metrics(service: ServiceDep, session: ReadSession, _who: Reader) -> Response
     counts = {"ok": 0, "degraded": 0, "offline": 0}
     for status, count in session.execute(
         select(CameraStateRow.status, func.count())
-        .where(CameraStateRow.camera_id.in_(known))
+        .where(CameraStateRow.camera_id.in_(known), CameraStateRow.last_probe_at.is_not(None))
         .group_by(CameraStateRow.status)
     ):
         counts[status] = int(count)

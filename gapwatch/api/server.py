@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
+import threading
+from collections.abc import Iterator
 from types import FrameType
 
 import uvicorn
@@ -19,6 +23,9 @@ __all__ = ["serve"]
 GRACEFUL_SHUTDOWN_S = 3
 
 
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 class _Server(uvicorn.Server):
     """Tells the service it is stopping as soon as the signal arrives, so long-lived event
     streams end and uvicorn does not wait on them."""
@@ -26,6 +33,20 @@ class _Server(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, app: FastAPI) -> None:
         super().__init__(config)
         self._app = app
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        # uvicorn re-raises the signal after a graceful stop, which makes the exit status
+        # "killed by SIGTERM"; a clean stop should exit 0, so restore handlers and stop there.
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in _STOP_SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         service: Service | None = getattr(self._app.state, "service", None)
@@ -43,6 +64,8 @@ def serve(settings: Settings, site: Site) -> None:
     )
     for handler in logging.getLogger().handlers:
         handler.addFilter(RedactingFilter())
+    # One line per job run would drown the log; its warnings and errors still come through.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
     def build(s: Settings) -> Service:
         return build_service(s, site=site)

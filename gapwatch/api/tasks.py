@@ -17,7 +17,7 @@ from gapwatch.api.deps import (
     ReadSession,
     ServiceDep,
 )
-from gapwatch.api.errors import ConflictError, NotFoundError, UnavailableError, error_responses
+from gapwatch.api.errors import NotFoundError, error_responses, refusals_as_conflicts
 from gapwatch.api.schemas import TaskOut, TaskStatusOut, task_out
 from gapwatch.storage import TaskRow, transaction, utcnow
 
@@ -73,24 +73,11 @@ def report_status(
     service: ServiceDep, who: Dispatcher, task_id: TaskId, body: TaskStatusIn
 ) -> TaskOut:
     """Record a status report; 409 when the task cannot move to it from where it is."""
-    if service.alerts is None:
-        raise UnavailableError("the alert engine is not running / 告警引擎未运行")
-    with transaction(service.sessions) as session:
+    with refusals_as_conflicts(service), transaction(service.sessions) as session:
         if session.get(TaskRow, task_id) is None:
             raise NotFoundError(f"no task {task_id!r} / 没有任务 {task_id!r}")
-        try:
-            service.alerts.task_status(
-                session,
-                task_id=task_id,
-                status=body.status,
-                actor=who.name,
-                at=utcnow(),
-                note=body.note,
-            )
-        except ValueError as exc:
-            raise ConflictError(str(exc)) from None
+        task = service.alerts.task_status(
+            session, task_id=task_id, status=body.status, by=who.name, at=utcnow(), note=body.note
+        )
         session.flush()
-        task = session.get(TaskRow, task_id)
-        assert task is not None
-        session.refresh(task)
         return task_out(task)

@@ -96,10 +96,16 @@ class LocalExecutor(SamplingExecutor):
         self._queue.put((request, future))
         return future
 
-    def shutdown(self) -> None:
+    def shutdown(self, grace_s: float = 3.0) -> None:
         self._stopped.set()
         for _ in self._threads:
             self._queue.put(None)
+        # Give running probes a moment to end on their own (they clean up their decoder
+        # process); past the grace they are abandoned, never awaited for their full time-out.
+        deadline = time.monotonic() + grace_s
+        for thread in self._threads:
+            if thread is not threading.current_thread():
+                thread.join(max(0.0, deadline - time.monotonic()))
 
     def _work(self) -> None:
         while True:

@@ -15,9 +15,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, update
 
+from gapwatch.alerts import AlertEngine, Probe
+from gapwatch.alerts.delivery import DeliveryWorker
+from gapwatch.alerts.outbox import (
+    DEFAULT_SECRET_ENV,
+    configured_endpoints,
+    secret_lookup,
+    sync_endpoints,
+)
 from gapwatch.coverage import CoverageModel, CoverageResult
 from gapwatch.runtime.executor import LocalExecutor, ProbeFunction, ProbeRequest, SamplingExecutor
 from gapwatch.runtime.metrics import ServiceMetrics
@@ -25,21 +32,18 @@ from gapwatch.runtime.scheduler import PeriodicTask, ProbeScheduler, ProbeTarget
 from gapwatch.settings import Settings
 from gapwatch.site import Site
 from gapwatch.storage import (
-    AlertRow,
     ProbeResultRow,
     SessionFactory,
-    TaskRow,
     make_engine,
     migrate,
     session_factory,
     transaction,
+    utcnow,
 )
+from gapwatch.vision.redact import redact
 from gapwatch.vision.types import ProbeResult
 
 __all__ = [
-    "AlertActions",
-    "AlertEngineLike",
-    "AlertProcessor",
     "BackgroundWorker",
     "Service",
     "build_service",
@@ -49,48 +53,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 ESCALATION_CHECK_S = 15.0
-
-
-class AlertProcessor(Protocol):
-    """What the pipeline needs from the alert engine."""
-
-    def observe(
-        self, session: Session, *, camera_id: str, at: dt.datetime, result: ProbeResult
-    ) -> None:
-        """Feed one probe verdict through health tracking and alert rules (caller commits)."""
-
-    def tick(self, session: Session, *, at: dt.datetime) -> None:
-        """Time-driven work: escalations, expiring silences, scheduled rounds."""
-
-
-class AlertActions(Protocol):
-    """What people and the dispatch system do to alerts and tasks (through the API)."""
-
-    def acknowledge(
-        self, session: Session, *, alert_id: str, actor: str, at: dt.datetime, note: str | None
-    ) -> AlertRow:
-        """Mark an open alert acknowledged; raises ValueError when it cannot be."""
-
-    def resolve(
-        self, session: Session, *, alert_id: str, actor: str, at: dt.datetime, note: str | None
-    ) -> AlertRow:
-        """Resolve an alert by hand, cancelling its unfinished tasks."""
-
-    def task_status(
-        self,
-        session: Session,
-        *,
-        task_id: str,
-        status: str,
-        actor: str,
-        at: dt.datetime,
-        note: str | None,
-    ) -> TaskRow:
-        """Apply a status report to a task; raises ValueError for an illegal transition."""
-
-
-class AlertEngineLike(AlertProcessor, AlertActions, Protocol):
-    """The alert engine as the service uses it."""
 
 
 class BackgroundWorker(Protocol):
@@ -140,8 +102,8 @@ class Service:
     engine: Engine
     sessions: SessionFactory
     coverage: CoverageModel
+    alerts: AlertEngine
     metrics: ServiceMetrics
-    alerts: AlertEngineLike | None = None
     executor_factory: Callable[[], SamplingExecutor] | None = None
     workers: list[BackgroundWorker] = field(default_factory=list)
     stopping: threading.Event = field(default_factory=threading.Event)
@@ -181,36 +143,60 @@ class Service:
             self.engine.dispose()
 
     def handle_probe(self, camera_id: str, at: dt.datetime, result: ProbeResult) -> None:
-        """Record one verdict and feed it to the alert engine, in one transaction."""
+        """Feed one verdict through health tracking and alerts, keeping its metrics; one
+        transaction, so an alert, its tasks and their outbox rows land together or not at all."""
         self.metrics.probe_seconds.observe(result.elapsed_s)
         self.metrics.probes.labels(result.status).inc()
+        probe = Probe(at=at, camera=camera_id, status=result.status, faults=tuple(result.faults))
         with self._handling:
             if self.stopping.is_set():
                 return
-            with transaction(self.sessions) as session:
-                session.add(
-                    ProbeResultRow(
-                        camera_id=camera_id,
-                        at=at,
-                        status=result.status,
-                        faults=list(result.faults),
-                        metrics=dict(result.metrics),
-                        elapsed_s=result.elapsed_s,
-                        reason=result.reason,
+            try:
+                with transaction(self.sessions) as session:
+                    changes = self.alerts.ingest(session, [probe])
+                    # The engine records status and faults; the numbers behind them are ours.
+                    session.execute(
+                        update(ProbeResultRow)
+                        .where(ProbeResultRow.camera_id == camera_id, ProbeResultRow.at == at)
+                        .values(
+                            metrics=dict(result.metrics),
+                            elapsed_s=result.elapsed_s,
+                            reason=redact(result.reason) if result.reason else None,
+                        )
                     )
-                )
-                if self.alerts is not None:
-                    self.alerts.observe(session, camera_id=camera_id, at=at, result=result)
+            except Exception:
+                self.resync()
+                raise
+        if changes:
+            self._wake_delivery()
 
     def tick(self, at: dt.datetime) -> None:
         """Periodic alert-engine work (escalations), in one transaction."""
-        if self.alerts is None:
-            return
         with self._handling:
             if self.stopping.is_set():
                 return
-            with transaction(self.sessions) as session:
-                self.alerts.tick(session, at=at)
+            try:
+                with transaction(self.sessions) as session:
+                    escalated = self.alerts.check_escalations(session, now=at)
+            except Exception:
+                self.resync()
+                raise
+        if escalated:
+            self._wake_delivery()
+
+    def resync(self) -> None:
+        """Reload the alert engine's memory from the store."""
+        # A rolled-back transaction leaves the engine's memory ahead of the store: reload it.
+        try:
+            with transaction(self.sessions, write=False) as session:
+                self.alerts.reload(session)
+        except Exception:
+            log.exception("reloading the alert engine failed")
+
+    def _wake_delivery(self) -> None:
+        for worker in self.workers:
+            if isinstance(worker, DeliveryWorker):
+                worker.wake()
 
 
 def build_service(
@@ -240,14 +226,35 @@ def build_service(
         def executor_factory() -> SamplingExecutor:
             return LocalExecutor(chosen, workers=settings.probe_workers)
 
+    sessions = session_factory(engine)
+    alerts = AlertEngine(site, coverage=coverage)
+    try:
+        with transaction(sessions) as session:
+            endpoints = configured_endpoints(
+                site.spec.dispatch.endpoints, dispatch_url=settings.dispatch_url
+            )
+            sync_endpoints(session, endpoints)
+            alerts.start(session, at=utcnow())
+    except BaseException:
+        engine.dispose()
+        raise
+    secret = settings.dispatch_secret
+    delivery = DeliveryWorker(
+        sessions,
+        secrets=secret_lookup(
+            {DEFAULT_SECRET_ENV: secret.get_secret_value()} if secret is not None else None
+        ),
+    )
     return Service(
         settings=settings,
         site=site,
         engine=engine,
-        sessions=session_factory(engine),
+        sessions=sessions,
         coverage=coverage,
+        alerts=alerts,
         metrics=ServiceMetrics.create(),
         executor_factory=executor_factory,
+        workers=[delivery],
     )
 
 

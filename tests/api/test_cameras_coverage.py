@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from gapwatch.storage import CameraStateRow, ProbeResultRow, transaction
+from gapwatch.storage import ProbeResultRow, transaction
+from gapwatch.vision.types import ProbeResult
 from tests.api.conftest import Api
 
 
 def _set_state(api: Api, camera_id: str, status: str, faults: list[str]) -> None:
-    now = dt.datetime.now(dt.UTC)
-    with transaction(api.service.sessions) as session:
-        session.merge(
-            CameraStateRow(
-                camera_id=camera_id, status=status, faults=faults, since=now, last_probe_at=now
-            )
-        )
+    """Probe verdicts through the service's own pipeline until the camera's state follows."""
+    for _ in range(api.service.site.spec.health.open_after):
+        verdict = ProbeResult(status=status, faults=faults, elapsed_s=0.5)  # type: ignore[arg-type]
+        api.service.handle_probe(camera_id, dt.datetime.now(dt.UTC), verdict)
 
 
 def test_cameras_list_health_and_never_leak_stream_credentials(api: Api) -> None:

@@ -1,0 +1,131 @@
+"""`gapwatch serve` as a real process on a real port: it probes, serves, and stops on SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.api.conftest import ADMIN_TOKEN
+from tests.api.site import write_site
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _hold_event_stream(url: str, headers: dict[str, str], opened: threading.Event) -> None:
+    try:
+        with httpx.stream("GET", url, headers=headers, timeout=60) as response:
+            opened.set()
+            for _ in response.iter_lines():
+                pass
+    except httpx.HTTPError:
+        pass
+
+
+@pytest.mark.slow
+def test_serve_probes_then_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    port = _free_port()
+    db = tmp_path / "gapwatch.db"
+    env = {
+        **os.environ,
+        "GAPWATCH_ADMIN_TOKEN": ADMIN_TOKEN,
+        "GAPWATCH_PROBE_INTERVAL_S": "1",
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gapwatch.cli",
+            "serve",
+            "--site",
+            str(write_site(tmp_path)),
+            "--db",
+            f"sqlite:///{db}",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, process.stdout.read().decode() if process.stdout else ""
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the service did not come up"
+            time.sleep(0.2)
+        # Wait until every camera has had a verdict: the real clip and two unreachable cameras.
+        while True:
+            cameras = httpx.get(f"{base}/api/v1/cameras", headers=headers, timeout=5).json()
+            if all(c["last_probe_at"] for c in cameras):
+                break
+            assert time.monotonic() < deadline, cameras
+            time.sleep(0.3)
+        opened = threading.Event()
+        listener = threading.Thread(
+            target=_hold_event_stream, args=(f"{base}/api/v1/events", headers, opened), daemon=True
+        )
+        listener.start()
+        assert opened.wait(10)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            code = process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+    assert process.stdout is not None
+    with process.stdout:
+        output = process.stdout.read().decode()
+    assert code == 0, output
+    assert "Traceback" not in output, output
+    assert "s3cret" not in output and "viewer:pw" not in output
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        statuses = dict(conn.execute("SELECT camera_id, status FROM camera_states").fetchall())
+        probes = conn.execute("SELECT count(*) FROM probe_results").fetchone()[0]
+    assert set(statuses) == {"cam-1", "cam-2", "cam-3"}
+    assert probes >= 3
+
+
+def test_serve_refuses_a_placeholder_dispatch_secret(tmp_path: Path) -> None:
+    env = {**os.environ, "GAPWATCH_DISPATCH_SECRET": "whsec_changeme"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gapwatch.cli",
+            "serve",
+            "--site",
+            str(write_site(tmp_path)),
+            "--db",
+            f"sqlite:///{tmp_path / 'x.db'}",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "GAPWATCH_DISPATCH_SECRET" in result.stderr
+    assert "Traceback" not in result.stderr
