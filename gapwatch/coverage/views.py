@@ -266,7 +266,16 @@ def camera_views(
     fov = sectors(cameras, step_deg, limits)
     if len(obstacles.pieces) == 0 or len(fov) == 0:
         return fov
-    cam_idx, piece_idx = obstacles.tree.query(fov, predicate="intersects")
+    # A building inside the dead zone still hides ground behind it: look for blockers over the
+    # whole fan from the camera out, not only over the ground in the picture.
+    fan = fov
+    holed = np.flatnonzero(limits[:, 0] > 0.0)
+    if len(holed):
+        fan = fov.copy()
+        solid = limits[holed].copy()
+        solid[:, 0] = 0.0
+        fan[holed] = sectors([cameras[int(i)] for i in holed], step_deg, solid)
+    cam_idx, piece_idx = obstacles.tree.query(fan, predicate="intersects")
     if len(cam_idx) == 0:
         return fov
     origins = np.array([[c.x, c.y] for c in cameras])

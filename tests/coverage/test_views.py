@@ -143,3 +143,14 @@ def test_bad_camera_geometry_is_refused_with_its_name(field: str, value: float) 
     values = {"hfov_deg": 90.0, "range_m": 10.0, field: value}
     with pytest.raises(ValueError, match=f"camera cam-9: {field}"):
         CameraGeometry("cam-9", 0.0, 0.0, 0.0, values["hfov_deg"], values["range_m"])
+
+
+def test_building_inside_the_dead_zone_still_hides_the_ground_behind_it() -> None:
+    # A kiosk 1 m in front of a camera whose picture starts 10 m out hides the whole narrow view.
+    camera = CameraGeometry(
+        "c", 0.0, 0.0, 0.0, 5.0, 17.0, height_m=2.0, tilt_deg=3.0, vfov_deg=16.0
+    )
+    assert ground_limits(camera)[0] > 10.0
+    kiosk = shapely.box(-0.5, 0.75, 0.5, 1.25)
+    assert view_of(camera).area > 7.0
+    assert view_of(camera, [kiosk]).area == pytest.approx(0.0, abs=1e-9)
