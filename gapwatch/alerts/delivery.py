@@ -429,6 +429,10 @@ class DeliveryWorker:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._paused: dict[str, dt.datetime] = {}
+        self.passes = 0
+        """Delivery passes run so far (for health checks and tests)."""
+        self.failed_passes = 0
+        """Passes that ended in an error (logged)."""
 
     def start(self) -> None:
         """Start the delivery thread (once)."""
@@ -476,7 +480,9 @@ class DeliveryWorker:
             except Exception:
                 # A database hiccup must not end delivery; the next pass tries again.
                 log.exception("dispatch delivery pass failed")
+                self.failed_passes += 1
                 report = None
+            self.passes += 1
             # A full batch means more may be waiting: go again without sleeping.
             busy = report is not None and report.delivered >= self._batch
             if not busy:
