@@ -52,6 +52,7 @@ AUDIT_FILES = (
     "blind_spots.geojson",
     "failure_gaps.geojson",
     "cameras.geojson",
+    "suggestions.geojson",
 )
 
 _WORST_FAILURES = 5
@@ -84,6 +85,8 @@ class Audit:
     cameras: list[CameraAudit]
     failure_gaps: list[FailureGap]
     suggestions: list[PlacementSuggestion]
+    suggested_views: list[Geometry]
+    """Ground each suggestion would see (metric), in the order of `suggestions`."""
     summary: AuditSummary
 
 
@@ -100,24 +103,26 @@ def check_camera_ids(site: Site, camera_ids: Iterable[str]) -> list[str]:
     return ids
 
 
-def _suggestions(model: CoverageModel, healthy: Collection[str]) -> list[PlacementSuggestion]:
-    """Placement suggestions from the engine, when it offers them."""
-    suggest = getattr(model, "suggest", None) or getattr(model, "suggest_placements", None)
-    if suggest is None:
-        return []
-    picks = suggest(healthy=healthy, count=_SUGGESTIONS)
+def _suggestions(
+    site: Site, model: CoverageModel, healthy: Collection[str]
+) -> tuple[list[PlacementSuggestion], list[Geometry]]:
+    """The engine's greedy placement picks, positions in lon/lat, with the ground each sees."""
+    picks = model.suggest(healthy=healthy, count=_SUGGESTIONS)
     out = []
     for pick in picks:
+        lon, lat = site.projection.to_lonlat(pick.x, pick.y)
         out.append(
             PlacementSuggestion(
-                kind=str(getattr(pick, "kind", "new_camera")),
-                camera=getattr(pick, "camera_id", None),
-                preset=getattr(pick, "preset_id", None),
-                gain_m2=round(float(getattr(pick, "gain_m2", 0.0)), 1),
-                gain_weighted_m2=round(float(getattr(pick, "gain_weighted_m2", 0.0)), 1),
+                kind=pick.kind,
+                camera=pick.camera_id,
+                preset=pick.preset_id,
+                location=(round(lon, 7), round(lat, 7)),
+                heading_deg=round(pick.heading_deg, 1),
+                gain_m2=round(pick.gain_m2, 1),
+                gain_weighted_m2=round(pick.gain_weighted_m2, 1),
             )
         )
-    return out
+    return out, [pick.geometry for pick in picks]
 
 
 def run_audit(site: Site, *, down: Iterable[str] = (), model: CoverageModel | None = None) -> Audit:
@@ -146,9 +151,11 @@ def run_audit(site: Site, *, down: Iterable[str] = (), model: CoverageModel | No
                 rank=ranks.get(cam.id),
             )
         )
-    suggestions = _suggestions(model, healthy)
+    suggestions, suggested_views = _suggestions(site, model, healthy)
     summary = _summarise(site, result, cameras, gaps, down_ids, suggestions)
-    return Audit(site, model, down_ids, result, cameras, gaps, suggestions, summary)
+    return Audit(
+        site, model, down_ids, result, cameras, gaps, suggestions, suggested_views, summary
+    )
 
 
 def _summarise(
@@ -289,7 +296,15 @@ def _geojson_layers(audit: Audit) -> dict[str, dict[str, Any]]:
         }
         x, y = proj.to_metres(*spec.location)
         points.append(feature(to_geojson(Point(x, y), proj), props))
+    picks = []
+    for rank, (pick, view) in enumerate(
+        zip(audit.suggestions, audit.suggested_views, strict=True), start=1
+    ):
+        props = {"rank": rank, **pick.model_dump(exclude={"location"})}
+        if view is not None and not view.is_empty:
+            picks.append(feature(to_geojson(view, proj), props))
     return {
+        "suggestions.geojson": _collection("suggestions", picks),
         "zones.geojson": _collection("zones", zones),
         "camera_views.geojson": _collection("camera_views", views),
         "blind_spots.geojson": _collection("blind_spots", blind),
@@ -387,7 +402,7 @@ def write_audit(audit: Audit, out_dir: Path) -> list[Path]:
 
 
 def _map_layers(audit: Audit) -> Any:
-    from gapwatch.coverage.mapplot import MapCamera, MapLayers, MapZone
+    from gapwatch.coverage.mapplot import MapCamera, MapLayers, MapSuggestion, MapZone
 
     site, model, proj = audit.site, audit.model, audit.site.projection
     coverage = {z.id: z for z in audit.result.zones}
@@ -423,6 +438,13 @@ def _map_layers(audit: Audit) -> Any:
         cameras=cameras,
         blind_spots=[s.geometry for s in audit.result.blind_spots],
         failure_gaps=[shapely.union_all([p.geometry for p in g.pieces]) for g in top if g.pieces],
+        suggestions=[
+            MapSuggestion(rank, *proj.to_metres(*pick.location), view)
+            for rank, (pick, view) in enumerate(
+                zip(audit.suggestions, audit.suggested_views, strict=True), start=1
+            )
+            if pick.location is not None
+        ],
     )
 
 

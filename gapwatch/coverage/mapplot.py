@@ -22,6 +22,7 @@ __all__ = [
     "BLIND_SPOT_RGB",
     "MapCamera",
     "MapLayers",
+    "MapSuggestion",
     "MapZone",
     "cjk_font_family",
     "map_panels",
@@ -37,6 +38,7 @@ _OBSTACLE_RGB = (0.45, 0.45, 0.45)
 _VIEW_RGB = (0.12, 0.42, 0.85)
 _DOWN_RGB = (0.25, 0.25, 0.25)
 _GAP_RGB = (1.0, 0.55, 0.0)
+_SUGGESTION_RGB = (0.55, 0.1, 0.75)
 # Families tried in order; Debian's fonts-noto-cjk provides the first.
 _CJK_FAMILIES = (
     "Noto Sans CJK SC",
@@ -82,6 +84,17 @@ class MapLayers:
     cameras: Sequence[MapCamera]
     blind_spots: Sequence[Geometry]
     failure_gaps: Sequence[Geometry] = field(default_factory=list)
+    suggestions: Sequence[MapSuggestion] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class MapSuggestion:
+    """A placement suggestion: where the camera stands and the ground it would see."""
+
+    rank: int
+    x: float
+    y: float
+    view: Geometry
 
 
 def cjk_font_family() -> str | None:
@@ -170,6 +183,17 @@ def _panel_title(zones: Sequence[MapZone], box: Any) -> str:
     return first.name + (f"  等 {len(inside)} 个区域 · {len(inside)} zones" if more else "")
 
 
+def _wrap_bilingual(name: str) -> str:
+    """'渭河源停车场 Weihe car park' → Chinese and English on two lines, so labels stay narrow."""
+    seen_chinese = False
+    for k, char in enumerate(name):
+        if not char.isascii():
+            seen_chinese = True
+        elif seen_chinese and char.isalpha():
+            return name[:k].rstrip() + "\n" + name[k:]
+    return name
+
+
 def _halo() -> list[Any]:
     from matplotlib import patheffects
 
@@ -240,6 +264,31 @@ def _draw_panel(ax: Any, layers: MapLayers, bounds: tuple[float, float, float, f
                 lw=0.5,
                 zorder=5,
             )
+    for pick in layers.suggestions:
+        if not box.contains(shapely.Point(pick.x, pick.y)):
+            continue
+        if pick.view is not None and not pick.view.is_empty:
+            _add(
+                ax,
+                pick.view,
+                facecolor="none",
+                edgecolor=_SUGGESTION_RGB,
+                lw=1.3,
+                linestyle=(0, (4, 2)),
+                zorder=6,
+            )
+        ax.plot(pick.x, pick.y, "*", ms=13, color=_SUGGESTION_RGB, mec="white", mew=0.8, zorder=7)
+        ax.annotate(
+            f"建议 {pick.rank}",
+            (pick.x, pick.y),
+            xytext=(5, -10),
+            textcoords="offset points",
+            fontsize=7,
+            color=_SUGGESTION_RGB,
+            fontweight="bold",
+            zorder=8,
+            path_effects=_halo(),
+        )
     span = maxx - minx
     for zone in layers.zones:
         if zone.drawn.intersects(box):
@@ -247,7 +296,7 @@ def _draw_panel(ax: Any, layers: MapLayers, bounds: tuple[float, float, float, f
             ax.text(
                 at.x,
                 at.y,
-                f"{zone.name}\n{zone.coverage_ratio * 100:.0f} %",
+                f"{_wrap_bilingual(zone.name)} · {zone.coverage_ratio * 100:.0f} %",
                 fontsize=7.5,
                 ha="center",
                 va="center",
@@ -330,6 +379,15 @@ def _legend_handles() -> list[Any]:
         Patch(facecolor=_OBSTACLE_RGB, label="建筑/障碍物 building"),
         Line2D([], [], marker="o", ls="", color=_VIEW_RGB, label="摄像机 camera"),
         Line2D([], [], marker="X", ls="", color="black", ms=8, label="故障 camera down"),
+        Line2D(
+            [],
+            [],
+            marker="*",
+            ls="--",
+            color=_SUGGESTION_RGB,
+            ms=11,
+            label="布点建议 suggested camera",
+        ),
     ]
 
 

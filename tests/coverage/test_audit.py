@@ -226,3 +226,20 @@ def test_audit_command_prints_targets_and_refuses_unknown_cameras(tmp_path: Path
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(AUDIT_FILES)
     bad = runner.invoke(app, ["audit", str(EXAMPLE), "--out", str(tmp_path), "--down", "nope"])
     assert bad.exit_code == 2 and "nope" in bad.output
+
+
+def test_audit_suggests_placements_that_close_blind_ground(demo_audit: Any) -> None:
+    audit, out, _ = demo_audit
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    picks = summary["suggestions"]
+    assert picks, "a site with blind spots gets suggestions"
+    blind_weighted = sum(s.area_m2 * s.importance for s in audit.result.blind_spots)
+    assert sum(p["gain_weighted_m2"] for p in picks) <= blind_weighted + 1.0
+    for pick in picks:
+        assert pick["gain_m2"] > 0.0 and pick["kind"] in ("new_camera", "ptz_preset", "ptz_heading")
+        lon, lat = pick["location"]
+        assert 103.9 < lon < 104.5 and 34.9 < lat < 35.3
+    layer = check_feature_collection(
+        json.loads((out / "suggestions.geojson").read_text(encoding="utf-8"))
+    )
+    assert [f["properties"]["rank"] for f in layer] == list(range(1, len(picks) + 1))
