@@ -94,6 +94,10 @@ def _read(path: Path, out: _Collector) -> Any | None:
     except UnicodeDecodeError:
         out.add((), "not UTF-8 text", "不是 UTF-8 文本")
         return None
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        out.add((), f"cannot be read: {reason}", f"无法读取：{reason}")
+        return None
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ __all__ = [
     "Problem",
     "Text",
     "key_path",
+    "redact_credentials",
     "split_bilingual",
 ]
 
@@ -35,6 +37,14 @@ class Text:
 
     def __str__(self) -> str:
         return self.en
+
+
+_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/\s'\"]*@")
+
+
+def redact_credentials(text: str) -> str:
+    """`rtsp://user:pass@host/...` → `rtsp://***@host/...` anywhere in `text`."""
+    return _CREDENTIALS.sub(r"\g<scheme>***@", text)
 
 
 def split_bilingual(message: str) -> Text:
@@ -62,6 +72,11 @@ class Problem:
     line: int
     text: Text
     warning: bool = False
+
+    def __post_init__(self) -> None:
+        # A stream URL typed where it does not belong must not echo its password.
+        clean = Text(redact_credentials(self.text.en), redact_credentials(self.text.zh))
+        object.__setattr__(self, "text", clean)
 
     def render(self, language: Language = "en") -> str:
         """`FILE:LINE: message` in the chosen language."""

@@ -204,3 +204,12 @@ def test_yaml_anchors_and_merge_keys_share_camera_settings(write_site: WriteSite
     site = load_site(write_site(text))
     assert site.spec.cameras[1].group == "pole-1"  # from the merged camera
     assert site.spec.cameras[1].hfov_deg == 60  # its own value wins
+
+
+def test_a_password_in_a_url_is_never_echoed(write_site: WriteSite) -> None:
+    # A stream URL pasted into the id field by mistake: refused, without its password.
+    text = VALID_SITE.replace("id: cam-002", "id: rtsp://admin:Hik12345@10.1.2.3/ch1")
+    line, message = find(problems_of(write_site(text)), "cameras[1].id")
+    assert line == line_of_text(text, "rtsp://admin")
+    assert "Hik12345" not in message
+    assert "rtsp://***@10.1.2.3/ch1" in message
