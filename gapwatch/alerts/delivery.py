@@ -295,7 +295,7 @@ def _record(
             session.add(
                 EventRow(
                     at=now,
-                    type="dispatch_dead",
+                    type="dispatch.dead",
                     data={
                         "message": row.id,
                         "endpoint": claim.endpoint_id,

@@ -122,9 +122,10 @@ def sync_endpoints(
 ) -> list[DispatchEndpointRow]:
     """Make the stored endpoints match the configuration (caller commits).
 
-    New endpoints are added. A changed URL or secret is taken over, and an endpoint disabled
-    earlier (410 Gone, or removed from the configuration) is enabled again when its URL changed
-    or it came back. Endpoints no longer configured are disabled, with their pending messages.
+    New endpoints are added and a changed URL or secret is taken over. Endpoints no longer
+    configured are disabled and their pending messages held back; when one comes back as it
+    was, it is enabled and the held messages go out. An endpoint disabled for any reason whose
+    URL changed is enabled again; messages held for the old URL stay held.
     """
     at = now or utcnow()
     wanted = {e.id: e for e in endpoints}
@@ -139,11 +140,21 @@ def sync_endpoints(
         moved = row.url != spec.url
         row.url = spec.url
         row.secret_env = spec.secret_env
-        if row.disabled and (moved or row.disabled_reason == REMOVED_REASON):
+        if row.disabled and row.disabled_reason == REMOVED_REASON and not moved:
+            # Back in the configuration as it was: what was held back for it goes out now.
+            held = reenable_endpoint(session, endpoint_id, now=at)
+            log.info(
+                "dispatch endpoint %s is configured again; %d held messages requeued",
+                endpoint_id,
+                held,
+            )
+        elif row.disabled and moved:
+            # A new address: messages held for the old one stay held (reenable_endpoint sends
+            # them on purpose).
             row.disabled = False
             row.disabled_reason = None
             row.disabled_at = None
-            log.info("dispatch endpoint %s enabled again (%s)", endpoint_id, spec.url)
+            log.info("dispatch endpoint %s enabled again at its new address", endpoint_id)
     for endpoint_id, row in stored.items():
         if endpoint_id not in wanted and not row.disabled:
             disable_endpoint(session, row, reason=REMOVED_REASON, at=at)
@@ -184,7 +195,7 @@ def disable_endpoint(
     session.add(
         EventRow(
             at=at,
-            type="dispatch_endpoint_disabled",
+            type="dispatch.endpoint_disabled",
             data={"endpoint": row.id, "reason": reason},
         )
     )

@@ -198,7 +198,7 @@ def test_the_standard_schedule_then_dead(
     assert set(receiver.ids()) == {msg_id}
     with transaction(db_factory, write=False) as session:
         types = session.scalars(select(EventRow.type)).all()
-    assert "dispatch_dead" in types
+    assert "dispatch.dead" in types
 
 
 def test_other_4xx_is_dead_at_once_with_the_reason(
@@ -349,7 +349,12 @@ def test_sync_endpoints_follows_the_configuration(db_factory: SessionFactory) ->
         default = session.get(DispatchEndpointRow, "default")
         assert default is not None and default.disabled
         assert session.scalars(select(OutboxRow.state)).all() == ["disabled"]
-    # It comes back, and a 410-disabled endpoint whose URL is corrected is enabled again.
+    # It comes back: enabled, and the held message is queued again.
+    with transaction(db_factory) as session:
+        sync_endpoints(session, specs, now=T0)
+    with transaction(db_factory, write=False) as session:
+        assert session.scalars(select(OutboxRow.state)).all() == ["pending"]
+    # A 410-disabled endpoint whose URL is corrected is enabled again.
     with transaction(db_factory) as session:
         cad = session.get(DispatchEndpointRow, "county-cad")
         assert cad is not None
