@@ -431,6 +431,7 @@ def _map_layers(audit: Audit) -> Any:
                 name=z.name,
                 drawn=proj.project(Polygon(spec.polygon)),
                 coverage_ratio=min(1.0, coverage[z.id].coverage_ratio),
+                importance=z.importance,
             )
             for z, spec in zip(model.zones, _spec_zones(site, model), strict=True)
         ],

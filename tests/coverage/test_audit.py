@@ -243,3 +243,18 @@ def test_audit_suggests_placements_that_close_blind_ground(demo_audit: Any) -> N
         json.loads((out / "suggestions.geojson").read_text(encoding="utf-8"))
     )
     assert [f["properties"]["rank"] for f in layer] == list(range(1, len(picks) + 1))
+
+
+def test_map_closes_up_on_small_important_zones() -> None:
+    import shapely
+
+    plaza = mapplot.MapZone("gate", "入口广场 gate plaza", shapely.box(0, 0, 60, 40), 0.9, 5)
+    trail = mapplot.MapZone("trail", "步道 trail", shapely.box(20, 40, 28, 640), 0.5, 3)
+    tall = mapplot._fit((0.0, 0.0, 60.0, 640.0), 1.25)
+    close_up = mapplot._detail_limits([plaza, trail], tall, 1.25)
+    assert close_up is not None
+    minx, maxx, miny, maxy = close_up
+    assert minx < 0 and maxx > 60 and miny < 0 and maxy > 40
+    assert (maxx - minx) < (tall[1] - tall[0]) / 3
+    compact = mapplot._fit((0.0, 0.0, 60.0, 40.0), 1.25)
+    assert mapplot._detail_limits([plaza], compact, 1.25) is None
