@@ -314,6 +314,11 @@ class OutboxRow(Base):
     last_status: Mapped[int | None] = mapped_column(Integer)
     state: Mapped[OutboxState] = mapped_column(String(16), default="pending")
 
+    # Many-to-one links also tell the unit of work to insert the task and the endpoint before a
+    # message that names them, whatever order they were added to the session in.
+    endpoint: Mapped[DispatchEndpointRow] = relationship()
+    task: Mapped[TaskRow | None] = relationship()
+
 
 class EventRow(Base):
     """A live event for the dashboard; `seq` is the Server-Sent Events id."""

@@ -63,3 +63,30 @@ def test_check_constraints_refuse_unknown_values(db_factory: SessionFactory) -> 
     alert.severity = 9
     with pytest.raises(IntegrityError), transaction(db_factory) as session:
         session.add(alert)
+
+
+def test_rows_added_in_any_order_flush_parents_first(db_factory: SessionFactory) -> None:
+    from gapwatch.storage import (
+        AlertLogRow,
+        DispatchEndpointRow,
+        OutboxRow,
+        TaskLogRow,
+        TaskRow,
+    )
+
+    with transaction(db_factory) as session:
+        # Children first, ids set by hand, no relationship attributes used.
+        session.add_all(
+            [
+                OutboxRow(id="msg_1", endpoint_id="cad", event_type="x", body="{}", task_id="t1"),
+                TaskLogRow(task_id="t1", actor="engine", action="created"),
+                AlertLogRow(alert_id="a1", actor="engine", action="opened"),
+                TaskRow(id="t1", alert_id="a1", kind="road_patrol"),
+                DispatchEndpointRow(id="cad", url="http://127.0.0.1:9/hook"),
+                AlertRow(id="a1", site_id="s", kind="camera_down", dedup_key="k", severity=3),
+            ]
+        )
+    with transaction(db_factory, write=False) as session:
+        message = session.get(OutboxRow, "msg_1")
+        assert message is not None and message.task is not None
+        assert message.task.alert.id == "a1"
