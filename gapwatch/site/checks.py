@@ -23,6 +23,7 @@ from gapwatch.site.projection import LocalProjection
 __all__ = [
     "FAR_CAMERA_M",
     "INSIDE_OBSTACLE_TOLERANCE_M",
+    "MIN_OPEN_GROUND_M2",
     "check_site",
 ]
 
@@ -31,6 +32,9 @@ FAR_CAMERA_M = 50_000.0
 
 INSIDE_OBSTACLE_TOLERANCE_M = 0.5
 """A camera on a wall is often clicked a little inside the building outline; that is fine."""
+
+MIN_OPEN_GROUND_M2 = 1.0
+"""A zone with less ground than this outside obstacles has nothing to watch."""
 
 _ID_SECTIONS: tuple[tuple[str, ...], ...] = (
     ("zones",),
@@ -227,16 +231,62 @@ def _check_files(parts: SiteParts, site_path: Path, report: _Report) -> None:
 def _check_placement(parts: SiteParts, report: _Report) -> None:
     cameras = parts.cameras
     positions = list(parts.positions())
-    if not cameras or not positions:
+    if not positions:
         return
     # Centre on the median, so one camera typed 1,000 km away does not drag the frame with it.
     centre = LocalProjection(
         statistics.median(p[0] for p in positions), statistics.median(p[1] for p in positions)
     )
+    ground = _Ground(
+        _shapes([z.polygon for _, z in parts.zones], centre),
+        _shapes([o.polygon for _, o in parts.obstacles], centre),
+    )
+    _check_open_ground(parts, ground, report)
+    if not cameras:
+        return
     camera_points = centre.project(shapely.points([c.location for _, c in cameras]))
     far = _check_far(parts, centre, camera_points, report)
-    _check_inside_obstacles(parts, centre, camera_points, report)
-    _check_sees_a_zone(parts, centre, camera_points, far, report)
+    _check_inside_obstacles(parts, ground, camera_points, report)
+    _check_sees_a_zone(parts, ground, camera_points, far, report)
+
+
+@dataclass(frozen=True)
+class _Ground:
+    """Zones and obstacles in local metres, projected once for all placement checks."""
+
+    zones: Any
+    obstacles: Any
+
+
+def _shapes(rings: list[Sequence[LonLat]], centre: LocalProjection) -> Any:
+    """Projected, valid polygons (empty where a ring has too few points to make one)."""
+    outlines = [
+        shapely.Polygon(ring) if len(set(ring)) >= 3 else shapely.Polygon()
+        for ring in (_distinct_ring(r) for r in rings)
+    ]
+    return centre.project(shapely.make_valid(np.asarray(outlines, dtype=object)))
+
+
+def _check_open_ground(parts: SiteParts, ground: _Ground, report: _Report) -> None:
+    """A zone wholly under buildings has no ground to watch: its coverage ratio means nothing."""
+    if not parts.zones or not parts.obstacles:
+        return
+    zones, obstacles = ground.zones, ground.obstacles
+    tree = shapely.STRtree(obstacles)
+    for (position, _), zone in zip(parts.zones, zones, strict=True):
+        if zone.is_empty:
+            continue
+        hits = tree.query(zone, predicate="intersects")
+        if hits.size == 0:
+            continue
+        open_ground = zone.difference(shapely.union_all(obstacles[hits])).area
+        if open_ground < MIN_OPEN_GROUND_M2:
+            report.warn(
+                ("zones", position, "polygon"),
+                f"lies wholly under obstacles ({open_ground:.1f} m² of open ground); "
+                "its coverage cannot be measured",
+                f"完全被障碍物覆盖（开阔地面 {open_ground:.1f} 平方米）；无法计算覆盖率",
+            )
 
 
 def _check_far(
@@ -275,15 +325,11 @@ def _check_far(
 
 
 def _check_inside_obstacles(
-    parts: SiteParts, centre: LocalProjection, camera_points: Any, report: _Report
+    parts: SiteParts, ground: _Ground, camera_points: Any, report: _Report
 ) -> None:
     if not parts.obstacles:
         return
-    outlines = [
-        shapely.Polygon(ring) if len(set(ring)) >= 3 else shapely.Polygon()
-        for ring in (_distinct_ring(o.polygon) for _, o in parts.obstacles)
-    ]
-    shapes = centre.project(shapely.make_valid(np.asarray(outlines, dtype=object)))
+    shapes = ground.obstacles
     tree = shapely.STRtree(shapes)
     camera_index, obstacle_index = tree.query(camera_points, predicate="within")
     for ci, oi in zip(camera_index.tolist(), obstacle_index.tolist(), strict=True):
@@ -304,13 +350,11 @@ def _check_inside_obstacles(
 
 
 def _check_sees_a_zone(
-    parts: SiteParts, centre: LocalProjection, camera_points: Any, far: set[int], report: _Report
+    parts: SiteParts, ground: _Ground, camera_points: Any, far: set[int], report: _Report
 ) -> None:
-    rings = [_distinct_ring(z.polygon) for _, z in parts.zones]
-    zones = [shapely.Polygon(r) for r in rings if len(set(r)) >= 3]
-    if not zones:
+    if not parts.zones:
         return
-    tree = shapely.STRtree(centre.project(shapely.make_valid(np.asarray(zones, dtype=object))))
+    tree = shapely.STRtree(ground.zones)
     for (position, camera), point in zip(parts.cameras, camera_points, strict=True):
         reach = getattr(camera, "range_m", None)
         if position in far or not isinstance(reach, float) or reach <= 0:

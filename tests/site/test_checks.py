@@ -223,3 +223,15 @@ def test_checks_still_run_on_items_with_other_errors(write_site: WriteSite) -> N
     problems = problems_of(write_site(text))
     find(problems, "zones[0].importance")
     find(problems, "crosses itself")
+
+
+def test_zone_wholly_under_a_building_warns(write_site: WriteSite) -> None:
+    # A small zone drawn inside the ticket hall's outline.
+    inner = "[[104.05055, 35.13055], [104.05075, 35.13055], [104.05075, 35.13075]]"
+    text = VALID_SITE.replace(
+        "[[104.0530, 35.1300], [104.0550, 35.1300], [104.0550, 35.1320]]", inner
+    )
+    site = load_site(write_site(text))
+    (warning,) = [w for w in site.warnings if "zones[1]" in w.text.en]
+    assert warning.line == line_of_text(text, inner)
+    assert "zones[1].polygon: lies wholly under obstacles" in warning.text.en
