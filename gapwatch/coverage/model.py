@@ -75,6 +75,25 @@ def _clean(geometry: Geometry) -> Geometry:
     return shapely.MultiPolygon(parts) if parts else shapely.Polygon()
 
 
+# Up to this many covering views are subtracted one by one; more are unioned first. Measured on
+# the benchmark site: one-by-one differences of a few views beat a union of them (0.19 vs 0.26 ms).
+_SEQUENTIAL_DIFFERENCES = 8
+
+
+def _without(ground: Geometry, views: ObjectArray) -> Geometry:
+    """`ground` minus every view in `views`."""
+    if len(views) == 0:
+        return ground
+    views = views[shapely.intersects(ground, views)]
+    if len(views) > _SEQUENTIAL_DIFFERENCES:
+        return _clean(shapely.difference(ground, shapely.union_all(views)))
+    for view in views:
+        ground = shapely.difference(ground, view)
+        if ground.is_empty:
+            break
+    return _clean(ground)
+
+
 class CoverageModel:
     """All camera views of a site, indexed for fast coverage, failure gaps and live updates."""
 
@@ -249,10 +268,7 @@ class CoverageModel:
         overlaps: dict[str, Geometry] | None = None
         overlap_m2: list[float | None] = [None] * len(self.zones)
         if overlap:
-            covered = np.full(len(self.zones), None, dtype=object)
-            if has.any():
-                covered[has] = shapely.intersection(self._zone_arr[has], seen[has])
-            overlaps = self._overlap(mask, groups, covered)
+            overlaps = self._overlap(mask)
             overlap_m2 = [float(overlaps[z.id].area) for z in self.zones]
         rows = []
         spots: list[BlindSpot] = []
@@ -270,38 +286,29 @@ class CoverageModel:
             overlap=overlaps,
         )
 
-    def exclusive_ground(self, mask: BoolArray, cameras: IntArray) -> ObjectArray:
-        """For each camera, the part of its view no other healthy camera sees."""
+    def _overlap(self, mask: BoolArray) -> dict[str, Geometry]:
+        # Ground seen twice or more = the union of pairwise intersections of touching views. A
+        # pair's common ground can only fall in zones both cameras reach.
         nb = self.neighbours
+        left = np.repeat(np.arange(len(self.cameras)), np.diff(nb.indptr))
+        right = nb.indices
+        keep = (left < right) & mask[left] & mask[right]
+        left, right = left[keep], right[keep]
+        common = shapely.intersection(self._view_arr[left], self._view_arr[right])
         groups = []
-        for i in cameras:
-            row = nb.row(int(i))
-            groups.append(row[mask[row]])
-        others = group_unions(groups, self._view_arr)
-        out = self._view_arr[cameras].copy()
-        has = np.array([o is not None for o in others], dtype=bool)
-        if has.any():
-            out[has] = shapely.difference(out[has], others[has])
-        return out
-
-    def _overlap(
-        self, mask: BoolArray, groups: list[IntArray], covered: ObjectArray
-    ) -> dict[str, Geometry]:
-        # Ground seen twice or more = covered ground minus the ground exactly one camera sees.
-        wanted = np.unique(np.concatenate(groups)) if groups else np.empty(0, dtype=np.intp)
-        only = self.exclusive_ground(mask, wanted)
-        position = {int(c): k for k, c in enumerate(wanted)}
-        singles = group_unions(
-            [np.array([position[int(c)] for c in g], dtype=np.intp) for g in groups], only
-        )
+        reaches = np.zeros(len(self.cameras), dtype=bool)
+        for z in range(len(self.zones)):
+            cams = self._zone_cameras.row(z)
+            reaches[cams] = True
+            groups.append(np.flatnonzero(reaches[left] & reaches[right]))
+            reaches[cams] = False
+        twice = group_unions(groups, common, clustered=True)
         out: dict[str, Geometry] = {}
         for k, zone in enumerate(self.zones):
-            if covered[k] is None:
+            if twice[k] is None:
                 out[zone.id] = shapely.Polygon()
-            elif singles[k] is None:
-                out[zone.id] = covered[k]
             else:
-                out[zone.id] = _clean(shapely.difference(covered[k], singles[k]))
+                out[zone.id] = _clean(shapely.intersection(self._zone_arr[k], twice[k]))
         return out
 
     # ------------------------------------------------------------------ failures
@@ -315,7 +322,7 @@ class CoverageModel:
         if len(cameras) > 1:
             others = np.setdiff1d(others, cameras, assume_unique=True)
         others = others[mask[others]]
-        blocker = union_of(self._view_arr[others])
+        blockers = self._view_arr[others]
         by_zone: dict[int, list[Geometry]] = {}
         for i in cameras:
             for z, ground in self.zone_views(int(i)):
@@ -326,8 +333,7 @@ class CoverageModel:
         for z, grounds in by_zone.items():
             zone = self.zones[z]
             own = grounds[0] if len(grounds) == 1 else shapely.union_all(grounds)
-            if blocker is not None:
-                own = _clean(shapely.difference(own, blocker))
+            own = _without(own, blockers)
             area = float(own.area)
             if area <= 0.0:
                 continue

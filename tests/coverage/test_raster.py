@@ -43,7 +43,7 @@ def test_plaza_with_buildings_agrees_with_the_raster() -> None:
 
 
 @settings(
-    max_examples=25,
+    max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
 )
