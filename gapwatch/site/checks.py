@@ -98,11 +98,15 @@ def _report_duplicates(
     first: dict[str, int] = {}
     for index, ident in ids:
         if ident in first:
-            _, line, shown = report.locator.where((*prefix, first[ident], "id"))
+            here, _, _ = report.locator.where((*prefix, index, "id"))
+            file, line, shown = report.locator.where((*prefix, first[ident], "id"))
+            owner = shown.removesuffix(".id").removesuffix(".properties")
+            if file != here:  # first written in another file (a GeoJSON layer or the site file)
+                owner = f"{file.name} {owner}"
             report.error(
                 (*prefix, index, "id"),
-                f"id {ident!r} is already used by {shown.removesuffix('.id')} (line {line})",
-                f"id {ident!r} 已被 {shown.removesuffix('.id')} 使用（第 {line} 行）",
+                f"id {ident!r} is already used by {owner} (line {line})",
+                f"id {ident!r} 已被 {owner} 使用（第 {line} 行）",
             )
         else:
             first[ident] = index

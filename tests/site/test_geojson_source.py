@@ -160,7 +160,7 @@ def test_duplicate_id_across_yaml_and_geojson(tmp_path: Path, write_site: WriteS
     line, message = find(problems_of(_site_with(write_site, ["z.geojson"], [])), "already used")
     assert message.startswith(f"{path}:")
     assert line == line_of_text(path.read_text(encoding="utf-8"), '"gate"')
-    assert "features[0].properties.id: id 'gate' is already used by zones[0]" in message
+    assert "features[0].properties.id: id 'gate' is already used by site.yaml zones[0]" in message
 
 
 def test_altitude_is_dropped(tmp_path: Path, write_site: WriteSite) -> None:
@@ -220,3 +220,19 @@ def test_geojson_traced_over_web_map_tiles(tmp_path: Path, write_site: WriteSite
     )
     # The site file's own positions stay WGS84.
     assert site.spec.cameras[0].location == (104.0502, 35.1301)
+
+
+def test_duplicate_id_within_geojson_names_the_first_file(
+    tmp_path: Path, write_site: WriteSite
+) -> None:
+    first = _write_collection(
+        tmp_path, "a.geojson", [_feature({"id": "plaza", "importance": 3}, _polygon(SQUARE))]
+    )
+    _write_collection(
+        tmp_path, "b.geojson", [_feature({"id": "plaza", "importance": 3}, _polygon(SQUARE))]
+    )
+    problems = problems_of(_site_with(write_site, ["a.geojson", "b.geojson"], []))
+    _, message = find(problems, "already used")
+    line = line_of_text(first.read_text(encoding="utf-8"), "plaza")
+    assert f"id 'plaza' is already used by a.geojson features[0] (line {line})" in message
+    assert message.startswith(f"{tmp_path / 'b.geojson'}:")
