@@ -258,3 +258,20 @@ def test_map_closes_up_on_small_important_zones() -> None:
     assert (maxx - minx) < (tall[1] - tall[0]) / 3
     compact = mapplot._fit((0.0, 0.0, 60.0, 40.0), 1.25)
     assert mapplot._detail_limits([plaza], compact, 1.25) is None
+
+
+def test_demo_roads_bring_every_unit_to_every_zone(demo: Site) -> None:
+    from shapely.geometry import Polygon
+
+    from gapwatch.alerts import RoadNetwork, UnitPosition
+
+    projection = demo.projection
+    network = RoadNetwork.from_site(demo.spec.roads, projection)
+    for unit in demo.spec.patrol_units:
+        x, y = projection.to_metres(*unit.location)
+        position = UnitPosition(unit.id, unit.kind, x, y)
+        for zone in demo.spec.zones:
+            target = network.target_for(unit.kind, projection.project(Polygon(zone.polygon)))
+            eta_s, _, _, on_roads = network.plan(position, target)
+            assert on_roads, f"{unit.id} has no road to {zone.id}"
+            assert eta_s < 6 * 3600

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from gapwatch.cli import app
 from gapwatch.coverage.model import CoverageModel
+from gapwatch.coverage.report import CoverageReport, build_coverage_report
 from gapwatch.site import Site, load_site
 from tests.coverage.geojson_checks import check_feature_collection, check_geometry, positions
 
@@ -149,3 +154,58 @@ def test_bad_site_prints_file_and_line(tmp_path: Path) -> None:
     line = text.splitlines().index("    hfov_deg: 400") + 1
     assert re.search(rf"bad\.yaml:{line}: .*hfov", result.output), result.output
     assert "Traceback" not in result.output
+
+
+def ogrinfo(*args: str) -> str:
+    done = subprocess.run(
+        ["ogrinfo", "-ro", *args], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "ERROR" not in done.stderr, done.stderr
+    return done.stdout
+
+
+@pytest.mark.skipif(shutil.which("ogrinfo") is None, reason="gdal-bin is not installed")
+def test_gdal_opens_the_geojson_and_finds_every_geometry_valid(tmp_path: Path) -> None:
+    # QGIS reads GeoJSON through GDAL/OGR; ogrinfo is that same reader.
+    result = run("coverage", DEMO, "--format", "geojson", "--down", "cam-035")
+    assert result.exit_code == 0, result.output
+    path = tmp_path / "coverage.geojson"
+    path.write_text(result.stdout, encoding="utf-8")
+    document = json.loads(result.stdout)
+    summary = ogrinfo("-al", "-so", str(path))
+    assert "using driver `GeoJSON' successful" in summary
+    assert f"Feature Count: {len(document['features'])}" in summary
+    assert 'ID["EPSG",4326]' in summary
+    invalid = ogrinfo(
+        "-dialect",
+        "SQLite",
+        "-sql",
+        f'SELECT COUNT(*) AS invalid FROM "{document["name"]}" WHERE NOT ST_IsValid(geometry)',
+        str(path),
+    )
+    assert "invalid (Integer) = 0" in invalid
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_report_stays_consistent_for_any_broken_cameras(
+    data: st.DataObject, demo_site: Site, demo_model: CoverageModel
+) -> None:
+    ids = [c.id for c in demo_site.spec.cameras]
+    down = data.draw(st.sets(st.sampled_from(ids), max_size=12), label="down")
+    more = down | data.draw(st.sets(st.sampled_from(ids), max_size=4), label="more")
+
+    def report(broken: set[str]) -> CoverageReport:
+        healthy = [c for c in ids if c not in broken]
+        result = demo_model.compute(healthy, overlap=False)
+        return build_coverage_report(demo_site, result, down=broken)
+
+    fewer, worse = report(down), report(more)
+    assert fewer.down == sorted(down) and fewer.cameras_working == len(ids) - len(down)
+    for zone, after in zip(fewer.zones, worse.zones, strict=True):
+        assert 0.0 <= zone.covered_m2 <= zone.area_m2
+        assert zone.coverage_ratio == pytest.approx(zone.covered_m2 / zone.area_m2, abs=1e-5)
+        assert after.covered_m2 <= zone.covered_m2 + 0.01
+    listed = sum(s.area_m2 for s in fewer.blind_spots)
+    assert listed <= fewer.area_m2 - fewer.covered_m2 + 0.05
