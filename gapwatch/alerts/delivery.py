@@ -233,6 +233,10 @@ def _send(
         return _Answer(None, f"timed out ({type(exc).__name__})")
     except httpx.HTTPError as exc:
         return _Answer(None, _clip(f"{type(exc).__name__}: {exc}"))
+    except Exception as exc:
+        # A malformed URL and the like: keep the message and its schedule, and say why.
+        log.exception("dispatch to %s could not be sent", claim.endpoint_id)
+        return _Answer(None, _clip(f"could not send: {type(exc).__name__}: {exc}"))
     if response.is_success:
         return _Answer(response.status_code, None)
     detail = _clip(f"HTTP {response.status_code} {response.reason_phrase}: {response.text}")

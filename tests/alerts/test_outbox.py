@@ -365,3 +365,13 @@ def test_sync_endpoints_follows_the_configuration(db_factory: SessionFactory) ->
             session, configured_endpoints(moved, dispatch_url="http://127.0.0.1:9/hook")
         )
         assert [(r.id, r.disabled) for r in rows] == [("county-cad", False), ("default", False)]
+
+
+def test_a_malformed_endpoint_url_is_retried_with_a_reason_not_a_crash(
+    db_factory: SessionFactory, client: httpx.Client
+) -> None:
+    (msg_id,) = _setup(db_factory, "http://[::1/dispatch")  # httpx raises InvalidURL
+    assert _pass(db_factory, client, T0) == ["retry"]
+    row = _row(db_factory, msg_id)
+    assert row.state == "pending"
+    assert "could not send: InvalidURL" in (row.last_error or "")
