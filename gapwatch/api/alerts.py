@@ -160,7 +160,7 @@ def get_alert(session: ReadSession, _who: Reader, alert_id: AlertId) -> AlertDet
     )
 
 
-_WRITE_ERRORS = error_responses(401, 403, 404, 409, 422, 503)
+_WRITE_ERRORS = error_responses(400, 401, 403, 404, 409, 422, 503)
 
 
 def _act(
@@ -199,7 +199,7 @@ def resolve(
 @router.post(
     "/alerts/{alert_id}/assign",
     response_model=AlertOut,
-    responses=error_responses(401, 403, 404, 409, 422, 503),
+    responses=error_responses(400, 401, 403, 404, 409, 422, 503),
 )
 def assign(service: ServiceDep, who: Responder, alert_id: AlertId, body: AssignIn) -> AlertOut:
     """Hand an unresolved alert to a person or unit."""
@@ -233,7 +233,7 @@ def assign(service: ServiceDep, who: Responder, alert_id: AlertId, body: AssignI
     "/silences",
     response_model=SilenceOut,
     status_code=201,
-    responses=error_responses(401, 403, 409, 422, 503),
+    responses=error_responses(400, 401, 403, 409, 422, 503),
 )
 def create_silence(service: ServiceDep, who: Responder, body: SilenceIn) -> SilenceOut:
     """Silence cameras, zones or groups for a while: failures are recorded, not alerted."""

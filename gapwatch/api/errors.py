@@ -47,7 +47,7 @@ class ErrorBody(BaseModel):
 
 
 _DESCRIPTIONS: dict[int, str] = {
-    400: "Bad request",
+    400: "The body is not valid JSON",
     401: "Missing or invalid bearer token",
     403: "The token's role may not do this",
     404: "Not found",

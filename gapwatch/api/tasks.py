@@ -67,7 +67,7 @@ def list_tasks(
 @router.post(
     "/{task_id}/status",
     response_model=TaskOut,
-    responses=error_responses(401, 403, 404, 409, 422, 503),
+    responses=error_responses(400, 401, 403, 404, 409, 422, 503),
 )
 def report_status(
     service: ServiceDep, who: Dispatcher, task_id: TaskId, body: TaskStatusIn

@@ -50,7 +50,7 @@ def _out(row: ApiTokenRow) -> TokenOut:
     "",
     response_model=NewTokenOut,
     status_code=201,
-    responses=error_responses(401, 403, 422, 503),
+    responses=error_responses(400, 401, 403, 422, 503),
 )
 def create(service: ServiceDep, _who: Admin, body: TokenIn) -> NewTokenOut:
     """Create a token for a role; the token is in this response and nowhere else."""
