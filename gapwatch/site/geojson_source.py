@@ -8,14 +8,17 @@ Rules, chosen for what QGIS writes:
   refused (draw the hole as an obstacle or split the zone); an obstacle's holes (courtyards) are
   filled, with a warning. A third coordinate (altitude) is dropped.
 - Properties: zones need `id` and `importance` (1..5), `name` defaults to the id, `schedule` may be
-  a list; obstacles take optional `id`, `name`, `height_m`, and get `<file stem>-<n>` when they have
-  no id. An `id` may also be the feature's own `id` member; whole-number ids (QGIS integer fields)
-  become text. Other properties (fid, layer attributes) are ignored.
+  a list (or that list as JSON text, which is all a QGIS text field holds); obstacles take optional
+  `id`, `name`, `height_m`, and get `<file stem>-<n>` when they have no id. An `id` may also be the
+  feature's own `id` member; whole-number ids (QGIS integer fields) become text. A null property
+  (an empty QGIS attribute) counts as not given. Other properties (fid, layer attributes) are
+  ignored.
 - A MultiPolygon with several parts becomes one zone or obstacle per part, ids `<id>-1`, `<id>-2`...
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,9 +188,15 @@ def _feature_items(
         return []
 
     keys = _ZONE_KEYS if kind == "zones" else _OBSTACLE_KEYS
-    base: dict[str, Any] = {key: properties[key] for key in keys if key in properties}
+    # QGIS writes an empty attribute as null: that is "not given", so defaults apply.
+    base: dict[str, Any] = {key: properties[key] for key in keys if properties.get(key) is not None}
+    if isinstance(base.get("schedule"), str):
+        # A QGIS text field can only hold the schedule list as JSON; if it is not JSON, the
+        # schema says it must be a list.
+        with contextlib.suppress(json.JSONDecodeError):
+            base["schedule"] = json.loads(base["schedule"])
     id_path: tuple[str | int, ...] = ("properties", "id")
-    if "id" not in base and "id" in feature:
+    if "id" not in base and feature.get("id") is not None:
         base["id"] = feature["id"]
         id_path = ("id",)
     if "id" in base:

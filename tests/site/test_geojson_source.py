@@ -236,3 +236,26 @@ def test_duplicate_id_within_geojson_names_the_first_file(
     line = line_of_text(first.read_text(encoding="utf-8"), "plaza")
     assert f"id 'plaza' is already used by a.geojson features[0] (line {line})" in message
     assert message.startswith(f"{tmp_path / 'b.geojson'}:")
+
+
+def test_qgis_nulls_and_json_text_schedule(tmp_path: Path, write_site: WriteSite) -> None:
+    schedule = json.dumps([{"period": "night-market", "importance": 5}])
+    _write_collection(
+        tmp_path,
+        "z.geojson",
+        [
+            _feature(
+                {"id": "square", "name": None, "importance": 3.0, "schedule": schedule},
+                _polygon(SQUARE),
+            )
+        ],
+    )
+    _write_collection(
+        tmp_path, "b.geojson", [_feature({"id": None, "height_m": None}, _polygon(SQUARE))]
+    )
+    site = load_site(_site_with(write_site, ["z.geojson"], ["b.geojson"]))
+    zone = site.spec.zones[-1]
+    assert (zone.name, zone.importance) == ("square", 3)
+    assert zone.schedule[0].period == "night-market"
+    assert site.spec.obstacles[-1].id == "b-1"
+    assert site.spec.obstacles[-1].height_m is None
