@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gapwatch.site.json_schema import site_json_schema
 from gapwatch.site.loaded import Site, SiteError
 from gapwatch.site.loader import SiteReading, load_site, read_site
 from gapwatch.site.models import (
@@ -49,4 +50,5 @@ __all__ = [
     "ZoneSchedule",
     "load_site",
     "read_site",
+    "site_json_schema",
 ]

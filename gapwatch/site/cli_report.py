@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import sys
 
+from gapwatch.site.json_schema import site_json_schema
 from gapwatch.site.loader import read_site
-from gapwatch.site.models import SiteFile
 from gapwatch.site.problems import Language
 from gapwatch.site.summary import language_from_env, site_summary
 
@@ -54,8 +54,5 @@ def validate_command(path: str, lang: str = "") -> int:
 
 def schema_command() -> int:
     """Print the site file's JSON Schema."""
-    document = SiteFile.model_json_schema()
-    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    document.setdefault("title", "gapwatch site file")
-    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.write(json.dumps(site_json_schema(), ensure_ascii=False, indent=2) + "\n")
     return 0

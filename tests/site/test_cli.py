@@ -86,7 +86,12 @@ def test_schema_is_the_site_file_json_schema() -> None:
     result = runner.invoke(app, ["schema"])
     assert result.exit_code == 0
     document = json.loads(result.stdout)
+    assert document["$schema"] == "http://json-schema.org/draft-07/schema#"
     assert document["properties"].keys() == SiteFile.model_json_schema()["properties"].keys()
+    # Positions use the draft-07 tuple form that yaml-language-server checks.
+    location = document["$defs"]["Camera"]["properties"]["location"]
+    assert location["items"] == [{"type": "number"}, {"type": "number"}]
+    assert "prefixItems" not in result.stdout
     camera = document["$defs"]["Camera"]
     assert camera["additionalProperties"] is False
     assert camera["properties"]["hfov_deg"]["exclusiveMinimum"] == 0
