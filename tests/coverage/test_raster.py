@@ -42,6 +42,20 @@ def test_plaza_with_buildings_agrees_with_the_raster() -> None:
     assert_agrees(scene, healthy={"gate", "wall"})
 
 
+def test_colonnade_of_many_pillars_agrees_with_the_raster() -> None:
+    # Fourteen pillars in front of one camera: more shadows than are subtracted one by one.
+    pillars = [shapely.box(4.0 + 2.2 * k, 12.0, 4.8 + 2.2 * k, 12.8) for k in range(14)]
+    scene = Scene(
+        zones=[ZoneShape("hall", "Hall", 3, shapely.box(0, 0, 40, 30))],
+        obstacles=pillars,
+        cameras=[
+            CameraGeometry("north", 20.0, 1.0, 0.0, 150.0, 35.0),
+            CameraGeometry("corner", 39.0, 29.0, 225.0, 70.0, 30.0),
+        ],
+    )
+    assert_agrees(scene)
+
+
 @settings(
     max_examples=40,
     deadline=None,
