@@ -25,7 +25,7 @@ from collections.abc import Callable, Collection
 from typing import Literal
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from gapwatch.alerts.outbox import SecretLookup, disable_endpoint, secret_lookup
 from gapwatch.alerts.webhooks import WebhookSecretError, signed_headers
@@ -259,19 +259,43 @@ def _record(
     policy: RetryPolicy,
     report: DeliveryReport,
 ) -> None:
+    if answer.error is None:
+        # The common case in one statement; it only lands if nobody re-claimed the message
+        # after our lease ran out (then their attempt is the one to record).
+        with transaction(factory) as session:
+            result = session.execute(
+                update(OutboxRow)
+                .where(
+                    OutboxRow.id == claim.msg_id,
+                    OutboxRow.state == "pending",
+                    OutboxRow.attempts == claim.attempt,
+                )
+                .values(
+                    state="delivered",
+                    delivered_at=now,
+                    last_error=None,
+                    last_status=answer.status_code,
+                )
+                .execution_options(synchronize_session=False)
+            )
+        if getattr(result, "rowcount", 0) == 1:
+            report.outcomes.append(
+                DeliveryOutcome(
+                    msg_id=claim.msg_id,
+                    endpoint_id=claim.endpoint_id,
+                    outcome="delivered",
+                    attempt=claim.attempt,
+                    status_code=answer.status_code,
+                )
+            )
+        return
     with transaction(factory) as session:
         row = session.get(OutboxRow, claim.msg_id, with_for_update=True)
         if row is None or row.state != "pending" or row.attempts != claim.attempt:
-            # Someone re-claimed it after our lease ran out; their attempt will be recorded.
             return
         row.last_status = answer.status_code
         outcome: Outcome
-        if answer.error is None:
-            row.state = "delivered"
-            row.delivered_at = now
-            row.last_error = None
-            outcome = "delivered"
-        elif answer.status_code == 410:
+        if answer.status_code == 410:
             endpoint = session.get(DispatchEndpointRow, claim.endpoint_id)
             reason = (
                 f"接收端返回 410 Gone，已停用 / the receiver answered 410 Gone at "
