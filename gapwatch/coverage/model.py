@@ -118,7 +118,6 @@ class CoverageModel:
         self._view_arr = views
         self._zone_arr = _object_array([z.polygon for z in self.zones])
         self._view_tree = shapely.STRtree(views)
-        self._zone_tree = shapely.STRtree(self._zone_arr)
         # Query with the zones as input: each (large, holed) zone is prepared once.
         zone_idx, cam_idx = self._view_tree.query(self._zone_arr, predicate="intersects")
         self._camera_zones = Adjacency(cam_idx, zone_idx, len(views))
@@ -370,6 +369,7 @@ class CoverageModel:
         """Incremental coverage state for the alert engine, starting from `healthy`."""
         from gapwatch.coverage.live import LiveCoverage
 
+        _ = self.neighbours  # built now, so the first failure is not the one that pays for it
         return LiveCoverage(self, self.healthy_mask(healthy))
 
     def zone_blind(self, z: int, mask: BoolArray) -> Geometry:

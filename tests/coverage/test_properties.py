@@ -11,7 +11,7 @@ from gapwatch.coverage import CoverageModel
 from tests.coverage.scenes import Scene, scenes
 
 PROPERTY = settings(
-    max_examples=60,
+    max_examples=100,
     deadline=None,
     suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
 )

@@ -57,7 +57,7 @@ def test_colonnade_of_many_pillars_agrees_with_the_raster() -> None:
 
 
 @settings(
-    max_examples=40,
+    max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
 )
