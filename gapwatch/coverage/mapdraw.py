@@ -89,9 +89,12 @@ def place_labels(
     ax: Any,
     labels: list[tuple[float, float, str]],
     avoid: Sequence[tuple[float, float, float, float]] = (),
+    keep_clear: tuple[float, float, float, float] | None = None,
 ) -> None:
     """Write labels at their points, moving one (with a leader line) where it would overlap
-    another label or cover one of the `avoid` boxes (minx, miny, maxx, maxy, data units)."""
+    another label, cover one of the `avoid` boxes (minx, miny, maxx, maxy, data units) or the
+    `keep_clear` rectangle (x, y, width, height in axes fractions), or leave the axes."""
+    from matplotlib.text import Text
     from matplotlib.transforms import Bbox
 
     renderer = ax.figure.canvas.get_renderer()
@@ -99,6 +102,10 @@ def place_labels(
     taken: list[Any] = [
         Bbox([[x0, y0], [x1, y1]]).transformed(ax.transData) for x0, y0, x1, y1 in avoid
     ]
+    if keep_clear is not None:
+        x, y, w, h = keep_clear
+        taken.append(Bbox([[x, y], [x + w, y + h]]).transformed(ax.transAxes))
+    frame = ax.bbox
     for x, y, text in labels:
         chosen = None
         for offset in _LABEL_OFFSETS:
@@ -115,8 +122,16 @@ def place_labels(
                 path_effects=halo(),
                 arrowprops={"arrowstyle": "-", "color": "0.3", "lw": 0.6} if moved else None,
             )
-            extent = label.get_window_extent(renderer).expanded(1.05, 1.1)
-            if not any(extent.overlaps(other) for other in taken):
+            # The text's own box: Annotation's extent would include the leader line.
+            label.update_positions(renderer)
+            extent = Text.get_window_extent(label, renderer).expanded(1.05, 1.1)
+            inside = (
+                extent.x0 >= frame.x0
+                and extent.x1 <= frame.x1
+                and extent.y0 >= frame.y0
+                and extent.y1 <= frame.y1
+            )
+            if inside and not any(extent.overlaps(other) for other in taken):
                 chosen = label
                 taken.append(extent)
                 break
@@ -142,8 +157,14 @@ def coverage_cmap() -> Any:
     return ListedColormap(colormaps["YlGn"](np.linspace(0.15, 0.9, 256)), name="coverage")
 
 
-def draw_layers(ax: Any, layers: MapLayers, limits: tuple[float, float, float, float]) -> None:
-    """Draw every layer that falls inside `limits` (minx, maxx, miny, maxy) with a scale bar."""
+def draw_layers(
+    ax: Any,
+    layers: MapLayers,
+    limits: tuple[float, float, float, float],
+    keep_clear: tuple[float, float, float, float] | None = None,
+) -> None:
+    """Draw every layer that falls inside `limits` (minx, maxx, miny, maxy) with a scale bar;
+    zone labels stay out of `keep_clear` (axes fractions), where an inset will go."""
     cmap = coverage_cmap()
     minx, maxx, miny, maxy = limits
     box = shapely.box(minx, miny, maxx, maxy)
@@ -231,14 +252,19 @@ def draw_layers(ax: Any, layers: MapLayers, limits: tuple[float, float, float, f
     ax.set_xlim(minx, maxx)
     ax.set_ylim(miny, maxy)
     ax.set_aspect("equal")
-    labels = [
-        (z.drawn.representative_point(), f"{wrap_bilingual(z.name)} · {z.coverage_ratio:.0%}")
-        for z in sorted(layers.zones, key=lambda z: -z.drawn.area)
-        if z.drawn.intersects(box)
-    ]
+    nearby = [o for o in layers.obstacles if o.intersects(box)]
+    walls = shapely.union_all(nearby) if nearby else None
+    labels = []
+    for zone in sorted(layers.zones, key=lambda z: -z.drawn.area):
+        if not zone.drawn.intersects(box):
+            continue
+        ground = zone.drawn if walls is None else zone.drawn.difference(walls)
+        anchor = (ground if not ground.is_empty else zone.drawn).representative_point()
+        text = f"{wrap_bilingual(zone.name)} · {zone.coverage_ratio:.0%}"
+        labels.append((anchor.x, anchor.y, text))
     # Keep zone labels off small buildings (large ones could never be avoided).
-    small = [o.bounds for o in layers.obstacles if o.intersects(box) and o.area < 2000.0]
-    place_labels(ax, [(p.x, p.y, text) for p, text in labels], avoid=small)
+    small = [o.bounds for o in nearby if o.area < 2000.0]
+    place_labels(ax, labels, avoid=small, keep_clear=keep_clear)
     for cam in layers.cameras:
         if not box.contains(shapely.Point(cam.x, cam.y)):
             continue

@@ -46,6 +46,8 @@ _PANEL_ASPECT = 1.25
 # A close-up is drawn when the most important zones span less than 1/_DETAIL_RATIO of a panel.
 _DETAIL_RATIO = 6.0
 _INSET_SHARE = 0.48
+# How the audit joins the figures of its subtitle (see audit._subtitle).
+_SUBTITLE_SEP = "   ·   "
 
 
 @dataclass(frozen=True)
@@ -179,18 +181,21 @@ def _emptiest_corner(
 def _draw_panel(ax: Any, layers: MapLayers, bounds: tuple[float, float, float, float]) -> None:
     limits = _fit(bounds, aspect=_PANEL_ASPECT)
     minx, maxx, miny, maxy = limits
-    draw_layers(ax, layers, limits)
+    detail = _detail_limits(layers.zones, limits, _PANEL_ASPECT)
+    inset_rect = None
+    if detail is not None:
+        corner = _emptiest_corner(layers, limits, _INSET_SHARE)
+        x0 = 0.01 if corner in (0, 2) else 1 - _INSET_SHARE - 0.01
+        y0 = 0.01 if corner in (2, 3) else 1 - _INSET_SHARE - 0.01
+        inset_rect = (x0, y0, _INSET_SHARE, _INSET_SHARE)
+    draw_layers(ax, layers, limits, keep_clear=inset_rect)
     ax.text(0.97, 0.96, "N\n↑", transform=ax.transAxes, ha="center", va="top", fontsize=9, zorder=9)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_title(_panel_title(layers.zones, shapely.box(minx, miny, maxx, maxy)), fontsize=10)
-    detail = _detail_limits(layers.zones, limits, _PANEL_ASPECT)
-    if detail is None:
+    if detail is None or inset_rect is None:
         return
-    corner = _emptiest_corner(layers, limits, _INSET_SHARE)
-    x0 = 0.01 if corner in (0, 2) else 1 - _INSET_SHARE - 0.01
-    y0 = 0.01 if corner in (2, 3) else 1 - _INSET_SHARE - 0.01
-    inset = ax.inset_axes((x0, y0, _INSET_SHARE, _INSET_SHARE))
+    inset = ax.inset_axes(inset_rect)
     draw_layers(inset, layers, detail)
     inset.set_xticks([])
     inset.set_yticks([])
@@ -247,16 +252,25 @@ def render_audit_map(layers: MapLayers, path: Path, *, dpi: int = 110) -> None:
     count = max(1, len(panels))
     cols = 1 if count == 1 else 2 if count <= 4 else 3
     rows = math.ceil(count / cols)
+    subtitle = layers.subtitle
+    if cols == 1:
+        # One panel is too narrow for the whole line of figures: break it in the middle.
+        parts = subtitle.split(_SUBTITLE_SEP)
+        half = math.ceil(len(parts) / 2)
+        subtitle = _SUBTITLE_SEP.join(parts[:half]) + "\n" + _SUBTITLE_SEP.join(parts[half:])
+    header = 1.2 + 0.2 * subtitle.count("\n")
+    footer = 0.75
+    width, height = 7.5 * cols + 1.4, 6.2 * rows + header + footer
     with _font_context():
-        fig = Figure(figsize=(7.5 * cols + 1.2, 6.2 * rows + 1.9), dpi=dpi)
+        fig = Figure(figsize=(width, height), dpi=dpi)
         FigureCanvasAgg(fig)
         grid = fig.add_gridspec(
             rows,
             cols,
-            left=0.02,
-            right=0.92,
-            top=1 - 1.2 / (6.2 * rows + 1.9),
-            bottom=0.75 / (6.2 * rows + 1.9),
+            left=0.15 / width,
+            right=1 - 1.4 / width,
+            top=1 - header / height,
+            bottom=footer / height,
             wspace=0.04,
             hspace=0.12,
         )
@@ -267,13 +281,13 @@ def render_audit_map(layers: MapLayers, path: Path, *, dpi: int = 110) -> None:
             ax = fig.add_subplot(grid[0, 0])
             ax.text(0.5, 0.5, "无区域 no zones", ha="center", va="center", transform=ax.transAxes)
             ax.set_axis_off()
-        fig.suptitle(layers.title, fontsize=15, y=1 - 0.3 / (6.2 * rows + 1.9))
-        fig.text(0.5, 1 - 0.75 / (6.2 * rows + 1.9), layers.subtitle, ha="center", fontsize=9.5)
+        fig.suptitle(layers.title, fontsize=15, y=1 - 0.3 / height)
+        fig.text(0.5, 1 - 0.65 / height, subtitle, ha="center", va="top", fontsize=9.5)
         fig.legend(
             handles=legend_handles(), loc="lower center", ncol=4, fontsize=8.5, frameon=False
         )
         if panels:
-            bar_ax = fig.add_axes((0.935, 0.25, 0.015, 0.5))
+            bar_ax = fig.add_axes((1 - 1.15 / width, 0.25, 0.16 / width, 0.5))
             mappable = ScalarMappable(norm=Normalize(0, 100), cmap=coverage_cmap())
             bar = fig.colorbar(mappable, cax=bar_ax)
             bar.set_label("区域覆盖率 zone coverage %", fontsize=9)

@@ -104,7 +104,7 @@ class WorstFailure(BaseModel):
 class PlacementSuggestion(BaseModel):
     """A new camera position or a PTZ re-aim that would close the most weighted blind ground."""
 
-    kind: str = Field(description="new_camera or ptz_preset.")
+    kind: str = Field(description="new_camera, ptz_preset or ptz_heading.")
     camera: str | None = None
     preset: str | None = None
     location: tuple[float, float] | None = Field(default=None, description="[lon, lat]")
@@ -276,7 +276,12 @@ def audit_summary_view(summary: AuditSummary) -> Group:
     from rich.console import Group
     from rich.table import Table
 
-    targets = Table(title=f"覆盖审计 Coverage audit — {summary.site_name}", show_header=True)
+    targets = Table(
+        title=f"覆盖审计 Coverage audit — {summary.site_name}",
+        caption="目标取自国家公共安全视频监控建设规划：重点公共区域覆盖率 100 %，完好率 ≥ 98 %。\n"
+        "Targets from China's national plan for public video surveillance: key public areas "
+        "100 % covered, ≥ 98 % of cameras working.",
+    )
     targets.add_column("指标 Measure")
     targets.add_column("实际 Actual", justify="right")
     targets.add_column("目标 Target", justify="right")
@@ -360,7 +365,11 @@ def audit_summary_view(summary: AuditSummary) -> Group:
 
 
 def _kind_label(kind: str) -> str:
-    labels = {"new_camera": "新增摄像机 new camera", "ptz_preset": "调整云台 re-aim PTZ"}
+    labels = {
+        "new_camera": "新增摄像机 new camera",
+        "ptz_preset": "云台预置位 PTZ to preset",
+        "ptz_heading": "调整云台朝向 re-aim PTZ",
+    }
     return labels.get(kind, kind)
 
 
