@@ -15,8 +15,13 @@ __all__ = ["Site", "SiteError"]
 
 @dataclass(frozen=True)
 class Site:
-    """A loaded site: the validated spec (all positions WGS84, GeoJSON sources merged in),
-    where it was read from, its local metric projection, and doubtful points found on load."""
+    """A loaded site: the validated spec, where it was read from, its local metric projection,
+    and doubtful points found on load (warnings, which did not stop it).
+
+    In `spec` every position is WGS84 (converted from `site.coordinates`), the zones and
+    obstacles of GeoJSON sources follow the file's own, and maintenance windows are time-zone
+    aware (naive times in the file are the site's local time).
+    """
 
     spec: SiteFile
     path: Path

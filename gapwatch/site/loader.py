@@ -117,10 +117,14 @@ def read_site(path: str | Path) -> SiteReading:
     check_errors, check_warnings = check_site(parts, data, locator, site_path)
     errors.extend(check_errors)
     warnings.extend(check_warnings)
-    warnings.sort(key=Problem.sort_key)
+
+    def order(problem: Problem) -> tuple[bool, str, int]:
+        # The site file's own problems first, then each GeoJSON layer's, each by line.
+        return (problem.file != site_path, str(problem.file), problem.line)
 
     # One bad property of a MultiPolygon feature is reported once, not once per part.
-    errors = sorted(dict.fromkeys(errors), key=Problem.sort_key)
+    errors = sorted(dict.fromkeys(errors), key=order)
+    warnings.sort(key=order)
     if errors or spec is None:
         return SiteReading(site_path, errors=errors, warnings=warnings)
     positions = list(parts.positions())

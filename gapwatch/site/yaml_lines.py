@@ -141,6 +141,22 @@ def _index(node: yaml.Node, path: Path, lines: LineIndex, dups: list[DuplicateKe
             _index(item, (*path, position), lines, dups)
 
 
+def _syntax_error(exc: yaml.MarkedYAMLError, text: str) -> YamlSyntaxError:
+    last_line = max(1, len(text.splitlines()))
+    problem_line = exc.problem_mark.line + 1 if exc.problem_mark is not None else None
+    context_line = exc.context_mark.line + 1 if exc.context_mark is not None else None
+    what = exc.problem or "not valid YAML"
+    if exc.context and context_line is not None and context_line != problem_line:
+        what += f" ({exc.context} that starts on line {context_line})"
+    # "Unexpected end of stream" is noticed past the last line; the cause is where the
+    # unclosed quote or bracket began.
+    if "end of stream" in what and context_line is not None:
+        line = context_line
+    else:
+        line = problem_line or context_line or 1
+    return YamlSyntaxError(min(line, last_line), f"YAML syntax: {what}")
+
+
 def parse_yaml(text: str) -> ParsedYaml | YamlSyntaxError:
     """Parse one YAML document into values, a line index and duplicate keys."""
     loader = _SiteYamlLoader(text)
@@ -154,10 +170,7 @@ def parse_yaml(text: str) -> ParsedYaml | YamlSyntaxError:
         _index(node, (), lines, dups)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        what = exc.problem or exc.context or "not valid YAML"
-        return YamlSyntaxError(line, f"YAML syntax: {what}")
+        return _syntax_error(exc, text)
     except yaml.YAMLError as exc:
         return YamlSyntaxError(1, f"YAML syntax: {exc}")
     except RecursionError:

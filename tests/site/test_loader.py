@@ -213,3 +213,11 @@ def test_a_password_in_a_url_is_never_echoed(write_site: WriteSite) -> None:
     assert line == line_of_text(text, "rtsp://admin")
     assert "Hik12345" not in message
     assert "rtsp://***@10.1.2.3/ch1" in message
+
+
+def test_unclosed_quote_points_where_it_opened(write_site: WriteSite) -> None:
+    # (A quoted text may span lines, so only a quote never closed is an error.)
+    text = VALID_SITE.replace('"', "").replace("name: trail\n", 'name: "trail\n', 1)
+    (problem,) = problems_of(write_site(text))
+    assert problem.split(":")[1] == str(line_of_text(text, 'name: "trail'))
+    assert "quoted scalar" in problem
