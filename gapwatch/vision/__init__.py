@@ -1,14 +1,28 @@
-"""gapwatch.vision: sample camera streams with hard deadlines and judge their health."""
+"""gapwatch.vision: sample camera streams with hard deadlines and judge their health.
+
+Judging and baselines load OpenCV, which the decoder workers never need; they are imported on
+first use of `judge`, `Baseline` or `BaselineError` from this package.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from gapwatch.vision.probe import ProbeBusyError, ProbePool, close_default_pool, probe
 from gapwatch.vision.redact import RedactingFilter, redact
 from gapwatch.vision.sampler import SamplingPlan
 from gapwatch.vision.sources import SourceError, StreamSource, parse
-from gapwatch.vision.types import FAULT_CODES, OFFLINE_FAULTS, Frame, ProbeResult, Status
+from gapwatch.vision.types import FAULT_CODES, OFFLINE_FAULTS, Frame, ProbeResult, Status, Verdict
+
+if TYPE_CHECKING:
+    from gapwatch.vision.baseline import Baseline, BaselineError
+    from gapwatch.vision.judge import judge
 
 __all__ = [
     "FAULT_CODES",
     "OFFLINE_FAULTS",
+    "Baseline",
+    "BaselineError",
     "Frame",
     "ProbeBusyError",
     "ProbePool",
@@ -18,8 +32,24 @@ __all__ = [
     "SourceError",
     "Status",
     "StreamSource",
+    "Verdict",
     "close_default_pool",
+    "judge",
     "parse",
     "probe",
     "redact",
 ]
+
+_LAZY = {
+    "Baseline": "gapwatch.vision.baseline",
+    "BaselineError": "gapwatch.vision.baseline",
+    "judge": "gapwatch.vision.judge",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

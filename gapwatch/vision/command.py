@@ -6,10 +6,13 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gapwatch.vision.redact import redact
 from gapwatch.vision.types import ProbeResult
+
+if TYPE_CHECKING:
+    from gapwatch.vision.baseline import Baseline
 
 __all__ = ["EXIT_CODES", "FAULT_NAMES", "probe_command", "result_json"]
 
@@ -56,7 +59,7 @@ def probe_command(
         return _fail(
             f"--format must be text or json, got {output_format!r} / 格式须为 text 或 json"
         )
-    baseline: Any = None
+    baseline: Baseline | None = None
     if reference is not None:
         try:
             baseline = _load_reference(reference)
@@ -76,19 +79,16 @@ def probe_command(
     return EXIT_CODES[result.status]
 
 
-def _load_reference(path: Path) -> Any:
+def _load_reference(path: Path) -> Baseline:
     """The baseline from a reference picture; ValueError naming the problem if it is unusable."""
+    from gapwatch.vision.baseline import Baseline
+
     if not path.is_file():
         raise ValueError(f"--reference: no such file: {path} / 参考图像不存在")
-    import importlib
-
-    baselines = importlib.import_module("gapwatch.vision.baseline")
     try:
-        return baselines.Baseline.from_image(path)
-    except Exception as exc:  # any failure to read the picture is the user's file, not a bug
-        raise ValueError(
-            f"--reference: cannot read {path} as an image ({exc}) / 无法读取参考图像"
-        ) from None
+        return Baseline.from_image(path)
+    except (ValueError, OSError) as exc:  # BaselineError is a ValueError
+        raise ValueError(f"--reference: {exc} / 无法读取参考图像") from None
 
 
 def result_json(result: ProbeResult, source: str) -> dict[str, Any]:

@@ -12,45 +12,35 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING
 
 from gapwatch.vision.redact import redact
 from gapwatch.vision.sampler import SampledFrame, SamplingPlan, SamplingReport
 from gapwatch.vision.sources import SourceError, StreamSource, parse
-from gapwatch.vision.types import Frame, ProbeResult, Status
-from gapwatch.vision.worker import DecoderWorker, Opened, SamplingTask
+from gapwatch.vision.types import Frame, ProbeResult, Verdict
+from gapwatch.vision.worker import DecoderWorker, Opened, Ready, SamplingTask
+
+if TYPE_CHECKING:
+    from gapwatch.vision.baseline import Baseline
 
 __all__ = ["ProbeBusyError", "ProbePool", "close_default_pool", "probe"]
 
 log = logging.getLogger(__name__)
 
 
-class Verdict(Protocol):
-    """What judging a set of frames says (see gapwatch.vision.judge)."""
-
-    @property
-    def status(self) -> Status: ...
-    @property
-    def faults(self) -> Sequence[str]: ...
-    @property
-    def metrics(self) -> dict[str, float]: ...
-    @property
-    def reason(self) -> str | None: ...
-
-
-Judge = Callable[[Sequence[Frame], Any], Verdict]
+Judge = Callable[[Sequence[Frame], "Baseline | None"], Verdict]
+"""Frames (and the camera's baseline) in, verdict out: gapwatch.vision.judge.judge."""
 
 
 class ProbeBusyError(RuntimeError):
     """Every decoder worker stayed busy until the probe's deadline; nothing was probed."""
 
 
-def _default_judge(frames: Sequence[Frame], baseline: Any) -> Verdict:
-    import importlib
+def _default_judge(frames: Sequence[Frame], baseline: Baseline | None) -> Verdict:
+    # Imported on first use: judging loads OpenCV, which decoder workers never need.
+    from gapwatch.vision.judge import judge
 
-    judging = importlib.import_module("gapwatch.vision.judge")
-    verdict: Verdict = judging.judge(frames, baseline)
-    return verdict
+    return judge(frames, baseline)
 
 
 class ProbePool:
@@ -83,12 +73,22 @@ class ProbePool:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def warm(self, workers: int) -> None:
-        """Start up to `workers` idle workers now, so the first probes pay no start-up."""
+    def warm(self, workers: int, *, wait_s: float = 30.0) -> None:
+        """Start up to `workers` idle workers now and wait until they are ready (or `wait_s`).
+
+        A cold worker spends a few hundred milliseconds of CPU loading its libraries; warming
+        keeps that out of the first probes' time-outs.
+        """
+        started: list[DecoderWorker] = []
         with self._lock:
             while self._count < min(workers, self.max_workers) and not self._closed:
-                self._idle.append(DecoderWorker())
+                worker = DecoderWorker()
+                started.append(worker)
+                self._idle.append(worker)
                 self._count += 1
+        until = time.monotonic() + wait_s
+        for worker in started:
+            worker.wait_ready(until - time.monotonic())
 
     def worker_pids(self) -> list[int]:
         """Process ids of the idle workers (for accounting their CPU time)."""
@@ -110,7 +110,7 @@ class ProbePool:
         source: str,
         *,
         timeout_s: float = 10.0,
-        baseline: Any = None,
+        baseline: Baseline | None = None,
         plan: SamplingPlan | None = None,
     ) -> ProbeResult:
         """Sample `source` and judge it; returns within `timeout_s` whatever the stream does."""
@@ -222,6 +222,8 @@ def _collect(
             worker.kill()
             collected.failure = _timeout_text(collected)
             return collected
+        if isinstance(message, Ready):
+            continue
         if isinstance(message, Opened):
             collected.open_s = message.open_s
         elif isinstance(message, SampledFrame):
@@ -268,7 +270,7 @@ def probe(
     source: str,
     *,
     timeout_s: float = 10.0,
-    baseline: Any = None,
+    baseline: Baseline | None = None,
     plan: SamplingPlan | None = None,
 ) -> ProbeResult:
     """Sample one stream and judge it; returns within `timeout_s` whatever the stream does.

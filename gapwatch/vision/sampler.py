@@ -121,6 +121,7 @@ class _Sampler:
         self.seen_keyframe = False
         self.want_next_output = False
         self.rate = 25.0
+        self.media_zero: tuple[float, float] | None = None
 
     def run(self) -> SamplingReport:
         streams = self.container.streams.video
@@ -210,12 +211,24 @@ class _Sampler:
         return False
 
     def _moment(self, packet: Packet[VideoStream], time_base: Fraction | None) -> float:
-        """Seconds since the probe began: wall time for live streams, timestamps for files."""
-        if self.source.live:
-            return time.monotonic() - self.started
+        """Seconds since the probe began; on live streams, the later of wall clock and timestamps.
+
+        Packets that queued up while connecting arrive in a burst, so arrival alone would put
+        their pictures too close together; timestamps alone cannot be trusted either (some
+        servers send none, MJPEG demuxers make them up at a guessed rate). Files without
+        timestamps count frames.
+        """
+        wall = time.monotonic() - self.started
         if packet.pts is None or time_base is None:
-            return self.packets / self.rate  # timestamps missing: count frames instead
-        return float(packet.pts * time_base)
+            return wall if self.source.live else self.packets / self.rate
+        media = float(packet.pts * time_base)
+        if not self.source.live:
+            return media
+        if self.media_zero is None:
+            self.media_zero = (media, wall)
+            return wall
+        first_media, first_wall = self.media_zero
+        return max(wall, first_wall + (media - first_media))
 
     def _decode_pending(self, codec: VideoCodecContext, at: float, *, keyframe: bool) -> bool:
         pictures: list[VideoFrame] = []

@@ -30,18 +30,23 @@ _LIVE_SCHEMES: dict[str, SourceKind] = {
     "https": "http",
 }
 
-# Options handed to FFmpeg when opening. Equivalent to OpenCV's
-# OPENCV_FFMPEG_CAPTURE_OPTIONS="rtsp_transport;tcp|analyzeduration;0|probesize;32768".
+# Options handed to FFmpeg when opening. Like OpenCV's fast start
+# (OPENCV_FFMPEG_CAPTURE_OPTIONS="rtsp_transport;tcp|analyzeduration;0|probesize;32768"), but
+# `analyzeduration` 0 means FFmpeg's default of 5 s, and a quiet stream (a black or still picture
+# compresses to a trickle) then takes seconds to fill the probe: bound the analysis by time too,
+# and skip guessing the frame rate, which a probe does not use.
+_FAST_START: dict[str, str] = {
+    "analyzeduration": "200000",  # microseconds
+    "probesize": "32768",
+    "fpsprobesize": "0",
+}
 RTSP_OPTIONS: dict[str, str] = {
     "rtsp_transport": "tcp",  # UDP loses packets through NAT and firewalls; TCP just works
-    "analyzeduration": "0",
-    "probesize": "32768",
-    "fflags": "nobuffer",
+    **_FAST_START,
 }
 HTTP_OPTIONS: dict[str, str] = {
     "reconnect": "0",  # a probe reports the outage; it does not paper over it
-    "probesize": "32768",  # enough for MPEG-TS to find its video stream
-    "analyzeduration": "0",
+    **_FAST_START,
 }
 
 

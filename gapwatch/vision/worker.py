@@ -22,7 +22,7 @@ from gapwatch.vision.sources import SourceError, StreamSource, open_stream
 if TYPE_CHECKING:
     from multiprocessing.context import SpawnProcess
 
-__all__ = ["DecoderWorker", "Opened", "SamplingTask"]
+__all__ = ["DecoderWorker", "Opened", "Ready", "SamplingTask"]
 
 
 @dataclass(frozen=True)
@@ -36,13 +36,18 @@ class SamplingTask:
 
 
 @dataclass(frozen=True)
+class Ready:
+    """The worker has loaded the decoding libraries and waits for tasks."""
+
+
+@dataclass(frozen=True)
 class Opened:
     """The worker connected to the stream after `open_s` seconds."""
 
     open_s: float
 
 
-Message = Opened | SampledFrame | SamplingReport
+Message = Ready | Opened | SampledFrame | SamplingReport
 
 
 def _serve(conn: Connection) -> None:
@@ -52,6 +57,7 @@ def _serve(conn: Connection) -> None:
     import av  # load FFmpeg once per worker, not once per probe
 
     av.logging.set_level(None)  # FFmpeg's own log lines may carry the stream URL
+    conn.send(Ready())
     while True:
         try:
             task = conn.recv()
@@ -95,6 +101,7 @@ class DecoderWorker:
         self.pid = self.process.pid
         self.probes = 0
         self.closed = False
+        self.ready = False
 
     def send(self, task: SamplingTask) -> None:
         """Hand the worker its next task."""
@@ -106,7 +113,17 @@ class DecoderWorker:
         if not self.conn.poll(max(0.0, timeout_s)):
             return None
         message: Message = self.conn.recv()
+        if isinstance(message, Ready):
+            self.ready = True
         return message
+
+    def wait_ready(self, timeout_s: float) -> bool:
+        """Wait until the worker has started up; False if it did not within `timeout_s`."""
+        until = time.monotonic() + timeout_s
+        while not self.ready:
+            if self.receive(until - time.monotonic()) is None:
+                return False
+        return True
 
     def kill(self) -> None:
         """End the worker at once and release its pipe and process handles."""

@@ -16,13 +16,15 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from multiprocessing import resource_tracker
 from pathlib import Path
 
 import pytest
 
 from gapwatch.vision import Frame, ProbePool
+from gapwatch.vision.types import Verdict
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 SERVER_SCRIPT = Path(__file__).with_name("rtsp_server.py")
@@ -138,9 +140,18 @@ class RtspServer:
             self.process.stdout.close()
 
 
-def start_rtsp_server(mounts: dict[str, Path], *, auth: str | None = None) -> RtspServer:
-    """Start gst-rtsp-server on a free loopback port; returns once it accepts connections."""
+def start_rtsp_server(
+    mounts: dict[str, Path], *, auth: str | None = None, shared: bool = False
+) -> RtspServer:
+    """Start gst-rtsp-server on a free loopback port; returns once it accepts connections.
+
+    Unshared (the default here), each client gets its own pipeline that starts at a keyframe,
+    as cameras that answer a new session with an IDR frame do; shared, clients join one
+    pipeline mid-stream and wait for its next keyframe.
+    """
     command = [SYSTEM_PYTHON, str(SERVER_SCRIPT), "--port", "0"]
+    if not shared:
+        command.append("--unshared")
     for name, path in mounts.items():
         command += ["--mount", f"{name}={path}"]
     if auth:
@@ -246,17 +257,9 @@ class RecordingJudge:
 
     calls: list[list[Frame]] = field(default_factory=list)
 
-    def __call__(self, frames: object, baseline: object) -> _Healthy:
-        self.calls.append(list(frames))  # type: ignore[call-overload]
-        return _Healthy()
-
-
-@dataclass(frozen=True)
-class _Healthy:
-    status: str = "ok"
-    faults: tuple[str, ...] = ()
-    metrics: dict[str, float] = field(default_factory=dict)
-    reason: str | None = None
+    def __call__(self, frames: Sequence[Frame], baseline: object) -> Verdict:
+        self.calls.append(list(frames))
+        return Verdict(status="ok", faults=[])
 
 
 @pytest.fixture
@@ -295,12 +298,26 @@ def child_pids() -> set[int]:
     return children
 
 
+def _cmdline(pid: int) -> str:
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ").strip()
+    return "?"
+
+
 @dataclass
 class LeakCheck:
     """File descriptors and child processes before a block, to compare after it."""
 
     fds: set[str]
     children: set[int]
+
+    @classmethod
+    def now(cls) -> LeakCheck:
+        """What this process holds at this moment."""
+        # multiprocessing starts one resource tracker per process on first use and keeps it:
+        # start it now so that it does not count as a stray of the probes under test.
+        resource_tracker.ensure_running()
+        return cls(fds=open_fds(), children=child_pids())
 
     def assert_clean(self) -> None:
         # Closing a worker is synchronous, so nothing should linger; allow the kernel a moment.
@@ -309,10 +326,12 @@ class LeakCheck:
             if open_fds() <= self.fds and child_pids() <= self.children:
                 break
             time.sleep(0.05)
-        assert child_pids() - self.children == set(), "stray child processes"
+        stray = {pid: _cmdline(pid) for pid in child_pids() - self.children}
+        assert stray == {}, "stray child processes"
         assert open_fds() - self.fds == set(), "leaked file descriptors"
 
 
 @pytest.fixture
 def leak_check() -> LeakCheck:
-    return LeakCheck(fds=open_fds(), children=child_pids())
+    """What the process held before the test, to compare with after it."""
+    return LeakCheck.now()

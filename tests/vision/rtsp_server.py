@@ -49,6 +49,8 @@ def main() -> None:
     mounts = _parse_pairs(args.mount, "--mount")
 
     Gst.init(None)
+    # Load the plugins now rather than on the first client's connection.
+    Gst.parse_launch("multifilesrc ! h264parse ! rtph264pay").set_state(Gst.State.NULL)
     server = GstRtspServer.RTSPServer()
     server.set_address("127.0.0.1")
     server.set_service(str(args.port))
