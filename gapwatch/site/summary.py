@@ -27,14 +27,14 @@ def language_from_env() -> Language:
 def site_summary(spec: SiteFile) -> Text:
     """Counts of what the site holds, e.g. '12 zones, 40 cameras, ...'."""
     counts = (
-        (len(spec.zones), "zones", "个区域"),
-        (len(spec.cameras), "cameras", "台摄像机"),
-        (len(spec.obstacles), "obstacles", "个障碍物"),
-        (len(spec.patrol_units), "patrol units", "个巡逻单元"),
-        (len(spec.roads), "roads", "条道路"),
-        (len(spec.periods), "periods", "个时段"),
-        (len(spec.maintenance), "maintenance windows", "个维护时段"),
+        (len(spec.zones), "zone", "个区域"),
+        (len(spec.cameras), "camera", "台摄像机"),
+        (len(spec.obstacles), "obstacle", "个障碍物"),
+        (len(spec.patrol_units), "patrol unit", "个巡逻单元"),
+        (len(spec.roads), "road", "条道路"),
+        (len(spec.periods), "period", "个时段"),
+        (len(spec.maintenance), "maintenance window", "个维护时段"),
     )
-    en = ", ".join(f"{n} {word}" for n, word, _ in counts)
+    en = ", ".join(f"{n} {word}{'' if n == 1 else 's'}" for n, word, _ in counts)
     zh = "，".join(f"{n} {word}" for n, _, word in counts)
     return Text(f"{spec.site.id}: valid; {en}", f"{spec.site.id}：有效；{zh}")

@@ -24,7 +24,7 @@ def test_valid_site_prints_a_bilingual_summary(write_site: WriteSite) -> None:
     assert result.exit_code == 0
     assert result.stderr == ""
     (line,) = result.stdout.splitlines()
-    assert line.startswith("test-site: valid; 2 zones, 2 cameras, 1 obstacles, 1 patrol units")
+    assert line.startswith("test-site: valid; 2 zones, 2 cameras, 1 obstacle, 1 patrol unit")
     assert "2 个区域，2 台摄像机" in line
 
 
