@@ -38,11 +38,13 @@ def _console() -> Console:
 def _load(site_file: Path) -> Site | int:
     """The loaded site, or the exit status after printing the loader's `FILE:LINE:` lines."""
     from gapwatch.site import SiteError, load_site
+    from gapwatch.site.summary import language_from_env
 
     try:
         return load_site(site_file)
     except SiteError as err:
-        return _error("\n".join(err.problems))
+        # Same language as `gapwatch validate`: GAPWATCH_LANG, else the locale.
+        return _error("\n".join(err.render(language_from_env())))
 
 
 def coverage_command(site_file: Path, down: list[str], output_format: str) -> int:
