@@ -10,8 +10,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from gapwatch.vision.types import ProbeResult
+
+if TYPE_CHECKING:
+    from gapwatch.vision.baseline import Baseline
 
 __all__ = ["LocalExecutor", "ProbeFunction", "ProbeRequest", "SamplingExecutor"]
 
@@ -20,12 +24,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ProbeRequest:
-    """One probe to run: which camera, its stream, the deadline and its baseline (opaque here)."""
+    """One probe to run: which camera, its stream, the deadline and its baseline."""
 
     camera_id: str
     source: str
     timeout_s: float
-    baseline: object | None = None
+    baseline: Baseline | None = None
 
 
 ProbeFunction = Callable[[ProbeRequest], ProbeResult]

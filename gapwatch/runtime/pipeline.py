@@ -13,7 +13,8 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import Engine, update
 
@@ -26,6 +27,7 @@ from gapwatch.alerts.outbox import (
     sync_endpoints,
 )
 from gapwatch.coverage import CoverageModel, CoverageResult
+from gapwatch.runtime.baselines import BaselineBook
 from gapwatch.runtime.executor import LocalExecutor, ProbeFunction, ProbeRequest, SamplingExecutor
 from gapwatch.runtime.metrics import ServiceMetrics
 from gapwatch.runtime.scheduler import PeriodicTask, ProbeScheduler, ProbeTarget
@@ -43,6 +45,9 @@ from gapwatch.storage import (
 from gapwatch.vision.redact import redact
 from gapwatch.vision.types import ProbeResult
 
+if TYPE_CHECKING:
+    from gapwatch.vision import ProbePool
+
 __all__ = [
     "BackgroundWorker",
     "Service",
@@ -53,6 +58,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 ESCALATION_CHECK_S = 15.0
+BASELINE_SAVE_S = 60.0
 
 
 class BackgroundWorker(Protocol):
@@ -87,12 +93,6 @@ def probe_targets(site: Site, settings: Settings) -> list[ProbeTarget]:
     return targets
 
 
-def _vision_probe(request: ProbeRequest) -> ProbeResult:
-    from gapwatch.vision.probe import probe as run_probe
-
-    return run_probe(request.source, timeout_s=request.timeout_s, baseline=request.baseline)
-
-
 @dataclass
 class Service:
     """Everything one running gapwatch holds; built by `build_service`."""
@@ -107,39 +107,65 @@ class Service:
     executor_factory: Callable[[], SamplingExecutor] | None = None
     workers: list[BackgroundWorker] = field(default_factory=list)
     stopping: threading.Event = field(default_factory=threading.Event)
+    baselines: BaselineBook | None = None
     scheduler: ProbeScheduler | None = None
+    probe_pool: ProbePool | None = None
     coverage_cache: dict[frozenset[str], CoverageResult] = field(default_factory=dict)
     _handling: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> None:
         """Start probing (when enabled) and the background workers."""
         if self.settings.scheduler and self.site.spec.cameras:
-            executor = (
-                self.executor_factory()
-                if self.executor_factory is not None
-                else LocalExecutor(_vision_probe, workers=self.settings.probe_workers)
-            )
+            book = self.baselines
+            periodic = [PeriodicTask("alert-tick", ESCALATION_CHECK_S, self.tick)]
+            if book is not None:
+                periodic.append(PeriodicTask("baseline-save", BASELINE_SAVE_S, book.save))
             self.scheduler = ProbeScheduler(
                 targets=probe_targets(self.site, self.settings),
-                executor=executor,
+                executor=self._executor(),
                 on_result=self.handle_probe,
-                periodic=[PeriodicTask("alert-tick", ESCALATION_CHECK_S, self.tick)],
+                baseline_for=book.for_camera if book is not None else (lambda _c: None),
+                periodic=periodic,
             )
             self.scheduler.start()
         for worker in self.workers:
             worker.start()
+
+    def _executor(self) -> SamplingExecutor:
+        if self.executor_factory is not None:
+            return self.executor_factory()
+        from gapwatch.vision import ProbePool
+
+        workers = self.settings.probe_workers
+        judge = self.baselines.judge if self.baselines is not None else None
+        pool = ProbePool(max_workers=workers, judge=judge)
+        self.probe_pool = pool
+
+        def run(request: ProbeRequest) -> ProbeResult:
+            return pool.probe(
+                request.source, timeout_s=request.timeout_s, baseline=request.baseline
+            )
+
+        return LocalExecutor(run, workers=workers)
 
     def stop(self) -> None:
         """Stop scheduling, let the verdict being written finish, stop workers, close the store."""
         self.stopping.set()
         if self.scheduler is not None:
             self.scheduler.stop()
+        if self.probe_pool is not None:
+            self.probe_pool.close()
         for worker in reversed(self.workers):
             try:
                 worker.stop()
             except Exception:
                 log.exception("stopping %s failed", type(worker).__name__)
         with self._handling:  # waits for the transaction in progress, if any
+            if self.baselines is not None:
+                try:
+                    self.baselines.save(utcnow())
+                except Exception:
+                    log.exception("saving baselines failed")
             self.engine.dispose()
 
     def handle_probe(self, camera_id: str, at: dt.datetime, result: ProbeResult) -> None:
@@ -255,7 +281,16 @@ def build_service(
         metrics=ServiceMetrics.create(),
         executor_factory=executor_factory,
         workers=[delivery],
+        baselines=BaselineBook(sessions, _references(site)),
     )
+
+
+def _references(site: Site) -> dict[str, Path]:
+    return {
+        camera.id: site.resolve(camera.reference)
+        for camera in site.spec.cameras
+        if camera.reference is not None
+    }
 
 
 def _load_site(settings: Settings) -> Site:

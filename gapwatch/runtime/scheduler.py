@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -16,6 +17,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from gapwatch.runtime.executor import ProbeRequest, SamplingExecutor, failed_probe
 from gapwatch.vision.types import ProbeResult
+
+if TYPE_CHECKING:
+    from gapwatch.vision.baseline import Baseline
 
 __all__ = [
     "PeriodicTask",
@@ -47,7 +51,7 @@ class PeriodicTask:
 
     name: str
     interval_s: float
-    run: Callable[[dt.datetime], None]
+    run: Callable[[dt.datetime], object]
 
 
 def spread_offsets(targets: Iterable[ProbeTarget]) -> dict[str, float]:
@@ -94,7 +98,7 @@ class ProbeScheduler:
         targets: Sequence[ProbeTarget],
         executor: SamplingExecutor,
         on_result: ResultHandler,
-        baseline_for: Callable[[str], object | None] = lambda _camera_id: None,
+        baseline_for: Callable[[str], Baseline | None] = lambda _camera_id: None,
         periodic: Sequence[PeriodicTask] = (),
         clock: Callable[[], dt.datetime] = _utcnow,
         overrun_grace_s: float = 5.0,

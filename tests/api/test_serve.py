@@ -42,7 +42,7 @@ def test_serve_probes_then_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     env = {
         **os.environ,
         "GAPWATCH_ADMIN_TOKEN": ADMIN_TOKEN,
-        "GAPWATCH_PROBE_INTERVAL_S": "1",
+        "GAPWATCH_PROBE_INTERVAL_S": "3",
     }
     process = subprocess.Popen(
         [
@@ -77,7 +77,11 @@ def test_serve_probes_then_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
         # Wait until every camera has had a verdict: the real clip and two unreachable cameras.
         while True:
             cameras = httpx.get(f"{base}/api/v1/cameras", headers=headers, timeout=5).json()
-            if all(c["last_probe_at"] for c in cameras):
+            history = httpx.get(
+                f"{base}/api/v1/cameras/cam-2/history", headers=headers, timeout=5
+            ).json()
+            clip_ok = any(p["status"] == "ok" for p in history["items"])
+            if all(c["last_probe_at"] for c in cameras) and clip_ok:
                 break
             assert time.monotonic() < deadline, cameras
             time.sleep(0.3)
@@ -104,8 +108,11 @@ def test_serve_probes_then_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         statuses = dict(conn.execute("SELECT camera_id, status FROM camera_states").fetchall())
         probes = conn.execute("SELECT count(*) FROM probe_results").fetchone()[0]
+        learned = conn.execute("SELECT DISTINCT camera_id FROM baselines").fetchall()
     assert set(statuses) == {"cam-1", "cam-2", "cam-3"}
     assert probes >= 3
+    # The healthy clip taught its baseline, saved on the way out; dead cameras taught nothing.
+    assert learned == [("cam-2",)]
 
 
 def test_serve_refuses_a_placeholder_dispatch_secret(tmp_path: Path) -> None:
