@@ -17,7 +17,7 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
 from pydantic import BaseModel
@@ -128,6 +128,7 @@ def sync_endpoints(
     URL changed is enabled again; messages held for the old URL stay held.
     """
     at = now or utcnow()
+    session.info.pop(_ENDPOINTS_KEY, None)
     wanted = {e.id: e for e in endpoints}
     stored = {row.id: row for row in session.scalars(select(DispatchEndpointRow))}
     for endpoint_id, spec in wanted.items():
@@ -165,6 +166,7 @@ def sync_endpoints(
 def reenable_endpoint(session: Session, endpoint_id: str, *, now: dt.datetime | None = None) -> int:
     """Enable a disabled endpoint again and requeue its held-back messages; returns how many."""
     at = now or utcnow()
+    session.info.pop(_ENDPOINTS_KEY, None)
     row = session.get(DispatchEndpointRow, endpoint_id)
     if row is None:
         raise LookupError(f"no dispatch endpoint with id {endpoint_id!r}")
@@ -183,6 +185,7 @@ def disable_endpoint(
     session: Session, row: DispatchEndpointRow, *, reason: str, at: dt.datetime
 ) -> None:
     """Stop sending to an endpoint, hold back its queued messages, and say so (caller commits)."""
+    session.info.pop(_ENDPOINTS_KEY, None)
     row.disabled = True
     row.disabled_reason = reason
     row.disabled_at = at
@@ -237,7 +240,12 @@ def enqueue(
 ) -> OutboxRow:
     """Queue one webhook message to one endpoint in the caller's transaction (caller commits)."""
     at = now or utcnow()
-    endpoint = session.get(DispatchEndpointRow, endpoint_id)
+    known = _endpoints(session)
+    endpoint = known.get(endpoint_id)
+    if endpoint is None:
+        endpoint = session.get(DispatchEndpointRow, endpoint_id)  # added in this transaction?
+        if endpoint is not None:
+            known[endpoint_id] = endpoint
     if endpoint is None:
         raise LookupError(f"no dispatch endpoint with id {endpoint_id!r}; run sync_endpoints first")
     row = OutboxRow(
@@ -266,11 +274,6 @@ def enqueue_all(
     now: dt.datetime | None = None,
 ) -> list[OutboxRow]:
     """Queue the message once for every enabled endpoint (caller commits)."""
-    endpoint_ids: Sequence[str] = session.scalars(
-        select(DispatchEndpointRow.id)
-        .where(DispatchEndpointRow.disabled.is_(False))
-        .order_by(DispatchEndpointRow.id)
-    ).all()
     return [
         enqueue(
             session,
@@ -280,5 +283,27 @@ def enqueue_all(
             task_id=task_id,
             now=now,
         )
-        for endpoint_id in endpoint_ids
+        for endpoint_id in _enabled_endpoint_ids(session)
     ]
+
+
+_ENDPOINTS_KEY = "gapwatch.outbox.endpoints"
+
+
+def _endpoints(session: Session) -> dict[str, DispatchEndpointRow]:
+    """Every stored endpoint, loaded once per transaction (and held, so it stays loaded)."""
+    # A busy engine queues many messages in one transaction; a query per message would also
+    # flush the session each time.
+    transaction = session.get_transaction()
+    cached = session.info.get(_ENDPOINTS_KEY)
+    if cached is not None and cached[0] is transaction:
+        endpoints: dict[str, DispatchEndpointRow] = cached[1]
+        return endpoints
+    with session.no_autoflush:
+        endpoints = {row.id: row for row in session.scalars(select(DispatchEndpointRow))}
+    session.info[_ENDPOINTS_KEY] = (transaction, endpoints)
+    return endpoints
+
+
+def _enabled_endpoint_ids(session: Session) -> list[str]:
+    return sorted(i for i, row in _endpoints(session).items() if not row.disabled)
