@@ -343,7 +343,9 @@ def _check_inside_obstacles(
         position, _ = parts.cameras[ci]
         o_position, obstacle = parts.obstacles[oi]
         name = getattr(obstacle, "id", "?")
-        _, line, shown = report.locator.where(("obstacles", o_position))
+        file, line, shown = report.locator.where(("obstacles", o_position))
+        if file != report.locator.file:
+            shown = f"{file.name} {shown}"
         report.error(
             ("cameras", position, "location"),
             f"stands {depth:.1f} m inside obstacle {name!r} ({shown}, line {line}), "

@@ -259,3 +259,19 @@ def test_qgis_nulls_and_json_text_schedule(tmp_path: Path, write_site: WriteSite
     assert zone.schedule[0].period == "night-market"
     assert site.spec.obstacles[-1].id == "b-1"
     assert site.spec.obstacles[-1].height_m is None
+
+
+def test_camera_inside_a_geojson_building(tmp_path: Path, write_site: WriteSite) -> None:
+    around_cam = [
+        [104.0501, 35.1300],
+        [104.0503, 35.1300],
+        [104.0503, 35.1302],
+        [104.0501, 35.1302],
+    ]
+    layer = _write_collection(
+        tmp_path, "b.geojson", [_feature({"id": "kiosk"}, _polygon(around_cam))]
+    )
+    line, message = find(problems_of(_site_with(write_site, [], ["b.geojson"])), "inside obstacle")
+    assert line == line_of_text(VALID_SITE, "location: [104.0502, 35.1301]")
+    kiosk_line = line_of_text(layer.read_text(encoding="utf-8"), "kiosk")
+    assert f"inside obstacle 'kiosk' (b.geojson features[0], line {kiosk_line})" in message
