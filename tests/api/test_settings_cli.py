@@ -1,0 +1,97 @@
+"""Environment settings and the `token create` command."""
+
+from __future__ import annotations
+
+import base64
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from pydantic import ValidationError
+
+from gapwatch.api import create_app
+from gapwatch.settings import Settings
+from tests.api.serving import running
+from tests.api.site import write_site
+
+
+def test_environment_settings_are_read_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = "whsec_" + base64.b64encode(os.urandom(32)).decode()
+    monkeypatch.setenv("GAPWATCH_DB_URL", "sqlite:///elsewhere.db")
+    monkeypatch.setenv("GAPWATCH_DISPATCH_SECRET", secret)
+    monkeypatch.setenv("GAPWATCH_PROBE_INTERVAL_S", "30")
+    settings = Settings()
+    assert settings.db_url == "sqlite:///elsewhere.db"
+    assert settings.probe_interval_s == 30
+    assert settings.dispatch_secret is not None
+    assert settings.dispatch_secret.get_secret_value() == secret
+    assert secret not in repr(settings)
+    # Explicit values (the command line) win over the environment.
+    assert Settings(db_url="sqlite:///cli.db").db_url == "sqlite:///cli.db"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("GAPWATCH_DISPATCH_SECRET", "changeme", "whsec_"),
+        ("GAPWATCH_DISPATCH_SECRET", "whsec_changethis", "placeholder"),
+        ("GAPWATCH_DISPATCH_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "placeholder"),
+        ("GAPWATCH_DISPATCH_SECRET", "whsec_" + base64.b64encode(b"short").decode(), "24..64"),
+        ("GAPWATCH_DISPATCH_SECRET", "whsec_not base64!", "base64"),
+        ("GAPWATCH_ADMIN_TOKEN", "admin", "16 characters"),
+        ("GAPWATCH_ADMIN_TOKEN", "changethis-changethis", "placeholder"),
+        ("GAPWATCH_PROBE_INTERVAL_S", "0", "greater than 0"),
+    ],
+)
+def test_placeholders_and_nonsense_are_refused(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, says: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError, match=says):
+        Settings()
+
+
+def test_token_create_prints_a_working_token_once(tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'tokens.db'}"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gapwatch.cli",
+            "token",
+            "create",
+            "--role",
+            "operator",
+            "--name",
+            "值班员",
+            "--db",
+            db_url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.strip()
+    assert token.startswith("gw_") and len(token) > 40
+    assert token not in result.stderr
+    app = create_app(Settings(db_url=db_url, site=write_site(tmp_path), scheduler=False))
+    with running(app) as base:
+        ok = httpx.get(f"{base}/api/v1/alerts", headers={"Authorization": f"Bearer {token}"})
+        denied = httpx.get(f"{base}/api/v1/tokens", headers={"Authorization": f"Bearer {token}"})
+    assert ok.status_code == 200
+    assert denied.status_code == 403
+
+    bad = subprocess.run(
+        [sys.executable, "-m", "gapwatch.cli", "token", "create", "--role", "boss", "--db", db_url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert bad.returncode == 2
+    assert "--role" in bad.stderr and "Traceback" not in bad.stderr
