@@ -91,7 +91,9 @@ def test_demo_streams_are_the_sample_clips(demo: Site) -> None:
     for camera in demo.spec.cameras:
         path = Path(camera.stream)
         assert path.name in CLIPS, camera.stream
-        assert demo.resolve(camera.stream).resolve().parent == ROOT / "sample_streams" / "clips"
+        clip = demo.resolve(camera.stream).resolve()
+        assert clip.parent == ROOT / "sample_streams" / "clips"
+        assert clip.is_file(), f"{camera.id}: {clip} is missing"
     assert 3 <= len(faulty_cameras(demo)) <= 6
 
 
