@@ -153,6 +153,16 @@ def describe_error(root: type[BaseModel], error: ErrorDetails) -> Text:
             f"must be a mapping of keys (got {_shown(value)})",
             f"必须是键值映射（当前为 {_shown(value)}）",
         )
+    if kind in {"too_short", "too_long"} and ctx.get("field_type") == "Tuple":
+        if located is not None and located[1] == "resolution":
+            return Text(
+                f"must be [width, height] (got {_shown(value)})",
+                f"必须写作 [宽, 高]（当前为 {_shown(value)}）",
+            )
+        return Text(
+            f"a position is [longitude, latitude] (got {_shown(value)})",
+            f"位置应写作 [经度, 纬度]（当前为 {_shown(value)}）",
+        )
     if kind == "too_short":
         least = ctx.get("min_length", "?")
         return Text(f"needs at least {least} items", f"至少需要 {least} 项")

@@ -221,3 +221,12 @@ def test_unclosed_quote_points_where_it_opened(write_site: WriteSite) -> None:
     (problem,) = problems_of(write_site(text))
     assert problem.split(":")[1] == str(line_of_text(text, 'name: "trail'))
     assert "quoted scalar" in problem
+
+
+def test_position_with_three_numbers(write_site: WriteSite) -> None:
+    text = VALID_SITE.replace(
+        "location: [104.0520, 35.1290]", "location: [104.0520, 35.1290, 2100]"
+    )
+    line, message = find(problems_of(write_site(text)), "patrol_units[0].location")
+    assert line == line_of_text(text, "2100")
+    assert "a position is [longitude, latitude] (got [104.052, 35.129, 2100])" in message
