@@ -27,7 +27,13 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from gapwatch.alerts.delivery import DeliveryWorker, deliver_due
-from gapwatch.alerts.outbox import EndpointSpec, enqueue, secret_lookup, sync_endpoints
+from gapwatch.alerts.outbox import (
+    EndpointSpec,
+    enqueue,
+    enqueue_all,
+    secret_lookup,
+    sync_endpoints,
+)
 from gapwatch.alerts.webhooks import generate_secret, signed_headers
 from gapwatch.storage import SessionFactory, make_engine, migrate, session_factory, transaction
 
@@ -105,6 +111,25 @@ def outbox_rate(factory: SessionFactory, sink: Sink, n: int) -> tuple[float, flo
     return enqueued, delivered / elapsed
 
 
+def enqueue_all_rate(factory: SessionFactory, n: int) -> float:
+    """`enqueue_all` calls per second with two endpoints, in one transaction (rolled back)."""
+    with factory() as session:
+        sync_endpoints(
+            session,
+            [
+                EndpointSpec(id="cad", url="http://127.0.0.1:9/a", secret_env="S"),
+                EndpointSpec(id="cad-backup", url="http://127.0.0.1:9/b", secret_env="S"),
+            ],
+        )
+        start = time.perf_counter()
+        for _ in range(n):
+            enqueue_all(session, event_type="task.created", payload=PAYLOAD)
+        session.flush()
+        rate = n / (time.perf_counter() - start)
+        session.rollback()
+    return rate
+
+
 def latency(factory: SessionFactory, sink: Sink, n: int) -> list[float]:
     """Seconds from commit to arrival, with a running worker woken after each commit."""
     worker = DeliveryWorker(factory, interval_s=1.0, secrets=secret_lookup({"S": SECRET}))
@@ -138,6 +163,7 @@ def run(label: str, url: str, sink: Sink, n: int, n_latency: int) -> None:
     with transaction(factory) as session:
         sync_endpoints(session, [EndpointSpec(id="cad", url=sink.url, secret_env="S")])
     base = baseline(sink, n)
+    fan_out = enqueue_all_rate(factory, n)
     enqueued, delivered = outbox_rate(factory, sink, n)
     waits = latency(factory, sink, n_latency)
     engine.dispose()
@@ -149,6 +175,7 @@ def run(label: str, url: str, sink: Sink, n: int, n_latency: int) -> None:
         f"  ratio {delivered / base:.2f}"
     )
     print(f"  enqueue, one transaction          : {enqueued:8.0f} msg/s")
+    print(f"  enqueue_all, 2 endpoints          : {fan_out:8.0f} calls/s")
     print(
         f"  commit -> arrival ({len(waits)}/{n_latency})      : "
         f"p50 {q[49] * 1000:.1f} ms, p99 {q[98] * 1000:.1f} ms, max {max(waits) * 1000:.1f} ms"
