@@ -16,10 +16,10 @@ import datetime as dt
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import shapely
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from gapwatch.alerts import lifecycle, records
@@ -32,7 +32,7 @@ from gapwatch.alerts.grouping import (
     choose_alert,
 )
 from gapwatch.alerts.health import HealthChange, HealthTracker, Probe
-from gapwatch.alerts.lifecycle import SYSTEM, EngineError
+from gapwatch.alerts.lifecycle import SYSTEM, EngineError, Silence
 from gapwatch.alerts.routing import RoadNetwork, UnitPosition, rank_units
 from gapwatch.alerts.severity import Severity, assess, severity_name
 from gapwatch.alerts.tasks import (
@@ -58,6 +58,20 @@ from gapwatch.vision.types import OFFLINE_FAULTS
 
 __all__ = ["AlertEngine", "EngineError", "UnknownCameraProbe"]
 
+_PROBES = cast(Table, ProbeResultRow.__table__)
+_STATES = cast(Table, CameraStateRow.__table__)
+_PROBE_INSERT = _PROBES.insert()
+_COUNTER_UPDATE = (
+    _STATES.update()
+    .where(_STATES.c.camera_id == bindparam("b_camera"))
+    .values(
+        last_probe_at=bindparam("b_last"),
+        good_streak=bindparam("b_good"),
+        bad_streak=bindparam("b_bad"),
+        flap_history=bindparam("b_history"),
+    )
+)
+
 Geometry = Any
 
 
@@ -76,6 +90,8 @@ class _OpenAlert:
     silenced: bool
     blind: dict[str, Geometry] = field(default_factory=dict)
     lost_m2: dict[str, float] = field(default_factory=dict)
+    task_ids: list[str] = field(default_factory=list)
+    dirty: bool = False  # geometry changed; features and task payloads to redo
 
     @property
     def facts(self) -> OpenAlertFacts:
@@ -126,6 +142,8 @@ class AlertEngine:
         self.live: LiveCoverage = self.model.live(None)
         self._open: dict[str, _OpenAlert] = {}
         self._camera_alert: dict[str, str] = {}
+        self.busy_units: dict[str, str] = {}  # patrol unit -> its road_patrol task under way
+        self.silences: list[Silence] = []  # kept in memory: looked at on every failure
 
     def _new_tracker(self) -> HealthTracker:
         health = self.site.spec.health
@@ -183,6 +201,14 @@ class AlertEngine:
             self._open[alert.id] = state
             for cam in alert.cameras:
                 self._camera_alert[cam] = alert.id
+        self.busy_units.clear()
+        self.silences = [Silence.of(row) for row in session.scalars(select(SilenceRow))]
+        tasks = session.scalars(select(TaskRow).order_by(TaskRow.created_at))
+        for task in tasks:
+            if task.alert_id in self._open:
+                self._open[task.alert_id].task_ids.append(task.id)
+            if task.kind == "road_patrol" and task.status in ACTIVE_STATUSES and task.assignee:
+                self.busy_units[task.assignee] = task.id
 
     def _standing_gaps(self, session: Session, at: dt.datetime) -> None:
         """One coverage_gap alert per blind spot of a critical zone with every camera working."""
@@ -252,41 +278,81 @@ class AlertEngine:
             changes: list[HealthChange] = []
             rows: list[dict[str, Any]] = []
             touched: set[str] = set()
-            for probe in batch:
-                change = self.tracker.observe(probe)
-                rows.append(
-                    {
-                        "camera_id": probe.camera,
-                        "at": probe.at,
-                        "status": probe.status,
-                        "faults": list(probe.faults),
-                    }
-                )
-                touched.add(probe.camera)
-                if change is not None:
-                    changes.append(change)
-                    self._apply(session, change)
+            with session.no_autoflush:
+                self._observe_all(session, batch, changes, rows, touched)
+                self._refresh_dirty(session)
+            # Plain Core statements: per-probe bookkeeping is the hot path, ORM units of work
+            # would cost more than the probe itself.
+            connection = session.connection()
             if rows:
-                session.execute(insert(ProbeResultRow), rows)
-            self._save_counters(session, touched)
+                connection.execute(_PROBE_INSERT, rows)
+            self._save_counters(connection, touched)
             return changes
 
-    def _save_counters(self, session: Session, cameras: Iterable[str]) -> None:
+    def _observe_all(
+        self,
+        session: Session,
+        batch: list[Probe],
+        changes: list[HealthChange],
+        rows: list[dict[str, Any]],
+        touched: set[str],
+    ) -> None:
+        # Decisions read the engine's memory and the identity map, never half-flushed rows,
+        # so the whole batch runs without autoflush and is written once at commit.
+        for probe in batch:
+            change = self.tracker.observe(probe)
+            rows.append(
+                {
+                    "camera_id": probe.camera,
+                    "at": probe.at,
+                    "status": probe.status,
+                    "faults": list(probe.faults),
+                }
+            )
+            touched.add(probe.camera)
+            if change is not None:
+                changes.append(change)
+                self._apply(session, change)
+
+    def _refresh_dirty(self, session: Session) -> None:
+        """Redo blind-spot features and task payloads of alerts that grew, once per batch."""
+        for state in self._open.values():
+            if not state.dirty:
+                continue
+            state.dirty = False
+            alert = session.get(AlertRow, state.id)
+            if alert is None:
+                continue
+            alert.blind_spots = self._features(state)
+            for task in self._tasks(session, state):
+                if task.status not in ACTIVE_STATUSES:
+                    continue
+                if task.kind == "video_patrol":
+                    task.payload = self._video_payload(alert, state)
+                else:
+                    task.payload = {**task.payload, "blind_spot_m2": round(alert.blind_spot_m2, 2)}
+
+    def _tasks(self, session: Session, state: _OpenAlert) -> list[TaskRow]:
+        """The alert's tasks, oldest first, from the session (no query, no flush)."""
+        rows = [session.get(TaskRow, tid) for tid in state.task_ids]
+        return [t for t in rows if t is not None]
+
+    def _save_counters(self, connection: Connection, cameras: Iterable[str]) -> None:
         params = []
         for cam in cameras:
             h = self.tracker.camera(cam)
             agree = h.streak_status == h.state
             params.append(
                 {
-                    "camera_id": cam,
-                    "last_probe_at": h.last_at,
-                    "good_streak": h.streak if agree else 0,
-                    "bad_streak": 0 if agree else h.streak,
-                    "flap_history": list(h.flap.history),
+                    "b_camera": cam,
+                    "b_last": h.last_at,
+                    "b_good": h.streak if agree else 0,
+                    "b_bad": 0 if agree else h.streak,
+                    "b_history": list(h.flap.history),
                 }
             )
         if params:
-            session.execute(update(CameraStateRow), params)
+            connection.execute(_COUNTER_UPDATE, params)
 
     def _apply(self, session: Session, change: HealthChange) -> None:
         cam = change.camera
@@ -317,27 +383,20 @@ class AlertEngine:
 
     # ------------------------------------------------------------------ failures
 
-    def _silence_for(self, session: Session, cam: str, at: dt.datetime) -> str | None:
+    def _silence_for(self, cam: str, at: dt.datetime) -> str | None:
         for window in self.maintenance:
             if cam in window.cameras and window.start <= at < window.end:
                 return f"maintenance:{window.id}"
         facts = self.cameras[cam]
-        rows = session.scalars(
-            select(SilenceRow).where(SilenceRow.starts_at <= at, SilenceRow.ends_at > at)
-        )
-        for row in rows:
-            if (
-                cam in row.cameras
-                or (facts.group is not None and facts.group in row.groups)
-                or facts.zones & set(row.zones)
-            ):
-                return f"silence:{row.id}"
+        for silence in self.silences:
+            if silence.covers(facts, at):
+                return f"silence:{silence.id}"
         return None
 
     def _camera_down(self, session: Session, change: HealthChange) -> None:
         cam, at = change.camera, change.at
         gap = self.live.take_down([cam])
-        silence = self._silence_for(session, cam, at)
+        silence = self._silence_for(cam, at)
         target: str | None = None
         if silence is None:
             target = choose_alert(
@@ -421,7 +480,7 @@ class AlertEngine:
         alert.cameras = list(state.cameras)
         alert.zones = sorted(z for z, a in state.lost_m2.items() if a > 0.0)
         alert.blind_spot_m2 = judged.blind_m2
-        alert.blind_spots = self._features(state)
+        state.dirty = True
         alert.severity = max(alert.severity, judged.rank)
         alert.kind = self._kind(state, judged, change)
         alert.flapping = alert.flapping or change.flapping
@@ -444,15 +503,11 @@ class AlertEngine:
             type="alert.updated",
             data=records.alert_summary(alert, severity=severity_name(alert.severity)),
         )
-        tasks = list(session.scalars(select(TaskRow).where(TaskRow.alert_id == alert.id)))
-        if not tasks and judged.blind_m2 > 0.0 and judged.top_zone is not None:
+        if not state.task_ids and judged.blind_m2 > 0.0 and judged.top_zone is not None:
+            # It was a maintenance matter until this camera failed: now ground is blind.
+            alert.blind_spots = self._features(state)
+            state.dirty = False
             self._raise_tasks(session, alert, state, at)
-            return
-        for task in tasks:
-            if task.kind == "video_patrol" and task.status in ACTIVE_STATUSES:
-                task.payload = self._video_payload(alert, state)
-            elif task.kind == "road_patrol" and task.status in ACTIVE_STATUSES:
-                task.payload = {**task.payload, "blind_spot_m2": round(judged.blind_m2, 2)}
 
     def _add_ground(self, state: _OpenAlert, gap: GapChange) -> None:
         for piece in gap.pieces:
@@ -514,6 +569,8 @@ class AlertEngine:
         )
         session.add(video)
         road = self._road_task(session, alert, state, at, refused=[], attempt=1)
+        state.task_ids += [video.id, road.id]
+        # Outbox rows point at their task without an ORM relationship: write the tasks first.
         session.flush()
         for task in (video, road):
             records.task_log(
@@ -540,21 +597,12 @@ class AlertEngine:
         importance = {z: self.calendar.importance(z, at) for z in state.blind}
         zone = max(state.blind, key=lambda z: (importance[z] * state.blind[z].area, z))
         target = state.blind[zone]
-        busy = set(
-            session.scalars(
-                select(TaskRow.assignee).where(
-                    TaskRow.kind == "road_patrol",
-                    TaskRow.status.in_(sorted(ACTIVE_STATUSES)),
-                    TaskRow.assignee.is_not(None),
-                )
-            )
-        )
         plans = rank_units(
             self.roads,
             self.units,
             target,
             self.site.projection,
-            exclude={*refused, *(b for b in busy if b is not None)},
+            exclude={*refused, *self.busy_units},
         )
         plan = plans[0] if plans else None
         payload = road_patrol_payload(
@@ -562,11 +610,7 @@ class AlertEngine:
             plan=plan,
             zone=zone,
             blind_spot_m2=alert.blind_spot_m2,
-            target_geometry=records.blind_features(
-                {zone: target}, self.site.projection, min_area_m2=0.0
-            )[0]["geometry"]
-            if not target.is_empty
-            else {},
+            target_geometry=records.lonlat_geojson(target, self.site.projection),
             attempt=attempt,
             refused_by=refused,
         )
@@ -581,6 +625,8 @@ class AlertEngine:
             updated_at=at,
         )
         session.add(task)
+        if task.assignee is not None:
+            self.busy_units[task.assignee] = task.id
         return task
 
     def _tell_dispatch(
@@ -612,7 +658,7 @@ class AlertEngine:
         )
         if state.down:
             return
-        for task in session.scalars(select(TaskRow).where(TaskRow.alert_id == alert_id)):
+        for task in self._tasks(session, state):
             if task.status in ACTIVE_STATUSES and task.status not in ARRIVED_STATUSES:
                 lifecycle.set_status(
                     self,
@@ -656,8 +702,7 @@ class AlertEngine:
         state = self._open.get(alert.id)
         if state is None or state.down:
             return
-        tasks = session.scalars(select(TaskRow).where(TaskRow.alert_id == alert.id))
-        if all(t.status in TERMINAL_STATUSES for t in tasks):
+        if all(t.status in TERMINAL_STATUSES for t in self._tasks(session, state)):
             self._close(session, alert, at=at, by=SYSTEM, how="cameras back and tasks done")
 
     def _close(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -16,13 +17,20 @@ from sqlalchemy.orm import Session
 
 from gapwatch.alerts import records
 from gapwatch.alerts.severity import severity_name
-from gapwatch.alerts.tasks import ACTIVE_STATUSES, ARRIVED_STATUSES, check_transition
+from gapwatch.alerts.tasks import (
+    ACTIVE_STATUSES,
+    ARRIVED_STATUSES,
+    TERMINAL_STATUSES,
+    check_transition,
+)
 from gapwatch.storage import AlertRow, SilenceRow, TaskRow, new_id
 
 if TYPE_CHECKING:
     from gapwatch.alerts.engine import AlertEngine
+    from gapwatch.alerts.grouping import CameraFacts
 
 __all__ = [
+    "Silence",
     "acknowledge",
     "add_silence",
     "check_escalations",
@@ -33,6 +41,39 @@ __all__ = [
 
 SYSTEM = "system"
 MAX_ESCALATION_LEVEL = 3
+
+
+@dataclass(frozen=True)
+class Silence:
+    """A silence as the engine checks it."""
+
+    id: str
+    cameras: frozenset[str]
+    zones: frozenset[str]
+    groups: frozenset[str]
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+
+    @classmethod
+    def of(cls, row: SilenceRow) -> Silence:
+        return cls(
+            row.id,
+            frozenset(row.cameras),
+            frozenset(row.zones),
+            frozenset(row.groups),
+            row.starts_at,
+            row.ends_at,
+        )
+
+    def covers(self, camera: CameraFacts, at: dt.datetime) -> bool:
+        """Whether a failure of `camera` at `at` falls under this silence."""
+        if not self.starts_at <= at < self.ends_at:
+            return False
+        return (
+            camera.id in self.cameras
+            or (camera.group is not None and camera.group in self.groups)
+            or bool(camera.zones & self.zones)
+        )
 
 
 class EngineError(ValueError):
@@ -163,7 +204,8 @@ def _reassign(
     ]
     attempt = int(task.payload.get("attempt", 1)) + 1
     new = engine._road_task(session, alert, state, at, refused=refused, attempt=attempt)
-    session.flush()
+    state.task_ids.append(new.id)
+    session.flush()  # the outbox row refers to the new task
     records.task_log(
         session,
         new,
@@ -195,9 +237,17 @@ def set_status(
     note: str | None,
     notify: bool,
 ) -> None:
+    """Move a task to `status` with an audit line; tell dispatch when `notify`."""
     previous = task.status
     task.status = status  # type: ignore[assignment]
     task.updated_at = at
+    # A unit whose task ended is free again for the next road patrol.
+    if (
+        status in TERMINAL_STATUSES
+        and task.assignee is not None
+        and engine.busy_units.get(task.assignee) == task.id
+    ):
+        del engine.busy_units[task.assignee]
     detail: dict[str, Any] = {"from": previous, "to": status}
     if note:
         detail["note"] = note
@@ -254,6 +304,10 @@ def add_silence(
     )
     session.add(row)
     session.flush()
+    engine.silences = [
+        *(s for s in engine.silences if s.ends_at > starts_at),  # drop the ones long over
+        Silence.of(row),
+    ]
     return row
 
 

@@ -7,10 +7,12 @@ of them commits: the caller's transaction does.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import shapely
+import shapely.errors
 from shapely.geometry import shape
 from sqlalchemy.orm import Session
 
@@ -24,6 +26,7 @@ __all__ = [
     "alert_summary",
     "blind_features",
     "geometry_from_features",
+    "lonlat_geojson",
     "publish",
     "send",
     "task_log",
@@ -94,11 +97,22 @@ def blind_features(
             features.append(
                 {
                     "type": "Feature",
-                    "geometry": to_geojson(part, projection),
+                    "geometry": lonlat_geojson(part, projection),
                     "properties": {"zone": zone, "area_m2": round(area, 2)},
                 }
             )
     return features
+
+
+def lonlat_geojson(geometry: Geometry, projection: LocalProjection) -> dict[str, Any]:
+    """GeoJSON in lon/lat; without snapping to the 1e-7° grid when snapping breaks a ring."""
+    try:
+        return to_geojson(geometry, projection)
+    except shapely.errors.GEOSException:
+        # Snapping can merge a hole into its shell; the unsnapped polygon is still right.
+        lonlat = shapely.orient_polygons(projection.unproject(geometry), exterior_cw=False)
+        out: dict[str, Any] = json.loads(shapely.to_geojson(lonlat))
+        return out
 
 
 def geometry_from_features(

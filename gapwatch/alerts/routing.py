@@ -130,33 +130,47 @@ class _ModeGraph:
 
     def path(self, start: Coord, end: Coord) -> tuple[float, list[Coord]] | None:
         """Network distance and path between two off-network points' snaps, or None."""
-        s_idx, s_along, s_pt = self.snap(start)
+        return self.routes([start], end)[0]
+
+    def routes(self, starts: Sequence[Coord], end: Coord) -> list[tuple[float, list[Coord]] | None]:
+        """For each start, network distance and path to `end` (None when not connected).
+
+        One shortest-path search backwards from `end` serves every start.
+        """
         e_idx, e_along, e_pt = self.snap(end)
-        s_node, e_node = ("__start__", 0.0), ("__end__", 0.0)
+        e_node = ("__end__", -1)
         g = self.graph
-        added: list[Any] = [s_node, e_node]
+        added: list[Any] = [e_node]
         try:
-            self._attach(s_node, s_idx, s_along, outgoing=True)
             self._attach(e_node, e_idx, e_along, outgoing=False)
-            if s_idx == e_idx and e_along >= s_along:
-                line = self._lines[s_idx]
-                part = substring(line, s_along, e_along)
-                coords = tuple((float(x), float(y)) for x, y in part.coords)
-                g.add_edge(s_node, e_node, weight=e_along - s_along, edge=_Edge(coords, 0.0))
-            try:
-                nodes = nx.shortest_path(g, s_node, e_node, weight="weight")
-            except nx.NetworkXNoPath:
-                return None
-            distance = 0.0
-            coords_out: list[Coord] = []
-            for a, b in itertools.pairwise(nodes):
-                data = g.get_edge_data(a, b)
-                distance += float(data["weight"])
-                seg = list(data["edge"].coords)
-                coords_out.extend(seg if not coords_out else seg[1:])
-            if not coords_out:
-                coords_out = [s_pt, e_pt]
-            return distance, coords_out
+            s_nodes = []
+            for k, start in enumerate(starts):
+                s_idx, s_along, _ = self.snap(start)
+                s_node = ("__start__", k)
+                added.append(s_node)
+                s_nodes.append(s_node)
+                self._attach(s_node, s_idx, s_along, outgoing=True)
+                if s_idx == e_idx and e_along >= s_along:
+                    part = substring(self._lines[s_idx], s_along, e_along)
+                    coords = tuple((float(x), float(y)) for x, y in part.coords)
+                    g.add_edge(s_node, e_node, weight=e_along - s_along, edge=_Edge(coords, 0.0))
+            # Start nodes only have outgoing edges, so no route passes through another unit's.
+            # Without a target, networkx returns distances and paths to every node.
+            found: Any = nx.single_source_dijkstra(g.reverse(copy=False), e_node, weight="weight")
+            dist: dict[Any, float] = found[0]
+            paths: dict[Any, list[Any]] = found[1]
+            out: list[tuple[float, list[Coord]] | None] = []
+            for s_node in s_nodes:
+                if s_node not in dist:
+                    out.append(None)
+                    continue
+                nodes = list(reversed(paths[s_node]))
+                coords_out: list[Coord] = []
+                for a, b in itertools.pairwise(nodes):
+                    seg = list(g.get_edge_data(a, b)["edge"].coords)
+                    coords_out.extend(seg if not coords_out else seg[1:])
+                out.append((float(dist[s_node]), coords_out or [e_pt, e_pt]))
+            return out
         finally:
             for node in added:
                 if g.has_node(node):
@@ -244,19 +258,36 @@ class RoadNetwork:
 
     def plan(self, unit: UnitPosition, target: Coord) -> tuple[float, float, list[Coord], bool]:
         """Travel time (s), distance (m), metric path and whether roads were used."""
-        start = (unit.x, unit.y)
-        mode = self._modes[unit.kind]
+        return self.plan_many([unit], target)[0]
+
+    def plan_many(
+        self, units: Sequence[UnitPosition], target: Coord
+    ) -> list[tuple[float, float, list[Coord], bool]]:
+        """`plan` for several units of any kinds, one shortest-path search per kind."""
         walk = WALK_KMH / 3.6
-        if not mode.empty:
-            found = mode.path(start, target)
-            if found is not None:
-                on_net, path = found
+        out: list[tuple[float, float, list[Coord], bool] | None] = [None] * len(units)
+        for kind, mode in self._modes.items():
+            picked = [i for i, u in enumerate(units) if u.kind == kind]
+            if not picked or mode.empty:
+                continue
+            found = mode.routes([(units[i].x, units[i].y) for i in picked], target)
+            for i, route in zip(picked, found, strict=True):
+                if route is None:
+                    continue
+                unit, (on_net, path) = units[i], route
+                start = (unit.x, unit.y)
                 first = math.dist(start, path[0])
                 last = math.dist(path[-1], target)
                 eta = on_net / unit.speed_ms + (first + last) / walk
-                return eta, on_net + first + last, [start, *path, target], True
-        straight = math.dist(start, target)
-        return straight / unit.speed_ms, straight, [start, target], False
+                out[i] = (eta, on_net + first + last, [start, *path, target], True)
+        result = []
+        for unit, plan in zip(units, out, strict=True):
+            if plan is None:
+                start = (unit.x, unit.y)
+                straight = math.dist(start, target)
+                plan = (straight / unit.speed_ms, straight, [start, target], False)
+            result.append(plan)
+        return result
 
 
 def _origin(
@@ -285,26 +316,27 @@ def rank_units(
 ) -> list[RoutePlan]:
     """Available units (minus `exclude`) ordered by travel time to `gap` (metric), nearest first."""
     skip = set(exclude)
+    chosen = [u for u in units if u.available and u.id not in skip]
     plans: list[RoutePlan] = []
-    targets: dict[str, Coord] = {}
-    for unit in units:
-        if not unit.available or unit.id in skip:
+    for kind in ("foot", "vehicle"):
+        group = [u for u in chosen if u.kind == kind]
+        if not group:
             continue
-        if unit.kind not in targets:
-            targets[unit.kind] = network.target_for(unit.kind, gap)
-        target = targets[unit.kind]
-        eta, distance, path, on_roads = network.plan(unit, target)
-        plans.append(
-            RoutePlan(
-                unit=unit.id,
-                kind=unit.kind,
-                eta_s=eta,
-                distance_m=distance,
-                route=[projection.to_lonlat(x, y) for x, y in _dedupe(path)],
-                target=projection.to_lonlat(*target),
-                on_roads=on_roads,
+        target = network.target_for(kind, gap)
+        for unit, (eta, distance, path, on_roads) in zip(
+            group, network.plan_many(group, target), strict=True
+        ):
+            plans.append(
+                RoutePlan(
+                    unit=unit.id,
+                    kind=unit.kind,
+                    eta_s=eta,
+                    distance_m=distance,
+                    route=[projection.to_lonlat(x, y) for x, y in _dedupe(path)],
+                    target=projection.to_lonlat(*target),
+                    on_roads=on_roads,
+                )
             )
-        )
     plans.sort(key=lambda p: (p.eta_s, p.unit))
     return plans
 
