@@ -11,6 +11,7 @@ import numpy as np
 import shapely
 
 from gapwatch.coverage.grid import Adjacency, group_unions, union_of
+from gapwatch.coverage.slivers import drop_slivers, drop_slivers_one
 from gapwatch.coverage.types import (
     BlindSpot,
     CameraGeometry,
@@ -68,11 +69,8 @@ def _pieces(zone: ZoneArea, geometry: Geometry, min_area: float, into: list[Blin
 
 
 def _clean(geometry: Geometry) -> Geometry:
-    """Keep the areal part of an overlay result (drop stray lines and points)."""
-    if geometry is None or geometry.is_empty or geometry.geom_type in ("Polygon", "MultiPolygon"):
-        return geometry
-    parts = [p for p in shapely.get_parts(geometry) if p.geom_type == "Polygon"]
-    return shapely.MultiPolygon(parts) if parts else shapely.Polygon()
+    """Keep the areal part of an overlay result, without slivers (see slivers.py)."""
+    return drop_slivers_one(geometry)
 
 
 # Up to this many covering views are subtracted one by one; more are unioned first. Measured on
@@ -88,7 +86,7 @@ def _without(ground: Geometry, views: ObjectArray) -> Geometry:
     if len(views) > _SEQUENTIAL_DIFFERENCES:
         return _clean(shapely.difference(ground, shapely.union_all(views)))
     for view in views:
-        ground = shapely.difference(ground, view)
+        ground = drop_slivers_one(shapely.difference(ground, view))
         if ground.is_empty:
             break
     return _clean(ground)
@@ -225,6 +223,15 @@ class CoverageModel:
         return hits
 
     @cached_property
+    def _zone_tree(self) -> shapely.STRtree:
+        return shapely.STRtree(self._zone_arr)
+
+    def zones_touching(self, geometry: Geometry) -> IntArray:
+        """Indices of zones whose ground touches `geometry`."""
+        hits: IntArray = self._zone_tree.query(geometry, predicate="intersects")
+        return hits
+
+    @cached_property
     def neighbours(self) -> Adjacency:
         """For each camera, the other cameras whose views touch its view."""
         left, right = self._view_tree.query(self._view_arr, predicate="intersects")
@@ -258,7 +265,7 @@ class CoverageModel:
         for z in range(len(self.zones)):
             cams = self._zone_cameras.row(z)
             groups.append(cams[mask[cams]])
-        seen = group_unions(groups, self._view_arr, clustered=True)
+        seen = drop_slivers(group_unions(groups, self._view_arr, clustered=True))
         has = np.array([s is not None for s in seen], dtype=bool)
         blind = self._zone_arr.copy()
         if has.any():

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import shapely
 
+from gapwatch.coverage.slivers import drop_slivers, drop_slivers_one
 from gapwatch.coverage.types import CameraGeometry
 from gapwatch.coverage.views import camera_views
 
@@ -93,39 +94,76 @@ def sample_candidates(
 
 
 class _BlindState:
-    """Each zone's still-blind ground, and the importance-weighted gain of a view over it."""
+    """Still-blind ground cut into square tiles per zone, so a candidate view is weighed against
+    the few small tiles it touches rather than against a whole zone's blind region."""
 
-    def __init__(self, model: CoverageModel, mask: np.ndarray[Any, np.dtype[np.bool_]]) -> None:
+    def __init__(
+        self, model: CoverageModel, mask: np.ndarray[Any, np.dtype[np.bool_]], tile_m: float
+    ) -> None:
         self.model = model
-        self.blind = [model.zone_blind(z, mask) for z in range(len(model.zones))]
+        zone_of: list[int] = []
+        cells: list[Geometry] = []
+        pieces: list[Geometry] = []
+        for z in range(len(model.zones)):
+            blind = model.zone_blind(z, mask)
+            if blind.is_empty:
+                continue
+            minx, miny, maxx, maxy = model.zones[z].polygon.bounds
+            xs, ys = np.meshgrid(np.arange(minx, maxx, tile_m), np.arange(miny, maxy, tile_m))
+            boxes = shapely.box(xs.ravel(), ys.ravel(), xs.ravel() + tile_m, ys.ravel() + tile_m)
+            zone_of.extend([z] * len(boxes))
+            cells.extend(boxes)
+            pieces.extend(drop_slivers(shapely.intersection(blind, boxes)))
+        self.zone_of = np.array(zone_of, dtype=np.intp)
+        self.cells = _array(cells)
+        self.blind = _array(pieces)
         self.weights = np.array([z.importance for z in model.zones], dtype=float)
-        zones = np.empty(len(model.zones), dtype=object)
-        zones[:] = [z.polygon for z in model.zones]
-        self.tree = shapely.STRtree(zones)
+        # The tree indexes the fixed cells; the blind pieces inside them change as picks are made.
+        self.tree = shapely.STRtree(self.cells)
 
     def gains(self, views: np.ndarray[Any, np.dtype[np.object_]]) -> tuple[Any, Any]:
         """(m², weighted m²) of blind ground each view would see."""
         plain = np.zeros(len(views))
         weighted = np.zeros(len(views))
-        if len(views) == 0:
+        if len(views) == 0 or len(self.cells) == 0:
             return plain, weighted
-        view_idx, zone_idx = self.tree.query(views, predicate="intersects")
+        view_idx, tile_idx = self.tree.query(views, predicate="intersects")
         if len(view_idx):
-            blind = np.empty(len(zone_idx), dtype=object)
-            blind[:] = [self.blind[int(z)] for z in zone_idx]
-            areas = shapely.area(shapely.intersection(views[view_idx], blind))
+            areas = shapely.area(shapely.intersection(views[view_idx], self.blind[tile_idx]))
             np.add.at(plain, view_idx, areas)
-            np.add.at(weighted, view_idx, areas * self.weights[zone_idx])
+            np.add.at(weighted, view_idx, areas * self.weights[self.zone_of[tile_idx]])
         return plain, weighted
 
     def cover(self, view: Geometry) -> None:
-        for z in self.tree.query(view, predicate="intersects"):
-            self.blind[int(z)] = shapely.difference(self.blind[int(z)], view)
+        """The view's ground is watched from now on."""
+        hits = self.tree.query(view, predicate="intersects")
+        self.blind[hits] = drop_slivers(shapely.difference(self.blind[hits], view))
 
     def uncover(self, ground: Geometry) -> None:
-        for z in self.tree.query(ground, predicate="intersects"):
-            piece = shapely.intersection(ground, self.model.zones[int(z)].polygon)
-            self.blind[int(z)] = shapely.union(self.blind[int(z)], piece)
+        """The zone ground within `ground` is blind from now on."""
+        for t in self.tree.query(ground, predicate="intersects"):
+            zone = self.model.zones[int(self.zone_of[t])].polygon
+            piece = shapely.intersection(shapely.intersection(ground, self.cells[t]), zone)
+            self.blind[t] = drop_slivers_one(shapely.union(self.blind[t], piece))
+
+    def weigh(self, ground: Geometry) -> tuple[float, float]:
+        """(m², weighted m²) of the zone ground within `ground`, blind or not."""
+        plain = weighted = 0.0
+        bounds = ground.bounds
+        if ground.is_empty:
+            return plain, weighted
+        for z in self.model.zones_touching(ground):
+            zone = shapely.clip_by_rect(self.model.zones[int(z)].polygon, *bounds)
+            area = float(shapely.intersection(ground, zone).area)
+            plain += area
+            weighted += area * self.weights[int(z)]
+        return plain, weighted
+
+
+def _array(items: list[Geometry]) -> np.ndarray[Any, np.dtype[np.object_]]:
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out
 
 
 @dataclass
@@ -203,11 +241,12 @@ def suggest_placements(
     spacing_m: float = 20.0,
     reaim: bool = True,
     heading_step_deg: float | None = 30.0,
+    tile_m: float = 50.0,
 ) -> list[Placement]:
     """Greedy picks of new cameras and PTZ re-aims, each with its gain in weighted m²."""
     spec = spec or CandidateSpec()
     mask = model.healthy_mask(healthy)
-    state = _BlindState(model, mask)
+    state = _BlindState(model, mask, tile_m)
     points = (
         list(candidates) if candidates is not None else sample_candidates(model, roads, spacing_m)
     )
@@ -248,7 +287,7 @@ def suggest_placements(
             lost = losses[option.camera_index]
             plain, weighted = state.gains(_one(option.view))
             # Ground only this camera watched goes blind unless the new aim still sees it.
-            lost_plain, lost_weighted = _weighted(state, shapely.difference(lost, option.view))
+            lost_plain, lost_weighted = state.weigh(shapely.difference(lost, option.view))
             gain_w = float(weighted[0]) - lost_weighted
             if best_ptz is None or gain_w > best_ptz[0]:
                 best_ptz = (gain_w, float(plain[0]) - lost_plain, option, lost)
@@ -293,16 +332,6 @@ def _one(geometry: Geometry) -> np.ndarray[Any, np.dtype[np.object_]]:
     arr = np.empty(1, dtype=object)
     arr[0] = geometry
     return arr
-
-
-def _weighted(state: _BlindState, ground: Geometry) -> tuple[float, float]:
-    """(m², weighted m²) of zone ground (not intersected with the blind state)."""
-    plain = weighted = 0.0
-    for z in state.tree.query(ground, predicate="intersects"):
-        area = float(shapely.intersection(ground, state.model.zones[int(z)].polygon).area)
-        plain += area
-        weighted += area * state.weights[int(z)]
-    return plain, weighted
 
 
 def _fresh_heap(

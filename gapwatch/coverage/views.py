@@ -15,6 +15,7 @@ import numpy as np
 import shapely
 
 from gapwatch.coverage.grid import group_unions
+from gapwatch.coverage.slivers import drop_slivers
 from gapwatch.coverage.types import DENSITY_BANDS, CameraGeometry
 
 __all__ = [
@@ -304,11 +305,11 @@ def camera_views(
     for k in range(int(counts[few].max()) if few.any() else 0):
         pick = (column == k) & few[rows]
         target = rows[pick]
-        seen[target] = shapely.difference(seen[target], hidden[pick])
+        seen[target] = drop_slivers(shapely.difference(seen[target], hidden[pick]))
     many = np.flatnonzero(~few)
     if len(many):
         groups = [np.arange(starts[r], starts[r] + counts[r]) for r in many]
-        seen[many] = shapely.difference(seen[many], group_unions(groups, hidden))
+        seen[many] = drop_slivers(shapely.difference(seen[many], group_unions(groups, hidden)))
     out[affected] = seen
     return out
 
