@@ -127,8 +127,9 @@ class SiteParts:
         info: SiteInfo | None
         try:
             info = SiteInfo.model_validate(data.get("site"))
-        except ValidationError:
-            info = None
+        except ValidationError as failure:
+            # Keep the datum and time zone even when, say, the site's name is missing.
+            info = _partial(SiteInfo, data.get("site"), failure, ())
         try:
             geojson_datum = GeoJsonSources.model_validate(data.get("geojson") or {}).coordinates
         except ValidationError:

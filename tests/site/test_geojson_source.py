@@ -275,3 +275,24 @@ def test_camera_inside_a_geojson_building(tmp_path: Path, write_site: WriteSite)
     assert line == line_of_text(VALID_SITE, "location: [104.0502, 35.1301]")
     kiosk_line = line_of_text(layer.read_text(encoding="utf-8"), "kiosk")
     assert f"inside obstacle 'kiosk' (b.geojson features[0], line {kiosk_line})" in message
+
+
+def test_datum_still_applies_when_site_info_is_broken(
+    tmp_path: Path, write_site: WriteSite
+) -> None:
+    # cam-001 written in GCJ-02 stands, once converted, inside a WGS84 kiosk from a layer. With
+    # the site's name missing, the checks must still convert it to see that.
+    around_cam = [
+        [104.0501, 35.1300],
+        [104.0503, 35.1300],
+        [104.0503, 35.1302],
+        [104.0501, 35.1302],
+    ]
+    _write_collection(tmp_path, "b.geojson", [_feature({"id": "kiosk"}, _polygon(around_cam))])
+    gcj = wgs84_to_gcj02(104.0502, 35.1301)
+    text = VALID_SITE.replace("  name: 测试站点 test site\n", "  coordinates: gcj02\n").replace(
+        "[104.0502, 35.1301]", f"[{gcj[0]!r}, {gcj[1]!r}]"
+    )
+    problems = problems_of(write_site(text + "geojson:\n  obstacles: [b.geojson]\n"))
+    find(problems, "site.name: is required")
+    find(problems, "inside obstacle 'kiosk'")
