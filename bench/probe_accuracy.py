@@ -76,7 +76,7 @@ def new_tally() -> Tally:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=["tune", "holdout", "all"], default="all")
+    parser.add_argument("--split", choices=["tune", "holdout", "fresh", "all"], default="all")
     parser.add_argument("--verbose", action="store_true", help="print every wrong verdict")
     args = parser.parse_args()
     labels_path = CLIPS / "labels.json"
@@ -87,7 +87,7 @@ def main() -> None:
         name: Baseline.from_image(CLIPS / name)
         for name in {str(lab["reference"]) for lab in labels.values()}
     }
-    tallies = {split: new_tally() for split in ("tune", "holdout")}
+    tallies = {split: new_tally() for split in ("tune", "holdout", "fresh")}
     decode_s = judge_s = 0.0
     probes = 0
     mistakes: list[str] = []

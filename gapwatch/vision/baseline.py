@@ -41,7 +41,16 @@ F32 = npt.NDArray[np.float32]
 NIGHT_COLOURFULNESS = 4.0
 """Below this colourfulness a picture is taken for infrared night mode (grey)."""
 
-TRACKED = ("sharpness", "tenengrad", "brightness", "contrast", "noise", "cast_a", "cast_b")
+TRACKED = (
+    "sharpness",
+    "detail",
+    "tenengrad",
+    "brightness",
+    "contrast",
+    "noise",
+    "cast_a",
+    "cast_b",
+)
 """Per-frame metrics whose mean and spread a baseline keeps."""
 
 _FORMAT = 1
@@ -88,8 +97,10 @@ def frame_stats(g: U8, bgr: U8, keep: m.Mask | None = None) -> dict[str, float]:
     """The tracked metrics of one downscaled frame (burned-in text left out)."""
     b = m.brightness(g, keep)
     a_mean, b_mean, _ = m.colour_cast(bgr, keep)
+    sharpness = m.laplacian_variance(g, keep)
     return {
-        "sharpness": m.laplacian_variance(g, keep),
+        "sharpness": sharpness,
+        "detail": m.detail(sharpness, b.std),
         "tenengrad": m.tenengrad(g, keep),
         "brightness": b.mean,
         "contrast": b.std,

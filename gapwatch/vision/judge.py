@@ -38,17 +38,18 @@ class Thresholds:
     frozen_min_span_s: float = 0.9
     # Blur: detail against the camera's own healthy picture, else an absolute floor.
     blur_ratio: float = 0.35
-    blur_abs_sharpness: float = 800.0
+    blur_abs_detail: float = 0.5  # Laplacian variance / grey variance
     # Occlusion: blocks without detail (RESEARCH.md: alarm above 32 % of 8×8 blocks).
     occluded_flat_largest: float = 0.32
-    occluded_lost_share: float = 0.45
-    occluded_structure_corr: float = 0.5
+    occluded_rest_ratio: float = 0.5  # detail kept outside a translucent cover
     # Colour cast: LAB D/M (RESEARCH.md: 1.5), or drift from the baseline's mean chroma.
     cast_k: float = 1.5
     cast_shift: float = 12.0
+    cast_neutral: float = 6.0  # chroma of the least colourful tenth of the picture
     # Noise: grey-level σ of the high-frequency residual at analysis width.
     noise_sigma: float = 2.5
     noise_ratio: float = 2.0
+    noise_temporal: float = 2.6  # σ of the frame-to-frame change in plain areas
     # Shift: mean corner movement as a share of the diagonal.
     shift_displacement: float = 0.04
 
@@ -114,8 +115,10 @@ def measure(frames: Sequence[Frame], baseline: Baseline | None = None) -> dict[s
         note("cast_b", b_mean)
         note("cast_k", k)
         note("colourfulness", m.colourfulness(bgr, keep))
+        note("neutral_chroma", m.neutral_chroma(bgr, keep))
     for key, values in per.items():
         out[key] = _median(values)
+    out["detail"] = m.detail(out["sharpness"], out["contrast"])
 
     mode = picture_mode(smalls[len(smalls) // 2])
     out["night"] = 1.0 if mode == "night" else 0.0
@@ -123,22 +126,38 @@ def measure(frames: Sequence[Frame], baseline: Baseline | None = None) -> dict[s
     mo = m.motion(greys, times, keep)
     out["motion_mad"] = mo.mad
     out["motion_coarse"] = mo.coarse
+    out["temporal_noise"] = m.temporal_noise(greys, keep)
     out["span_s"] = mo.span_s
 
     if baseline is not None and baseline.knows(mode):
         mb = baseline.mode(mode)
         out["baseline_samples"] = float(mb.samples)
         out["sharpness_ratio"] = out["sharpness"] / max(mb.mean("sharpness"), 1e-6)
+        out["detail_ratio"] = out["detail"] / max(mb.mean("detail"), 1e-6)
         out["tenengrad_ratio"] = out["tenengrad"] / max(mb.mean("tenengrad"), 1e-6)
         out["noise_ratio"] = out["noise"] / max(mb.mean("noise"), 0.3)
+        out["contrast_ratio"] = out["contrast"] / max(mb.mean("contrast"), 1.0)
         out["cast_shift"] = float(
             np.hypot(out["cast_a"] - mb.mean("cast_a"), out["cast_b"] - mb.mean("cast_b"))
         )
         if mb.texture is not None and mb.texture.shape == textures[0].shape:
-            now = np.median(np.stack(textures), axis=0)
-            textured = (mb.texture >= 6.0) & kb
-            lost = textured & (now < np.maximum(2.5, 0.25 * mb.texture))
-            out["texture_lost_share"] = float(lost.sum()) / max(int(textured.sum()), 1)
+            # Only blocks that had detail in the healthy picture can show a cover: a plain
+            # sky or wall is flat by nature.
+            now = np.median(np.stack(textures), axis=0).astype(np.float32)
+            textured = (mb.texture >= 2 * m.FLAT_LEVEL) & kb
+            lost, lost_largest, _ = m.flat_blocks(now, textured)
+            out["texture_lost_share"] = lost
+            out["texture_lost_largest"] = lost_largest
+            # A translucent cover (tape, a smeared lens) leaves some detail: count blocks that
+            # kept under a fifth of theirs, and whether the rest of the picture stayed sharp.
+            ratio = now / np.maximum(mb.texture, 1e-3)
+            faded = textured & (ratio < 0.2)
+            _, faded_largest, _ = m.flat_blocks(
+                np.where(faded, 0.0, m.FLAT_LEVEL).astype(np.float32), textured
+            )
+            rest = textured & ~faded
+            out["texture_faded_largest"] = faded_largest
+            out["texture_rest_ratio"] = float(np.median(ratio[rest])) if rest.any() else 0.0
         if mb.reference is not None and mb.reference.shape == greys[0].shape:
             out["structure_corr"] = m.structure_similarity(mb.reference, greys[len(greys) // 2], kb)
         if mb.reference is not None:
@@ -176,45 +195,46 @@ def decide(metrics: dict[str, float], t: Thresholds = DEFAULT) -> list[str]:
 
     faults: list[str] = []
 
-    if "texture_lost_share" in metrics:
-        # Against the camera's own picture: detail gone where it used to be, while the rest
-        # stays sharp (a cover), or with the scene's layout gone too (a cover over everything).
-        # Detail gone evenly with the layout kept is blur.
-        occluded = over("texture_lost_share", t.occluded_lost_share) and (
-            not under("sharpness_ratio", t.blur_ratio)
-            or under("structure_corr", t.occluded_structure_corr)
+    # A cover: one large connected region without detail. Against the camera's own picture
+    # only blocks that had detail count; without one, any block does.
+    if "texture_lost_largest" in metrics:
+        occluded = over("texture_lost_largest", t.occluded_flat_largest) or (
+            over("texture_faded_largest", t.occluded_flat_largest)
+            and not under("texture_rest_ratio", t.occluded_rest_ratio)
         )
     else:
-        # Without a baseline: one large connected region with no detail at all.
         occluded = over("flat_largest", t.occluded_flat_largest)
     # Freeze is told from a live picture by what moves in its visible part; behind a cover
     # there is too little left to tell.
     span_ok = g("span_s", 0.0) >= t.frozen_min_span_s
     if not occluded and span_ok and under("motion_coarse", t.frozen_change):
         faults.append("frozen")
+    blurred = False
     if occluded:
         faults.append("occluded")
     else:
         blurred = (
-            under("sharpness_ratio", t.blur_ratio)
-            if "sharpness_ratio" in metrics
-            else under("sharpness", t.blur_abs_sharpness)
+            under("detail_ratio", t.blur_ratio)
+            if "detail_ratio" in metrics
+            else under("detail", t.blur_abs_detail)
         )
         if blurred:
             faults.append("blur")
-        if over("shift_displacement", t.shift_displacement):
+        # Too little detail left to tell where the camera points.
+        elif over("shift_displacement", t.shift_displacement):
             faults.append("shifted")
     # A cover's own colour is not the camera's colour balance; IR pictures have no colour.
-    if (
-        not occluded
-        and g("night", 0.0) < 0.5
-        and (over("cast_k", t.cast_k) or over("cast_shift", t.cast_shift))
-    ):
-        faults.append("color_cast")
-    noisy = over("noise", t.noise_sigma)
+    if not occluded and g("night", 0.0) < 0.5:
+        if "cast_shift" in metrics:
+            cast = over("cast_shift", t.cast_shift) or over("cast_k", t.cast_k)
+        else:
+            cast = over("cast_k", t.cast_k) or over("neutral_chroma", t.cast_neutral)
+        if cast:
+            faults.append("color_cast")
+    grainy = over("noise", t.noise_sigma)
     if "noise_ratio" in metrics:
-        noisy = noisy and over("noise_ratio", t.noise_ratio)
-    if noisy:
+        grainy = grainy and over("noise_ratio", t.noise_ratio)
+    if grainy or over("temporal_noise", t.noise_temporal):
         faults.append("noise")
     return faults
 

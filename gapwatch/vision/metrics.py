@@ -23,15 +23,18 @@ __all__ = [
     "brightness",
     "colour_cast",
     "colourfulness",
+    "detail",
     "downscale",
     "flat_blocks",
     "grey",
     "laplacian_variance",
     "motion",
+    "neutral_chroma",
     "noise_sigma",
     "scene_shift",
     "screen_uniformity",
     "structure_similarity",
+    "temporal_noise",
     "tenengrad",
 ]
 
@@ -103,6 +106,14 @@ def laplacian_variance(g: U8, keep: Mask | None = None) -> float:
     return float(_kept(lap, _inner(keep, 1)).astype(np.float64).var())
 
 
+def detail(sharpness: float, contrast: float) -> float:
+    """Laplacian variance over grey variance: sharpness that does not change with exposure.
+
+    Dimming a picture by a factor k scales both by k², so dusk is not mistaken for blur.
+    """
+    return sharpness / max(contrast * contrast, 1.0)
+
+
 def tenengrad(g: U8, keep: Mask | None = None) -> float:
     """Mean squared Sobel gradient (Tenengrad focus measure)."""
     gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3)
@@ -162,8 +173,12 @@ def block_keep(keep: Mask | None, shape: tuple[int, int]) -> Mask:
     return np.asarray(k.all(axis=(1, 3)), dtype=bool)
 
 
+FLAT_LEVEL = 4.0
+"""Laplacian spread under which a block has no detail (encoders leave about 3 on plain areas)."""
+
+
 def flat_blocks(
-    texture: F32, keep_blocks: Mask, flat_level: float = 2.5
+    texture: F32, keep_blocks: Mask, flat_level: float = FLAT_LEVEL
 ) -> tuple[float, float, Mask]:
     """Share of kept blocks without detail, share of the largest connected flat region, the map.
 
@@ -192,6 +207,20 @@ def colour_cast(image: U8, keep: Mask | None = None) -> tuple[float, float, floa
     d = float(np.hypot(da, db))
     m = float(np.hypot(np.abs(a - da).mean(), np.abs(b - db).mean()))
     return da, db, d / max(m, 0.5)
+
+
+def neutral_chroma(image: U8, keep: Mask | None = None, share: float = 0.1) -> float:
+    """Chroma left in the least colourful pixels (LAB units): a tint on what should be grey.
+
+    Roads, walls and shadows are near grey in a balanced picture, so the `share` least colourful
+    pixels average to almost no chroma; a colour cast tints them all the same way.
+    """
+    lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB)
+    a = _kept(lab[..., 1], keep).astype(np.float32) - 128.0
+    b = _kept(lab[..., 2], keep).astype(np.float32) - 128.0
+    chroma = np.hypot(a, b)
+    pick = chroma <= np.quantile(chroma, share)
+    return float(np.hypot(a[pick].mean(), b[pick].mean()))
 
 
 def colourfulness(image: U8, keep: Mask | None = None) -> float:
@@ -231,6 +260,32 @@ def structure_similarity(reference: U8, current: U8, keep_blocks: Mask) -> float
     if a.size < 2 or a.std() < 1e-6 or b.std() < 1e-6:
         return 0.0
     return float(np.corrcoef(a, b)[0, 1])
+
+
+def temporal_noise(greys: list[U8], keep: Mask | None = None) -> float:
+    """Noise that changes from frame to frame, as a Gaussian σ in grey levels.
+
+    For each pair of samples the difference, less its median (a change of light), is averaged
+    per block over the plainest 30 % of blocks, where a swaying camera or a passer-by changes
+    little, and the median of those blocks is taken. Two frames with independent Gaussian
+    noise of σ differ by a mean absolute 2σ/√π, which the result is scaled back from.
+    """
+    if len(greys) < 2:
+        return float("nan")
+    kb = block_keep(keep, (greys[0].shape[0] // BLOCK, greys[0].shape[1] // BLOCK))
+    if not kb.any():
+        kb = np.ones_like(kb)
+    values = []
+    for a, b in itertools.pairwise(greys):
+        d = a.astype(np.float32) - b.astype(np.float32)
+        d = np.abs(d - float(np.median(d)))
+        h, w = d.shape
+        bh, bw = h // BLOCK, w // BLOCK
+        blocks = d[: bh * BLOCK, : bw * BLOCK].reshape(bh, BLOCK, bw, BLOCK).mean(axis=(1, 3))
+        detail = np.maximum(block_texture(a), block_texture(b))
+        plain = kb & (detail <= np.quantile(detail[kb], 0.3))
+        values.append(float(np.median(blocks[plain])))
+    return float(np.median(values)) * float(np.sqrt(np.pi)) / 2.0
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,25 @@ def test_blur_is_judged_against_the_cameras_own_sharpness() -> None:
     assert judge(frames_of([view(s) for s in range(6, 9)]), baseline).faults == []
 
 
+def test_dusk_is_not_blur() -> None:
+    baseline = Baseline()
+    baseline.learn(frames_of([view(s) for s in range(3)]))
+    dusk = [(view(s).astype(np.float32) * 0.45).astype(np.uint8) for s in range(3, 6)]
+    assert "blur" not in judge(frames_of(dusk), baseline).faults
+
+
+def test_a_cover_over_half_the_view_is_occluded() -> None:
+    baseline = Baseline()
+    baseline.learn(frames_of([view(s) for s in range(3)]))
+    covered = []
+    for s in range(3, 6):
+        picture = view(s)
+        picture[:, :360] = (70, 72, 75)  # a plain board over the left part
+        covered.append(picture)
+    assert judge(frames_of(covered), baseline).faults == ["occluded"]
+    assert judge(frames_of(covered)).faults == ["occluded"]
+
+
 def test_turned_camera_is_shifted_only_with_a_reference() -> None:
     baseline = Baseline()
     baseline.learn([Frame(0.0, view(0))])

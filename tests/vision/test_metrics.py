@@ -137,3 +137,32 @@ def test_structure_similarity_survives_blur_not_a_cover() -> None:
     assert m.structure_similarity(g, cv2.GaussianBlur(g, (0, 0), 3), keep) > 0.9
     covered = np.full_like(g, 40)
     assert m.structure_similarity(g, covered, keep) == 0.0
+
+
+def test_temporal_noise_recovers_frame_to_frame_noise_and_ignores_light() -> None:
+    rng = np.random.default_rng(11)
+    base = textured().astype(np.float32)
+    frames = [
+        np.clip(base + rng.normal(0, 6.0, base.shape), 0, 255).astype(np.uint8) for _ in range(3)
+    ]
+    assert m.temporal_noise(frames) == pytest.approx(6.0, rel=0.15)
+    still = textured()
+    darker = (still.astype(np.int16) - 5).clip(0, 255).astype(np.uint8)
+    assert m.temporal_noise([still, darker]) < 0.2  # a change of light is not noise
+    assert np.isnan(m.temporal_noise([still]))
+
+
+def test_neutral_chroma_sees_a_tint_on_grey_things() -> None:
+    grey = np.repeat(textured(size=(60, 80))[..., None], 3, axis=2)
+    assert m.neutral_chroma(grey) < 1.0
+    tinted = np.clip(grey * np.array([1.4, 1.0, 0.7]), 0, 255).astype(np.uint8)
+    assert m.neutral_chroma(tinted) > 10.0
+
+
+def test_detail_does_not_change_with_exposure() -> None:
+    g = textured()
+    dim = (g.astype(np.float32) * 0.5).astype(np.uint8)
+    bright = m.detail(m.laplacian_variance(g), m.brightness(g).std)
+    dark = m.detail(m.laplacian_variance(dim), m.brightness(dim).std)
+    assert dark == pytest.approx(bright, rel=0.1)
+    assert m.laplacian_variance(dim) < 0.3 * m.laplacian_variance(g)
