@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     scheduler: bool = Field(
         default=True, description="Run the probe scheduler (off for read-only API replicas)."
     )
+    lease_retry_s: float = Field(
+        default=15.0, gt=0, description="Seconds between a standby's tries to become scheduler."
+    )
     sse_heartbeat_s: float = Field(
         default=15.0, gt=0, description="Seconds between keep-alive comments on the event stream."
     )

@@ -29,6 +29,7 @@ from gapwatch.alerts.outbox import (
 from gapwatch.coverage import CoverageModel, CoverageResult
 from gapwatch.runtime.baselines import BaselineBook
 from gapwatch.runtime.executor import LocalExecutor, ProbeFunction, ProbeRequest, SamplingExecutor
+from gapwatch.runtime.leader import LeaseWatcher, SchedulerLease
 from gapwatch.runtime.metrics import ServiceMetrics
 from gapwatch.runtime.scheduler import PeriodicTask, ProbeScheduler, ProbeTarget
 from gapwatch.settings import Settings
@@ -110,12 +111,31 @@ class Service:
     baselines: BaselineBook | None = None
     scheduler: ProbeScheduler | None = None
     probe_pool: ProbePool | None = None
+    lease: SchedulerLease | None = None
+    lease_watcher: LeaseWatcher | None = None
     coverage_cache: dict[frozenset[str], CoverageResult] = field(default_factory=dict)
     _handling: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> None:
-        """Start probing (when enabled) and the background workers."""
-        if self.settings.scheduler and self.site.spec.cameras:
+        """Start the background workers, and probing when this process holds the lease."""
+        for worker in self.workers:
+            worker.start()
+        if not (self.settings.scheduler and self.site.spec.cameras):
+            return
+        self.lease = SchedulerLease(self.engine, self.site.id)
+        if self.lease.acquire():
+            self._start_scheduler()
+            return
+        log.warning("another process schedules probes for this site; serving the API and waiting")
+        self.lease_watcher = LeaseWatcher(
+            self.lease, self._start_scheduler, interval_s=self.settings.lease_retry_s
+        )
+        self.lease_watcher.start()
+
+    def _start_scheduler(self) -> None:
+        with self._handling:
+            if self.stopping.is_set() or self.scheduler is not None:
+                return
             book = self.baselines
             periodic = [PeriodicTask("alert-tick", ESCALATION_CHECK_S, self.tick)]
             if book is not None:
@@ -128,8 +148,6 @@ class Service:
                 periodic=periodic,
             )
             self.scheduler.start()
-        for worker in self.workers:
-            worker.start()
 
     def _executor(self) -> SamplingExecutor:
         if self.executor_factory is not None:
@@ -151,6 +169,8 @@ class Service:
     def stop(self) -> None:
         """Stop scheduling, let the verdict being written finish, stop workers, close the store."""
         self.stopping.set()
+        if self.lease_watcher is not None:
+            self.lease_watcher.stop()
         if self.scheduler is not None:
             self.scheduler.stop()
         if self.probe_pool is not None:
@@ -166,6 +186,8 @@ class Service:
                     self.baselines.save(utcnow())
                 except Exception:
                     log.exception("saving baselines failed")
+            if self.lease is not None:
+                self.lease.release()
             self.engine.dispose()
 
     def handle_probe(self, camera_id: str, at: dt.datetime, result: ProbeResult) -> None:
