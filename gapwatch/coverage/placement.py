@@ -273,8 +273,9 @@ def suggest_placements(
     taken: set[int] = set()
     picks: list[Placement] = []
     heap = _fresh_heap(state, new_views, taken)
+    candidate_tree = shapely.STRtree(new_views)
     while len(picks) < count:
-        best_new = _pop_lazy(state, new_views, heap)
+        best_new = _pop_lazy(state, new_views, heap, taken)
         best_ptz: tuple[float, float, _Aim, Geometry] | None = None
         losses: dict[int, Geometry] = {}
         for option in ptz:
@@ -311,7 +312,19 @@ def suggest_placements(
                     option.view,
                 )
             )
-            heap = _fresh_heap(state, new_views, taken)  # blind ground grew: bounds are stale
+            if best_new is not None:
+                heapq.heappush(heap, (-best_new[0], best_new[2]))
+            # Ground the camera gave up is blind again: candidates seeing it may gain more than
+            # their bounds say, so they get fresh entries (the stale ones are refreshed on pop).
+            touched = np.array(
+                [k for k in candidate_tree.query(lost, predicate="intersects") if k not in taken],
+                dtype=np.intp,
+            )
+            if len(touched):
+                _, again = state.gains(new_views[touched])
+                for k, w in zip(touched, again, strict=True):
+                    if w > 0.0:
+                        heapq.heappush(heap, (-float(w), int(k)))
             continue
         if best_new is None or new_gain <= 1e-9:
             break
@@ -347,10 +360,13 @@ def _pop_lazy(
     state: _BlindState,
     views: np.ndarray[Any, np.dtype[np.object_]],
     heap: list[tuple[float, int]],
+    taken: set[int],
 ) -> tuple[float, float, int] | None:
     """The candidate with the largest current gain; stale bounds are refreshed on the way."""
     while heap:
         _, k = heapq.heappop(heap)
+        if k in taken:
+            continue
         plain, weighted = state.gains(_one(views[k]))
         gain = float(weighted[0])
         if not heap or gain >= -heap[0][0] - 1e-9:

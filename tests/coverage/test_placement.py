@@ -103,3 +103,23 @@ def test_model_suggest_uses_sampled_candidates() -> None:
     picks = model.suggest(count=2, spec=CandidateSpec(range_m=30.0))
     assert len(picks) == 2
     assert all(p.kind == "new_camera" and p.gain_weighted_m2 > 0 for p in picks)
+
+
+def test_ground_given_up_by_a_re_aimed_camera_can_be_won_back_by_a_new_one() -> None:
+    # The dome watches a small west patch alone; its preset reaches a much bigger blind east
+    # area. Re-aiming first leaves the west patch blind; a candidate that sees only that patch
+    # (worth nothing before the re-aim) then wins it back.
+    zone = ZoneShape("square", "Square", 2, shapely.box(0, 0, 120, 60))
+    dome = CameraGeometry(
+        "dome", 40.0, 30.0, 270.0, 40.0, 15.0, presets=(PresetGeometry("east", 90.0, 90.0, 60.0),)
+    )
+    model = CoverageModel.build([zone], [], [dome], min_blind_area_m2=0.0)
+    west_patch = model.views["dome"].geometry
+    spec = CandidateSpec(hfov_deg=40.0, range_m=15.0, headings_deg=(270.0,))
+    picks = suggest_placements(
+        model, candidates=[(40.0, 30.0)], spec=spec, count=2, heading_step_deg=None
+    )
+    assert [p.kind for p in picks] == ["ptz_preset", "new_camera"]
+    candidate_view = picks[1].geometry
+    assert candidate_view.symmetric_difference(west_patch).area < 1e-6
+    assert picks[1].gain_m2 == pytest.approx(west_patch.area, rel=1e-6)
