@@ -15,33 +15,29 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any, cast
 
 import shapely
-from sqlalchemy import Connection, Table, bindparam, insert, select
+from sqlalchemy import Connection, Table, bindparam
 from sqlalchemy.orm import Session
 
-from gapwatch.alerts import lifecycle, records
+from gapwatch.alerts import lifecycle, patrols, records, startup
 from gapwatch.alerts.calendar import ImportanceCalendar
 from gapwatch.alerts.grouping import (
     GROUP_WINDOW,
     ZONE_WINDOW,
     CameraFacts,
-    OpenAlertFacts,
     choose_alert,
 )
 from gapwatch.alerts.health import HealthChange, HealthTracker, Probe
 from gapwatch.alerts.lifecycle import SYSTEM, EngineError, Silence
-from gapwatch.alerts.routing import RoadNetwork, UnitPosition, rank_units
+from gapwatch.alerts.routing import RoadNetwork, UnitPosition
 from gapwatch.alerts.severity import Severity, assess, severity_name
+from gapwatch.alerts.state import OpenAlertState
 from gapwatch.alerts.tasks import (
     ACTIVE_STATUSES,
     ARRIVED_STATUSES,
     TERMINAL_STATUSES,
-    ViewChoice,
-    road_patrol_payload,
-    video_patrol_payload,
 )
 from gapwatch.coverage import CoverageModel, GapChange, LiveCoverage
 from gapwatch.site import Site
@@ -77,25 +73,6 @@ Geometry = Any
 
 class UnknownCameraProbe(EngineError):
     """A probe result for a camera the site does not have."""
-
-
-@dataclass
-class _OpenAlert:
-    """What the engine remembers about an unresolved alert."""
-
-    id: str
-    opened_at: dt.datetime
-    cameras: list[str]
-    down: set[str]
-    silenced: bool
-    blind: dict[str, Geometry] = field(default_factory=dict)
-    lost_m2: dict[str, float] = field(default_factory=dict)
-    task_ids: list[str] = field(default_factory=list)
-    dirty: bool = False  # geometry changed; features and task payloads to redo
-
-    @property
-    def facts(self) -> OpenAlertFacts:
-        return OpenAlertFacts(self.id, self.opened_at, frozenset(self.cameras), not self.silenced)
 
 
 class AlertEngine:
@@ -138,14 +115,14 @@ class AlertEngine:
             self.cameras[cam_id] = CameraFacts(cam_id, cam.group, zones)
         self.maintenance = list(spec.maintenance)
         self._lock = threading.RLock()
-        self.tracker = self._new_tracker()
+        self.tracker = self.new_tracker()
         self.live: LiveCoverage = self.model.live(None)
-        self._open: dict[str, _OpenAlert] = {}
-        self._camera_alert: dict[str, str] = {}
+        self.open_alerts: dict[str, OpenAlertState] = {}
+        self.camera_alert: dict[str, str] = {}
         self.busy_units: dict[str, str] = {}  # patrol unit -> its road_patrol task under way
         self.silences: list[Silence] = []  # kept in memory: looked at on every failure
 
-    def _new_tracker(self) -> HealthTracker:
+    def new_tracker(self) -> HealthTracker:
         health = self.site.spec.health
         return HealthTracker(open_after=health.open_after, close_after=health.close_after)
 
@@ -154,117 +131,14 @@ class AlertEngine:
     def start(self, session: Session, *, at: dt.datetime) -> None:
         """Prepare the database (camera rows, endpoints), load state, raise standing gaps."""
         with self._lock:
-            self._ensure_rows(session, at)
-            self._load(session)
-            self._standing_gaps(session, at)
+            startup.ensure_rows(self, session, at)
+            startup.load(self, session)
+            startup.standing_gaps(self, session, at)
 
     def reload(self, session: Session) -> None:
         """Rebuild the in-memory state from the database (after a failed transaction)."""
         with self._lock:
-            self._load(session)
-
-    def _ensure_rows(self, session: Session, at: dt.datetime) -> None:
-        known = set(session.scalars(select(CameraStateRow.camera_id)))
-        missing = [c for c in self.model.camera_ids if c not in known]
-        if missing:
-            session.execute(
-                insert(CameraStateRow),
-                [{"camera_id": c, "status": "ok", "since": at, "faults": []} for c in missing],
-            )
-        session.flush()
-
-    def _load(self, session: Session) -> None:
-        self.tracker = self._new_tracker()
-        down: set[str] = set()
-        for row in session.scalars(select(CameraStateRow)):
-            if row.camera_id not in self.cameras:
-                continue
-            if row.status != "ok" or row.flapping:
-                self.tracker.restore(row.camera_id, row.status, flapping=row.flapping)
-                down.add(row.camera_id)
-        self.live = self.model.live([c for c in self.model.camera_ids if c not in down])
-        self._open.clear()
-        self._camera_alert.clear()
-        rows = session.scalars(
-            select(AlertRow).where(AlertRow.status != "resolved", AlertRow.kind != "coverage_gap")
-        )
-        for alert in rows:
-            state = _OpenAlert(
-                id=alert.id,
-                opened_at=alert.opened_at,
-                cameras=list(alert.cameras),
-                down={c for c in alert.cameras if c in down},
-                silenced=alert.silenced,
-                blind=records.geometry_from_features(alert.blind_spots, self.site.projection),
-            )
-            state.lost_m2 = {z: float(g.area) for z, g in state.blind.items()}
-            self._open[alert.id] = state
-            for cam in alert.cameras:
-                self._camera_alert[cam] = alert.id
-        self.busy_units.clear()
-        self.silences = [Silence.of(row) for row in session.scalars(select(SilenceRow))]
-        tasks = session.scalars(select(TaskRow).order_by(TaskRow.created_at))
-        for task in tasks:
-            if task.alert_id in self._open:
-                self._open[task.alert_id].task_ids.append(task.id)
-            if task.kind == "road_patrol" and task.status in ACTIVE_STATUSES and task.assignee:
-                self.busy_units[task.assignee] = task.id
-
-    def _standing_gaps(self, session: Session, at: dt.datetime) -> None:
-        """One coverage_gap alert per blind spot of a critical zone with every camera working."""
-        critical = self.site.spec.coverage.critical_importance
-        wanted: dict[str, Any] = {}
-        for spot in self.model.compute(None, overlap=False).blind_spots:
-            if spot.importance < critical:
-                continue
-            p = spot.geometry.representative_point()
-            wanted[f"coverage_gap:{spot.zone}:{round(p.x)}:{round(p.y)}"] = spot
-        existing = {
-            a.dedup_key: a
-            for a in session.scalars(
-                select(AlertRow).where(
-                    AlertRow.kind == "coverage_gap", AlertRow.status != "resolved"
-                )
-            )
-        }
-        for key, alert in existing.items():
-            if key not in wanted:
-                self._close(session, alert, at=at, by=SYSTEM, how="the standing gap is now seen")
-        for key, spot in wanted.items():
-            if key in existing:
-                continue
-            lost = {spot.zone: spot.area_m2}
-            judged = assess(lost, {spot.zone: spot.importance}, min_area_m2=self.min_area_m2)
-            alert = AlertRow(
-                id=new_id("al"),
-                site_id=self.site.id,
-                kind="coverage_gap",
-                dedup_key=key,
-                severity=judged.rank,
-                cameras=[],
-                zones=[spot.zone],
-                blind_spot_m2=spot.area_m2,
-                blind_spots=records.blind_features(
-                    {spot.zone: spot.geometry}, self.site.projection, min_area_m2=0.0
-                ),
-                opened_at=at,
-            )
-            session.add(alert)
-            session.flush()
-            records.alert_log(
-                session,
-                alert,
-                at=at,
-                actor=SYSTEM,
-                action="opened",
-                detail={"reason": "standing blind spot in a critical zone"},
-            )
-            records.publish(
-                session,
-                at=at,
-                type="alert.opened",
-                data=records.alert_summary(alert, severity=judged.name),
-            )
+            startup.load(self, session)
 
     # ------------------------------------------------------------------ probes
 
@@ -272,9 +146,19 @@ class AlertEngine:
         """Feed probe results (in time order); returns the camera state changes they caused."""
         batch = list(probes)
         with self._lock:
+            last: dict[str, dt.datetime] = {}
             for probe in batch:
                 if probe.camera not in self.cameras:
                     raise UnknownCameraProbe(f"unknown camera {probe.camera!r}")
+                if probe.at.tzinfo is None:
+                    raise EngineError(f"probe of {probe.camera} has a time without UTC offset")
+                before = last.get(probe.camera) or self.tracker.camera(probe.camera).last_at
+                if before is not None and probe.at < before:
+                    raise EngineError(
+                        f"probe of {probe.camera} at {probe.at.isoformat()} is older than the "
+                        f"one before ({before.isoformat()})"
+                    )
+                last[probe.camera] = probe.at
             changes: list[HealthChange] = []
             rows: list[dict[str, Any]] = []
             touched: set[str] = set()
@@ -316,23 +200,23 @@ class AlertEngine:
 
     def _refresh_dirty(self, session: Session) -> None:
         """Redo blind-spot features and task payloads of alerts that grew, once per batch."""
-        for state in self._open.values():
+        for state in self.open_alerts.values():
             if not state.dirty:
                 continue
             state.dirty = False
             alert = session.get(AlertRow, state.id)
             if alert is None:
                 continue
-            alert.blind_spots = self._features(state)
-            for task in self._tasks(session, state):
+            alert.blind_spots = self.features_of(state)
+            for task in self.tasks_of(session, state):
                 if task.status not in ACTIVE_STATUSES:
                     continue
                 if task.kind == "video_patrol":
-                    task.payload = self._video_payload(alert, state)
+                    task.payload = patrols.video_payload(self, alert, state)
                 else:
                     task.payload = {**task.payload, "blind_spot_m2": round(alert.blind_spot_m2, 2)}
 
-    def _tasks(self, session: Session, state: _OpenAlert) -> list[TaskRow]:
+    def tasks_of(self, session: Session, state: OpenAlertState) -> list[TaskRow]:
         """The alert's tasks, oldest first, from the session (no query, no flush)."""
         rows = [session.get(TaskRow, tid) for tid in state.task_ids]
         return [t for t in rows if t is not None]
@@ -402,13 +286,13 @@ class AlertEngine:
             target = choose_alert(
                 self.cameras[cam],
                 at,
-                [a.facts for a in self._open.values()],
+                [a.facts for a in self.open_alerts.values()],
                 self.cameras,
                 group_window=self.group_window,
                 zone_window=self.zone_window,
             )
         if target is not None:
-            self._join(session, self._open[target], change, gap)
+            self._join(session, self.open_alerts[target], change, gap)
         else:
             self._open_alert(session, change, gap, silence)
 
@@ -416,9 +300,9 @@ class AlertEngine:
         self, session: Session, change: HealthChange, gap: GapChange, silence: str | None
     ) -> None:
         cam, at = change.camera, change.at
-        state = _OpenAlert(new_id("al"), at, [cam], {cam}, silenced=silence is not None)
+        state = OpenAlertState(new_id("al"), at, [cam], {cam}, silenced=silence is not None)
         self._add_ground(state, gap)
-        judged = self._judge(state, at)
+        judged = self.judge(state, at)
         alert = AlertRow(
             id=state.id,
             site_id=self.site.id,
@@ -428,15 +312,15 @@ class AlertEngine:
             cameras=[cam],
             zones=sorted(z for z, a in state.lost_m2.items() if a > 0.0),
             blind_spot_m2=judged.blind_m2,
-            blind_spots=self._features(state),
+            blind_spots=self.features_of(state),
             flapping=change.flapping,
             silenced=state.silenced,
             opened_at=at,
         )
         session.add(alert)
         session.flush()
-        self._open[state.id] = state
-        self._camera_alert[cam] = state.id
+        self.open_alerts[state.id] = state
+        self.camera_alert[cam] = state.id
         detail: dict[str, Any] = {
             "camera": cam,
             "status": change.state,
@@ -463,10 +347,10 @@ class AlertEngine:
             data=records.alert_summary(alert, severity=judged.name),
         )
         if judged.blind_m2 > 0.0 and judged.top_zone is not None:
-            self._raise_tasks(session, alert, state, at)
+            patrols.raise_tasks(self, session, alert, state, at)
 
     def _join(
-        self, session: Session, state: _OpenAlert, change: HealthChange, gap: GapChange
+        self, session: Session, state: OpenAlertState, change: HealthChange, gap: GapChange
     ) -> None:
         cam, at = change.camera, change.at
         alert = session.get(AlertRow, state.id)
@@ -474,9 +358,9 @@ class AlertEngine:
         if cam not in state.cameras:
             state.cameras.append(cam)
         state.down.add(cam)
-        self._camera_alert[cam] = state.id
+        self.camera_alert[cam] = state.id
         self._add_ground(state, gap)
-        judged = self._judge(state, at)
+        judged = self.judge(state, at)
         alert.cameras = list(state.cameras)
         alert.zones = sorted(z for z, a in state.lost_m2.items() if a > 0.0)
         alert.blind_spot_m2 = judged.blind_m2
@@ -505,11 +389,11 @@ class AlertEngine:
         )
         if not state.task_ids and judged.blind_m2 > 0.0 and judged.top_zone is not None:
             # It was a maintenance matter until this camera failed: now ground is blind.
-            alert.blind_spots = self._features(state)
+            alert.blind_spots = self.features_of(state)
             state.dirty = False
-            self._raise_tasks(session, alert, state, at)
+            patrols.raise_tasks(self, session, alert, state, at)
 
-    def _add_ground(self, state: _OpenAlert, gap: GapChange) -> None:
+    def _add_ground(self, state: OpenAlertState, gap: GapChange) -> None:
         for piece in gap.pieces:
             current = state.blind.get(piece.zone)
             state.blind[piece.zone] = (
@@ -518,11 +402,11 @@ class AlertEngine:
         for zone, area in gap.by_zone.items():
             state.lost_m2[zone] = state.lost_m2.get(zone, 0.0) + area
 
-    def _judge(self, state: _OpenAlert, at: dt.datetime) -> Severity:
+    def judge(self, state: OpenAlertState, at: dt.datetime) -> Severity:
         importance = {z: self.calendar.importance(z, at) for z in state.lost_m2}
         return assess(state.lost_m2, importance, min_area_m2=self.min_area_m2)
 
-    def _kind(self, state: _OpenAlert, judged: Severity, change: HealthChange) -> AlertKind:
+    def _kind(self, state: OpenAlertState, judged: Severity, change: HealthChange) -> AlertKind:
         if judged.top_zone is None:
             return "maintenance"
         if len(state.cameras) > 1:
@@ -531,120 +415,24 @@ class AlertEngine:
         offline = change.state == "offline" or bool(OFFLINE_FAULTS & set(change.faults))
         return "camera_down" if offline else "camera_degraded"
 
-    def _features(self, state: _OpenAlert) -> list[dict[str, Any]]:
+    def features_of(self, state: OpenAlertState) -> list[dict[str, Any]]:
         return records.blind_features(
             state.blind, self.site.projection, min_area_m2=self.min_area_m2
         )
 
-    def _ground(self, state: _OpenAlert) -> Geometry:
+    def ground_of(self, state: OpenAlertState) -> Geometry:
         parts = list(state.blind.values())
         return shapely.union_all(parts) if parts else shapely.Polygon()
-
-    # ------------------------------------------------------------------ tasks
-
-    def _video_payload(self, alert: AlertRow, state: _OpenAlert) -> dict[str, Any]:
-        ground = self._ground(state)
-        options = self.model.views_into(ground, self.live.healthy) if not ground.is_empty else []
-        views = [ViewChoice(o.camera_id, o.preset_id, o.seen_m2, o.share) for o in options]
-        return video_patrol_payload(
-            alert_id=alert.id,
-            cameras_down=sorted(state.down),
-            views=views,
-            blind_spots=alert.blind_spots,
-            blind_spot_m2=alert.blind_spot_m2,
-        )
-
-    def _raise_tasks(
-        self, session: Session, alert: AlertRow, state: _OpenAlert, at: dt.datetime
-    ) -> None:
-        video = TaskRow(
-            id=new_id("tk"),
-            alert_id=alert.id,
-            kind="video_patrol",
-            status="dispatched",
-            assignee=None,
-            payload=self._video_payload(alert, state),
-            created_at=at,
-            updated_at=at,
-        )
-        session.add(video)
-        road = self._road_task(session, alert, state, at, refused=[], attempt=1)
-        state.task_ids += [video.id, road.id]
-        # Outbox rows point at their task without an ORM relationship: write the tasks first.
-        session.flush()
-        for task in (video, road):
-            records.task_log(
-                session,
-                task,
-                at=at,
-                actor=SYSTEM,
-                action="created",
-                detail={"assignee": task.assignee},
-            )
-            self._tell_dispatch(session, task, alert, event_type="task.created", at=at)
-
-    def _road_task(
-        self,
-        session: Session,
-        alert: AlertRow,
-        state: _OpenAlert,
-        at: dt.datetime,
-        *,
-        refused: Sequence[str],
-        attempt: int,
-    ) -> TaskRow:
-        # Send the unit to the piece that matters most now: importance × m².
-        importance = {z: self.calendar.importance(z, at) for z in state.blind}
-        zone = max(state.blind, key=lambda z: (importance[z] * state.blind[z].area, z))
-        target = state.blind[zone]
-        plans = rank_units(
-            self.roads,
-            self.units,
-            target,
-            self.site.projection,
-            exclude={*refused, *self.busy_units},
-        )
-        plan = plans[0] if plans else None
-        payload = road_patrol_payload(
-            alert_id=alert.id,
-            plan=plan,
-            zone=zone,
-            blind_spot_m2=alert.blind_spot_m2,
-            target_geometry=records.lonlat_geojson(target, self.site.projection),
-            attempt=attempt,
-            refused_by=refused,
-        )
-        task = TaskRow(
-            id=new_id("tk"),
-            alert_id=alert.id,
-            kind="road_patrol",
-            status="dispatched" if plan is not None else "pending",
-            assignee=plan.unit if plan is not None else None,
-            payload=payload,
-            created_at=at,
-            updated_at=at,
-        )
-        session.add(task)
-        if task.assignee is not None:
-            self.busy_units[task.assignee] = task.id
-        return task
-
-    def _tell_dispatch(
-        self, session: Session, task: TaskRow, alert: AlertRow, *, event_type: str, at: dt.datetime
-    ) -> None:
-        body = records.task_message(task, alert, severity=severity_name(alert.severity))
-        records.send(session, event_type=event_type, payload=body, at=at, task_id=task.id)
-        records.publish(session, at=at, type=event_type, data=body["task"] | {"alert_id": alert.id})
 
     # ------------------------------------------------------------------ recovery and changes
 
     def _camera_up(self, session: Session, change: HealthChange) -> None:
         cam, at = change.camera, change.at
         self.live.bring_up([cam])
-        alert_id = self._camera_alert.get(cam)
+        alert_id = self.camera_alert.get(cam)
         if alert_id is None:
             return
-        state = self._open[alert_id]
+        state = self.open_alerts[alert_id]
         state.down.discard(cam)
         alert = session.get(AlertRow, alert_id)
         assert alert is not None
@@ -658,7 +446,7 @@ class AlertEngine:
         )
         if state.down:
             return
-        for task in self._tasks(session, state):
+        for task in self.tasks_of(session, state):
             if task.status in ACTIVE_STATUSES and task.status not in ARRIVED_STATUSES:
                 lifecycle.set_status(
                     self,
@@ -671,15 +459,15 @@ class AlertEngine:
                     note="camera recovered",
                     notify=True,
                 )
-        self._maybe_resolve(session, alert, at)
+        self.maybe_resolve(session, alert, at)
 
     def _camera_changed(self, session: Session, change: HealthChange) -> None:
-        alert_id = self._camera_alert.get(change.camera)
+        alert_id = self.camera_alert.get(change.camera)
         if alert_id is None:
             return
         alert = session.get(AlertRow, alert_id)
         assert alert is not None
-        state = self._open[alert_id]
+        state = self.open_alerts[alert_id]
         if change.flapping != change.was_flapping:
             alert.flapping = alert.flapping or change.flapping
         if len(state.cameras) == 1 and alert.kind in ("camera_down", "camera_degraded"):
@@ -698,14 +486,14 @@ class AlertEngine:
             },
         )
 
-    def _maybe_resolve(self, session: Session, alert: AlertRow, at: dt.datetime) -> None:
-        state = self._open.get(alert.id)
+    def maybe_resolve(self, session: Session, alert: AlertRow, at: dt.datetime) -> None:
+        state = self.open_alerts.get(alert.id)
         if state is None or state.down:
             return
-        if all(t.status in TERMINAL_STATUSES for t in self._tasks(session, state)):
-            self._close(session, alert, at=at, by=SYSTEM, how="cameras back and tasks done")
+        if all(t.status in TERMINAL_STATUSES for t in self.tasks_of(session, state)):
+            self.close_alert(session, alert, at=at, by=SYSTEM, how="cameras back and tasks done")
 
-    def _close(
+    def close_alert(
         self, session: Session, alert: AlertRow, *, at: dt.datetime, by: str, how: str
     ) -> None:
         alert.status = "resolved"
@@ -719,11 +507,11 @@ class AlertEngine:
             type="alert.resolved",
             data=records.alert_summary(alert, severity=severity_name(alert.severity)),
         )
-        state = self._open.pop(alert.id, None)
+        state = self.open_alerts.pop(alert.id, None)
         if state is not None:
             for cam in state.cameras:
-                if self._camera_alert.get(cam) == alert.id:
-                    del self._camera_alert[cam]
+                if self.camera_alert.get(cam) == alert.id:
+                    del self.camera_alert[cam]
 
     # ------------------------------------------------------------------ people and dispatch
 
@@ -786,11 +574,43 @@ class AlertEngine:
     def check_escalations(self, session: Session, *, now: dt.datetime) -> list[str]:
         """Escalate open alerts left unacknowledged past their severity's time; return their ids."""
         with self._lock:
+            self._regrade(session, now)
             return lifecycle.check_escalations(self, session, now=now)
+
+    def _regrade(self, session: Session, now: dt.datetime) -> None:
+        """Raise the severity of open alerts whose zones became more important (a busy period
+        began), so the night market's evening counts for an outage that started by day."""
+        for state in self.open_alerts.values():
+            if state.silenced or not state.lost_m2:
+                continue
+            judged = self.judge(state, now)
+            alert = session.get(AlertRow, state.id)
+            if alert is None or judged.top_zone is None or judged.rank <= alert.severity:
+                continue
+            records.alert_log(
+                session,
+                alert,
+                at=now,
+                actor=SYSTEM,
+                action="severity_raised",
+                detail={
+                    "from": alert.severity,
+                    "to": judged.rank,
+                    "zone": judged.top_zone,
+                    "importance": judged.top_importance,
+                },
+            )
+            alert.severity = judged.rank
+            records.publish(
+                session,
+                at=now,
+                type="alert.updated",
+                data=records.alert_summary(alert, severity=judged.name),
+            )
 
     # ------------------------------------------------------------------ lookups
 
     def open_alert_for(self, camera: str) -> str | None:
         """The id of the unresolved alert holding `camera`, if any."""
         with self._lock:
-            return self._camera_alert.get(camera)
+            return self.camera_alert.get(camera)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gapwatch.alerts import records
+from gapwatch.alerts import patrols, records
 from gapwatch.alerts.severity import severity_name
 from gapwatch.alerts.tasks import (
     ACTIVE_STATUSES,
@@ -140,7 +140,7 @@ def resolve(
                 note="alert resolved by hand",
                 notify=True,
             )
-    engine._close(session, alert, at=at, by=by, how=note or "resolved by hand")
+    engine.close_alert(session, alert, at=at, by=by, how=note or "resolved by hand")
     return alert
 
 
@@ -181,14 +181,14 @@ def task_status(
                     note="video patrol sees the ground",
                     notify=True,
                 )
-    engine._maybe_resolve(session, alert, at)
+    engine.maybe_resolve(session, alert, at)
     return task
 
 
 def _reassign(
     engine: AlertEngine, session: Session, task: TaskRow, alert: AlertRow, at: dt.datetime
 ) -> None:
-    state = engine._open.get(alert.id)
+    state = engine.open_alerts.get(alert.id)
     if state is None or not state.blind:
         return
     refused = [
@@ -203,7 +203,7 @@ def _reassign(
         if t.assignee is not None
     ]
     attempt = int(task.payload.get("attempt", 1)) + 1
-    new = engine._road_task(session, alert, state, at, refused=refused, attempt=attempt)
+    new = patrols.road_task(engine, session, alert, state, at, refused=refused, attempt=attempt)
     state.task_ids.append(new.id)
     session.flush()  # the outbox row refers to the new task
     records.task_log(
@@ -222,7 +222,7 @@ def _reassign(
         action="road_patrol_reassigned",
         detail={"from": task.assignee, "to": new.assignee, "task": new.id},
     )
-    engine._tell_dispatch(session, new, alert, event_type="task.created", at=at)
+    patrols.tell_dispatch(engine, session, new, alert, event_type="task.created", at=at)
 
 
 def set_status(
@@ -254,7 +254,7 @@ def set_status(
     records.task_log(session, task, at=at, actor=by, action="status", detail=detail)
     if notify:
         event = "task.cancelled" if status == "cancelled" else "task.updated"
-        engine._tell_dispatch(session, task, alert, event_type=event, at=at)
+        patrols.tell_dispatch(engine, session, task, alert, event_type=event, at=at)
     else:
         records.publish(
             session,

@@ -277,3 +277,13 @@ def test_bad_lines_are_named_and_the_rest_still_counts(site: Site) -> None:
     assert "out of order" in report.problems[3].en
     alert = sc.only(report)
     assert alert["cameras"] == ["cam-sw"]
+
+
+def test_an_outage_running_into_the_night_market_is_raised_to_critical(site: Site) -> None:
+    start = local(WEEKDAY, "17:40")
+    lines = sc.outage("cam-sw", start, bad=3, good=0)
+    lines.append(action(local(WEEKDAY, "18:05"), "tick"))
+    alert = sc.only(sc.run(lines, site))
+    assert alert["severity"] == "critical"
+    before = sc.only(sc.run(sc.outage("cam-sw", start, bad=3, good=0), site))
+    assert before["severity"] == "medium"

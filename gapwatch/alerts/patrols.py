@@ -1,0 +1,131 @@
+"""Raising the patrol tasks of an alert: the video patrol (cameras and presets that see into the
+blind ground) and the road patrol (the nearest free unit by road), and telling dispatch.
+
+Functions over the engine's state; like the engine they take the session and never commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from gapwatch.alerts import records
+from gapwatch.alerts.routing import rank_units
+from gapwatch.alerts.severity import severity_name
+from gapwatch.alerts.state import OpenAlertState
+from gapwatch.alerts.tasks import ViewChoice, road_patrol_payload, video_patrol_payload
+from gapwatch.storage import AlertRow, TaskRow, new_id
+
+if TYPE_CHECKING:
+    from gapwatch.alerts.engine import AlertEngine
+
+__all__ = ["raise_tasks", "road_task", "tell_dispatch", "video_payload"]
+
+SYSTEM = "system"
+
+
+def video_payload(engine: AlertEngine, alert: AlertRow, state: OpenAlertState) -> dict[str, Any]:
+    ground = engine.ground_of(state)
+    options = engine.model.views_into(ground, engine.live.healthy) if not ground.is_empty else []
+    views = [ViewChoice(o.camera_id, o.preset_id, o.seen_m2, o.share) for o in options]
+    return video_patrol_payload(
+        alert_id=alert.id,
+        cameras_down=sorted(state.down),
+        views=views,
+        blind_spots=alert.blind_spots,
+        blind_spot_m2=alert.blind_spot_m2,
+    )
+
+
+def raise_tasks(
+    engine: AlertEngine, session: Session, alert: AlertRow, state: OpenAlertState, at: dt.datetime
+) -> None:
+    video = TaskRow(
+        id=new_id("tk"),
+        alert_id=alert.id,
+        kind="video_patrol",
+        status="dispatched",
+        assignee=None,
+        payload=video_payload(engine, alert, state),
+        created_at=at,
+        updated_at=at,
+    )
+    session.add(video)
+    road = road_task(engine, session, alert, state, at, refused=[], attempt=1)
+    state.task_ids += [video.id, road.id]
+    # Outbox rows point at their task without an ORM relationship: write the tasks first.
+    session.flush()
+    for task in (video, road):
+        records.task_log(
+            session,
+            task,
+            at=at,
+            actor=SYSTEM,
+            action="created",
+            detail={"assignee": task.assignee},
+        )
+        tell_dispatch(engine, session, task, alert, event_type="task.created", at=at)
+
+
+def road_task(
+    engine: AlertEngine,
+    session: Session,
+    alert: AlertRow,
+    state: OpenAlertState,
+    at: dt.datetime,
+    *,
+    refused: Sequence[str],
+    attempt: int,
+) -> TaskRow:
+    # Send the unit to the piece that matters most now: importance × m².
+    importance = {z: engine.calendar.importance(z, at) for z in state.blind}
+    zone = max(state.blind, key=lambda z: (importance[z] * state.blind[z].area, z))
+    target = state.blind[zone]
+    plans = rank_units(
+        engine.roads,
+        engine.units,
+        target,
+        engine.site.projection,
+        exclude={*refused, *engine.busy_units},
+    )
+    plan = plans[0] if plans else None
+    payload = road_patrol_payload(
+        alert_id=alert.id,
+        plan=plan,
+        zone=zone,
+        blind_spot_m2=alert.blind_spot_m2,
+        target_geometry=records.lonlat_geojson(target, engine.site.projection),
+        attempt=attempt,
+        refused_by=refused,
+    )
+    task = TaskRow(
+        id=new_id("tk"),
+        alert_id=alert.id,
+        kind="road_patrol",
+        status="dispatched" if plan is not None else "pending",
+        assignee=plan.unit if plan is not None else None,
+        payload=payload,
+        created_at=at,
+        updated_at=at,
+    )
+    session.add(task)
+    if task.assignee is not None:
+        engine.busy_units[task.assignee] = task.id
+    return task
+
+
+def tell_dispatch(
+    engine: AlertEngine,
+    session: Session,
+    task: TaskRow,
+    alert: AlertRow,
+    *,
+    event_type: str,
+    at: dt.datetime,
+) -> None:
+    body = records.task_message(task, alert, severity=severity_name(alert.severity))
+    records.send(session, event_type=event_type, payload=body, at=at, task_id=task.id)
+    records.publish(session, at=at, type=event_type, data=body["task"] | {"alert_id": alert.id})

@@ -1,0 +1,131 @@
+"""Starting the alert engine: camera rows, state loaded back from the database after a restart,
+and one coverage_gap alert per standing blind spot of a critical zone.
+
+Standing gaps raise no patrol tasks: they are there by design until a camera is added, so they
+are a planning matter for the audit and for scheduled video-patrol rounds, not an incident; for
+the same reason they do not escalate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from gapwatch.alerts import records
+from gapwatch.alerts.lifecycle import SYSTEM, Silence
+from gapwatch.alerts.severity import assess
+from gapwatch.alerts.state import OpenAlertState
+from gapwatch.alerts.tasks import ACTIVE_STATUSES
+from gapwatch.storage import AlertRow, CameraStateRow, SilenceRow, TaskRow, new_id
+
+if TYPE_CHECKING:
+    from gapwatch.alerts.engine import AlertEngine
+
+__all__ = ["ensure_rows", "load", "standing_gaps"]
+
+
+def ensure_rows(engine: AlertEngine, session: Session, at: dt.datetime) -> None:
+    known = set(session.scalars(select(CameraStateRow.camera_id)))
+    missing = [c for c in engine.model.camera_ids if c not in known]
+    if missing:
+        session.execute(
+            insert(CameraStateRow),
+            [{"camera_id": c, "status": "ok", "since": at, "faults": []} for c in missing],
+        )
+    session.flush()
+
+
+def load(engine: AlertEngine, session: Session) -> None:
+    engine.tracker = engine.new_tracker()
+    down: set[str] = set()
+    for row in session.scalars(select(CameraStateRow)):
+        if row.camera_id not in engine.cameras:
+            continue
+        if row.status != "ok" or row.flapping:
+            engine.tracker.restore(row.camera_id, row.status, flapping=row.flapping)
+            down.add(row.camera_id)
+    engine.live = engine.model.live([c for c in engine.model.camera_ids if c not in down])
+    engine.open_alerts.clear()
+    engine.camera_alert.clear()
+    rows = session.scalars(
+        select(AlertRow).where(AlertRow.status != "resolved", AlertRow.kind != "coverage_gap")
+    )
+    for alert in rows:
+        state = OpenAlertState(
+            id=alert.id,
+            opened_at=alert.opened_at,
+            cameras=list(alert.cameras),
+            down={c for c in alert.cameras if c in down},
+            silenced=alert.silenced,
+            blind=records.geometry_from_features(alert.blind_spots, engine.site.projection),
+        )
+        state.lost_m2 = {z: float(g.area) for z, g in state.blind.items()}
+        engine.open_alerts[alert.id] = state
+        for cam in alert.cameras:
+            engine.camera_alert[cam] = alert.id
+    engine.busy_units.clear()
+    engine.silences = [Silence.of(row) for row in session.scalars(select(SilenceRow))]
+    tasks = session.scalars(select(TaskRow).order_by(TaskRow.created_at))
+    for task in tasks:
+        if task.alert_id in engine.open_alerts:
+            engine.open_alerts[task.alert_id].task_ids.append(task.id)
+        if task.kind == "road_patrol" and task.status in ACTIVE_STATUSES and task.assignee:
+            engine.busy_units[task.assignee] = task.id
+
+
+def standing_gaps(engine: AlertEngine, session: Session, at: dt.datetime) -> None:
+    """One coverage_gap alert per blind spot of a critical zone with every camera working."""
+    critical = engine.site.spec.coverage.critical_importance
+    wanted: dict[str, Any] = {}
+    for spot in engine.model.compute(None, overlap=False).blind_spots:
+        if spot.importance < critical:
+            continue
+        p = spot.geometry.representative_point()
+        wanted[f"coverage_gap:{spot.zone}:{round(p.x)}:{round(p.y)}"] = spot
+    existing = {
+        a.dedup_key: a
+        for a in session.scalars(
+            select(AlertRow).where(AlertRow.kind == "coverage_gap", AlertRow.status != "resolved")
+        )
+    }
+    for key, alert in existing.items():
+        if key not in wanted:
+            engine.close_alert(session, alert, at=at, by=SYSTEM, how="the standing gap is now seen")
+    for key, spot in wanted.items():
+        if key in existing:
+            continue
+        lost = {spot.zone: spot.area_m2}
+        judged = assess(lost, {spot.zone: spot.importance}, min_area_m2=engine.min_area_m2)
+        alert = AlertRow(
+            id=new_id("al"),
+            site_id=engine.site.id,
+            kind="coverage_gap",
+            dedup_key=key,
+            severity=judged.rank,
+            cameras=[],
+            zones=[spot.zone],
+            blind_spot_m2=spot.area_m2,
+            blind_spots=records.blind_features(
+                {spot.zone: spot.geometry}, engine.site.projection, min_area_m2=0.0
+            ),
+            opened_at=at,
+        )
+        session.add(alert)
+        session.flush()
+        records.alert_log(
+            session,
+            alert,
+            at=at,
+            actor=SYSTEM,
+            action="opened",
+            detail={"reason": "standing blind spot in a critical zone"},
+        )
+        records.publish(
+            session,
+            at=at,
+            type="alert.opened",
+            data=records.alert_summary(alert, severity=judged.name),
+        )
