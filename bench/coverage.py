@@ -208,14 +208,24 @@ def main() -> None:
         model = CoverageModel.build(site.zones, site.buildings, site.cameras)
         return model, model.compute(overlap=False)
 
+    def full_one_thread() -> None:
+        CoverageModel.build(site.zones, site.buildings, site.cameras, workers=1).compute(
+            overlap=False
+        )
+
     full_t, (model, result) = best_of(args.runs, full)
+    single_t, _ = best_of(args.runs, full_one_thread)
     build_t, _ = best_of(
         args.runs, lambda: CoverageModel.build(site.zones, site.buildings, site.cameras)
     )
     compute_t, _ = best_of(args.runs, lambda: model.compute(overlap=False))
     neighbours_t, _ = timed(lambda: model.neighbours)
     overlap_t, _ = timed(lambda: model.compute(overlap=True))
-    print(f"full computation (build views + compute), best of {args.runs}: {full_t}")
+    print(
+        f"full computation (build views + compute), best of {args.runs}, "
+        f"{model.workers} threads: {full_t}"
+    )
+    print(f"  the same on one thread:                              {single_t}")
     print(f"  build views (sectors, dead zones, shadows, indexes): {build_t}")
     print(f"  compute() coverage + blind spots per zone:           {compute_t}")
     print(f"neighbour index (once, before the first failure gap): {neighbours_t}")

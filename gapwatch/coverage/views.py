@@ -212,7 +212,9 @@ class ObstacleIndex:
         column_ok = np.arange(width)[None, :] <= (sizes - 2)[:, None]
         vertices = np.where(column_ok[..., None], vertices, coords[starts][:, None, :])
         union = shapely.disjoint_subset_union_all(parts)
-        return cls(pieces=arr, vertices=vertices, tree=shapely.STRtree(arr), union=union)
+        tree = shapely.STRtree(arr)
+        tree.query(shapely.Point(0.0, 0.0))  # GEOS builds the tree on first use: do it now, once
+        return cls(pieces=arr, vertices=vertices, tree=tree, union=union)
 
 
 def _polygons(geometry: Geometry) -> list[Geometry]:
