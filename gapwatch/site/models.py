@@ -258,6 +258,12 @@ class MaintenanceWindow(_Strict):
 
     @model_validator(mode="after")
     def _check_span(self) -> MaintenanceWindow:
+        if (self.start.tzinfo is None) != (self.end.tzinfo is None):
+            raise ValueError(
+                "give start and end both with a UTC offset (+08:00) or both without one "
+                "(site local time) ｜ start 与 end 须同时带时区偏移（+08:00）"
+                "或同时不带（站点当地时间）"
+            )
         if self.end <= self.start:
             raise ValueError("maintenance window ends before it starts ｜ 维护时段的结束早于开始")
         return self

@@ -230,3 +230,18 @@ def test_position_with_three_numbers(write_site: WriteSite) -> None:
     line, message = find(problems_of(write_site(text)), "patrol_units[0].location")
     assert line == line_of_text(text, "2100")
     assert "a position is [longitude, latitude] (got [104.052, 35.129, 2100])" in message
+
+
+def test_maintenance_mixing_offset_and_local_time(write_site: WriteSite) -> None:
+    text = VALID_SITE.replace("end: 2026-10-09T10:00", "end: 2026-10-09T10:00+08:00")
+    line, message = find(problems_of(write_site(text)), "maintenance[0]")
+    assert line == line_of_text(text, "- id: m1")
+    assert "both with a UTC offset" in message
+
+
+def test_maintenance_with_offsets_is_kept_as_written(write_site: WriteSite) -> None:
+    text = VALID_SITE.replace("start: 2026-10-09T08:00", "start: 2026-10-09T08:00+00:00").replace(
+        "end: 2026-10-09T10:00", "end: 2026-10-09T10:00+00:00"
+    )
+    window = load_site(write_site(text)).spec.maintenance[0]
+    assert window.start == dt.datetime(2026, 10, 9, 8, 0, tzinfo=dt.UTC)
