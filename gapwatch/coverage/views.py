@@ -284,18 +284,19 @@ def camera_views(
     if len(cam_idx) == 0:
         return fov
     origins = np.array([[c.x, c.y] for c in cameras])
-    # Pieces the camera stands on or in do not block it (a mast on a roof, a bracket on a wall).
+    if np.any(np.diff(cam_idx) < 0):
+        order = np.argsort(cam_idx, kind="stable")
+        cam_idx, piece_idx = cam_idx[order], piece_idx[order]
+    hidden = shadows(origins[cam_idx], limits[cam_idx, 1], obstacles.vertices[piece_idx])
+    # A piece the camera stands on or in (a mast on a roof, a bracket on a wall) casts no shadow
+    # for it, but its footprint is still not ground the camera watches.
     on_cam, on_piece = obstacles.tree.query(
         shapely.points(origins), predicate="dwithin", distance=_MOUNT_TOLERANCE_M
     )
     if len(on_cam):
         size = len(obstacles.pieces)
-        keep = ~np.isin(cam_idx * size + piece_idx, on_cam * size + on_piece)
-        cam_idx, piece_idx = cam_idx[keep], piece_idx[keep]
-    if np.any(np.diff(cam_idx) < 0):
-        order = np.argsort(cam_idx, kind="stable")
-        cam_idx, piece_idx = cam_idx[order], piece_idx[order]
-    hidden = shadows(origins[cam_idx], limits[cam_idx, 1], obstacles.vertices[piece_idx])
+        mounted = np.isin(cam_idx * size + piece_idx, on_cam * size + on_piece)
+        hidden[mounted] = obstacles.pieces[piece_idx[mounted]]
     affected, starts, counts = np.unique(cam_idx, return_index=True, return_counts=True)
     out = fov.copy()
     # A camera behind a few buildings: subtract their shadows one by one, all cameras at once

@@ -134,6 +134,12 @@ def test_camera_mounted_on_a_building_is_not_blinded_by_it() -> None:
     camera = CameraGeometry("c", 10.0, 5.0, 90.0, 90.0, 20.0)  # on the east wall, looking east
     seen = view_of(camera, [house])
     assert seen.area == pytest.approx(math.pi * 400.0 / 4.0, rel=ARC_TOLERANCE)
+    # Looking back across its own roof it sees past the building, but not the roof itself.
+    back = CameraGeometry("b", 10.0, 5.0, 270.0, 90.0, 20.0)
+    fan = sectors([back])[0]
+    seen_back = view_of(back, [house])
+    assert seen_back.area == pytest.approx(fan.difference(house).area, rel=1e-9)
+    assert seen_back.contains(shapely.Point(-5.0, 5.0))
 
 
 @pytest.mark.parametrize(
