@@ -159,7 +159,7 @@ class CoverageModel:
             if zone.id in zone_ids:
                 raise ValueError(f"zone id {zone.id!r} appears twice")
             zone_ids.add(zone.id)
-        valid = _object_array([shapely.make_valid(o) for o in obstacles])
+        valid = shapely.make_valid(_object_array(list(obstacles)))
         index = ObstacleIndex.build(list(valid))
         areas = []
         obstacle_tree = shapely.STRtree(valid)

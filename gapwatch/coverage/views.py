@@ -76,6 +76,17 @@ def ground_limits(camera: CameraGeometry) -> tuple[float, float]:
     return min(near, far), far
 
 
+def ground_limits_of(cameras: Sequence[CameraGeometry]) -> FloatArray:
+    """ground_limits for many cameras at once, as an (n, 2) array of (near, far)."""
+    out = np.zeros((len(cameras), 2))
+    out[:, 1] = [c.range_m for c in cameras]
+    for i, cam in enumerate(cameras):
+        # Only a camera with a mount height and a tilt has a dead zone or a near horizon.
+        if cam.height_m is not None and cam.tilt_deg is not None:
+            out[i] = ground_limits(cam)
+    return out
+
+
 def _circle_rings(
     x: FloatArray, y: FloatArray, radius: FloatArray, step: float
 ) -> np.ndarray[Any, np.dtype[np.object_]]:
@@ -120,7 +131,7 @@ def sectors(
     if not cameras:
         return out
     if limits is None:
-        limits = np.array([ground_limits(c) for c in cameras], dtype=float).reshape(-1, 2)
+        limits = ground_limits_of(cameras)
     near, far = limits[:, 0], limits[:, 1]
     hfov = np.array([c.hfov_deg for c in cameras])
     blank = far <= near
@@ -267,7 +278,7 @@ def camera_views(
     step_deg: float = ARC_STEP_DEG,
 ) -> np.ndarray[Any, np.dtype[np.object_]]:
     """Each camera's seen ground: its sector minus the shadows of nearby obstacle pieces."""
-    limits = np.array([ground_limits(c) for c in cameras], dtype=float).reshape(-1, 2)
+    limits = ground_limits_of(cameras)
     fov = sectors(cameras, step_deg, limits)
     if len(obstacles.pieces) == 0 or len(fov) == 0:
         return fov
