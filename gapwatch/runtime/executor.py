@@ -73,12 +73,19 @@ class LocalExecutor(SamplingExecutor):
     that it kills at the deadline.
     """
 
-    def __init__(self, probe: ProbeFunction, *, workers: int = 4) -> None:
+    def __init__(
+        self,
+        probe: ProbeFunction,
+        *,
+        workers: int = 4,
+        on_wait: Callable[[float], None] | None = None,
+    ) -> None:
         if workers < 1:
             raise ValueError("a sampling executor needs at least one worker")
         self._probe = probe
+        self._on_wait = on_wait
         self._workers = workers
-        self._queue: queue.SimpleQueue[tuple[ProbeRequest, Future[ProbeResult]] | None] = (
+        self._queue: queue.SimpleQueue[tuple[ProbeRequest, Future[ProbeResult], float] | None] = (
             queue.SimpleQueue()
         )
         self._stopped = threading.Event()
@@ -97,7 +104,7 @@ class LocalExecutor(SamplingExecutor):
         if self._stopped.is_set():
             raise RuntimeError("the sampling executor has been shut down")
         future: Future[ProbeResult] = Future()
-        self._queue.put((request, future))
+        self._queue.put((request, future, time.monotonic()))
         return future
 
     def shutdown(self, grace_s: float = 3.0) -> None:
@@ -118,10 +125,13 @@ class LocalExecutor(SamplingExecutor):
                 if item is not None:
                     item[1].cancel()
                 return
-            request, future = item
+            request, future, queued = item
             if not future.set_running_or_notify_cancel():
                 continue
             started = time.monotonic()
+            if self._on_wait is not None:
+                # How long a due probe waited for a free worker: the pool keeping up, or not.
+                self._on_wait(started - queued)
             try:
                 result = self._probe(request)
             except Exception as exc:  # one bad camera must not take the worker down

@@ -9,6 +9,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 __all__ = ["ServiceMetrics"]
 
 # Probes take from a fraction of a second (a file) to the full time-out (a dead camera).
+_WAIT_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 _PROBE_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 7.5, 10.0, 15.0, 30.0, 60.0)
 
 
@@ -18,6 +19,7 @@ class ServiceMetrics:
 
     registry: CollectorRegistry
     probe_seconds: Histogram
+    probe_wait_seconds: Histogram
     probes: Counter
     camera_states: Gauge
     open_alerts: Gauge
@@ -33,6 +35,12 @@ class ServiceMetrics:
                 "gapwatch_probe_seconds",
                 "Time one camera probe took, seconds.",
                 buckets=_PROBE_BUCKETS,
+                registry=registry,
+            ),
+            probe_wait_seconds=Histogram(
+                "gapwatch_probe_wait_seconds",
+                "Time a due probe waited for a free worker, seconds (probe lag).",
+                buckets=_WAIT_BUCKETS,
                 registry=registry,
             ),
             probes=Counter(

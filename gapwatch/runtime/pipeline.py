@@ -106,6 +106,7 @@ class Service:
     alerts: AlertEngine
     metrics: ServiceMetrics
     executor_factory: Callable[[], SamplingExecutor] | None = None
+    probe_function: ProbeFunction | None = None
     workers: list[BackgroundWorker] = field(default_factory=list)
     stopping: threading.Event = field(default_factory=threading.Event)
     baselines: BaselineBook | None = None
@@ -152,9 +153,12 @@ class Service:
     def _executor(self) -> SamplingExecutor:
         if self.executor_factory is not None:
             return self.executor_factory()
+        workers = self.settings.probe_workers
+        on_wait = self.metrics.probe_wait_seconds.observe
+        if self.probe_function is not None:
+            return LocalExecutor(self.probe_function, workers=workers, on_wait=on_wait)
         from gapwatch.vision import ProbePool
 
-        workers = self.settings.probe_workers
         judge = self.baselines.judge if self.baselines is not None else None
         pool = ProbePool(max_workers=workers, judge=judge)
         self.probe_pool = pool
@@ -164,7 +168,7 @@ class Service:
                 request.source, timeout_s=request.timeout_s, baseline=request.baseline
             )
 
-        return LocalExecutor(run, workers=workers)
+        return LocalExecutor(run, workers=workers, on_wait=on_wait)
 
     def stop(self) -> None:
         """Stop scheduling, let the verdict being written finish, stop workers, close the store."""
@@ -268,12 +272,6 @@ def build_service(
     except BaseException:
         engine.dispose()
         raise
-    if executor_factory is None and probe is not None:
-        chosen = probe
-
-        def executor_factory() -> SamplingExecutor:
-            return LocalExecutor(chosen, workers=settings.probe_workers)
-
     sessions = session_factory(engine)
     alerts = AlertEngine(site, coverage=coverage)
     try:
@@ -302,6 +300,7 @@ def build_service(
         alerts=alerts,
         metrics=ServiceMetrics.create(),
         executor_factory=executor_factory,
+        probe_function=probe,
         workers=[delivery],
         baselines=BaselineBook(sessions, _references(site)),
     )
