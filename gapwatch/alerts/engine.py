@@ -29,7 +29,7 @@ from gapwatch.alerts.grouping import (
     CameraFacts,
     choose_alert,
 )
-from gapwatch.alerts.health import HealthChange, HealthTracker, Probe
+from gapwatch.alerts.health import FLAP_WINDOW, HealthChange, HealthTracker, Probe
 from gapwatch.alerts.lifecycle import SYSTEM, EngineError, Silence
 from gapwatch.alerts.routing import RoadNetwork, UnitPosition
 from gapwatch.alerts.severity import Severity, assess, severity_name
@@ -66,6 +66,11 @@ _COUNTER_UPDATE = (
         bad_streak=bindparam("b_bad"),
         flap_history=bindparam("b_history"),
     )
+)
+_SEEN_UPDATE = (
+    _STATES.update()
+    .where(_STATES.c.camera_id == bindparam("b_camera"))
+    .values(last_probe_at=bindparam("b_last"), good_streak=bindparam("b_good"), bad_streak=0)
 )
 
 Geometry = Any
@@ -222,11 +227,17 @@ class AlertEngine:
         return [t for t in rows if t is not None]
 
     def _save_counters(self, connection: Connection, cameras: Iterable[str]) -> None:
-        params = []
+        # A steady camera only moves its last-probe time; the debounce streak and flap history
+        # are written while something is happening, so the common probe stays one cheap UPDATE.
+        steady: list[dict[str, Any]] = []
+        moving: list[dict[str, Any]] = []
         for cam in cameras:
             h = self.tracker.camera(cam)
+            if h.streak_status == h.state and not h.flapping and h.streak > FLAP_WINDOW:
+                steady.append({"b_camera": cam, "b_last": h.last_at, "b_good": h.streak})
+                continue
             agree = h.streak_status == h.state
-            params.append(
+            moving.append(
                 {
                     "b_camera": cam,
                     "b_last": h.last_at,
@@ -235,8 +246,10 @@ class AlertEngine:
                     "b_history": list(h.flap.history),
                 }
             )
-        if params:
-            connection.execute(_COUNTER_UPDATE, params)
+        if steady:
+            connection.execute(_SEEN_UPDATE, steady)
+        if moving:
+            connection.execute(_COUNTER_UPDATE, moving)
 
     def _apply(self, session: Session, change: HealthChange) -> None:
         cam = change.camera
