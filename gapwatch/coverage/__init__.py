@@ -4,6 +4,12 @@ placement suggestions. All geometry is metric (the site's local projection)."""
 from gapwatch.coverage.geojson import feature, feature_collection, to_geojson
 from gapwatch.coverage.live import LiveCoverage
 from gapwatch.coverage.model import CoverageModel, UnknownCameraError
+from gapwatch.coverage.placement import (
+    CandidateSpec,
+    Placement,
+    sample_candidates,
+    suggest_placements,
+)
 from gapwatch.coverage.site_geometry import SiteGeometry, camera_geometry, site_geometry
 from gapwatch.coverage.types import (
     DENSITY_BANDS,
@@ -26,11 +32,13 @@ __all__ = [
     "BlindSpot",
     "CameraGeometry",
     "CameraView",
+    "CandidateSpec",
     "CoverageModel",
     "CoverageResult",
     "FailureGap",
     "GapChange",
     "LiveCoverage",
+    "Placement",
     "PresetGeometry",
     "SiteGeometry",
     "UnknownCameraError",
@@ -43,6 +51,8 @@ __all__ = [
     "feature",
     "feature_collection",
     "ground_limits",
+    "sample_candidates",
     "site_geometry",
+    "suggest_placements",
     "to_geojson",
 ]

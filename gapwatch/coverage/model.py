@@ -213,6 +213,13 @@ class CoverageModel:
             raise UnknownCameraError(unknown)
         return np.array(sorted({self._index[c] for c in ids}), dtype=np.intp)
 
+    def position(self, camera_id: str) -> int:
+        """Index of a camera in `cameras` (KeyError naming it when unknown)."""
+        try:
+            return self._index[camera_id]
+        except KeyError:
+            raise UnknownCameraError([camera_id]) from None
+
     def healthy_mask(self, healthy: Collection[str] | None) -> BoolArray:
         """Boolean mask over cameras; None means every camera is healthy."""
         if healthy is None:
@@ -230,6 +237,17 @@ class CoverageModel:
             (cam.id, p.id): CameraView(cam.id, geom, cam.aimed(p), p.id)
             for (cam, p), geom in zip(aimed, geoms, strict=True)
         }
+
+    @property
+    def view_geometries(self) -> ObjectArray:
+        """Every camera's view geometry, in camera order (read-only by convention)."""
+        return self._view_arr
+
+    @cached_property
+    def preset_index(self) -> tuple[list[CameraView], shapely.STRtree]:
+        """PTZ preset views and a spatial index over them."""
+        options = list(self.preset_views.values())
+        return options, shapely.STRtree(_object_array([v.geometry for v in options]))
 
     def camera_zones(self, i: int) -> IntArray:
         """Indices of the zones camera `i`'s view reaches."""
@@ -447,40 +465,10 @@ class CoverageModel:
             reaim=reaim,
         )
 
-    @cached_property
-    def _preset_index(self) -> tuple[list[CameraView], shapely.STRtree]:
-        options = list(self.preset_views.values())
-        return options, shapely.STRtree(_object_array([v.geometry for v in options]))
-
     def views_into(
         self, geometry: Geometry, healthy: Collection[str] | None = None
     ) -> list[ViewOption]:
         """Working cameras and PTZ presets that see into `geometry`, most ground first."""
-        mask = self.healthy_mask(healthy)
-        target_area = float(geometry.area)
-        if target_area <= 0.0:
-            return []
-        options: list[ViewOption] = []
-        hits = self._view_tree.query(geometry, predicate="intersects")
-        hits = hits[mask[hits]]
-        if len(hits):
-            seen = shapely.area(shapely.intersection(self._view_arr[hits], geometry))
-            for i, area in zip(hits, seen, strict=True):
-                if area > 0.0:
-                    options.append(
-                        ViewOption(self.camera_ids[i], None, float(area), float(area) / target_area)
-                    )
-        presets, tree = self._preset_index
-        if presets:
-            hits = tree.query(geometry, predicate="intersects")
-            for k in hits:
-                view = presets[int(k)]
-                if not mask[self._index[view.camera_id]]:
-                    continue
-                area = float(shapely.intersection(view.geometry, geometry).area)
-                if area > 0.0:
-                    options.append(
-                        ViewOption(view.camera_id, view.preset_id, area, area / target_area)
-                    )
-        options.sort(key=lambda o: (-o.seen_m2, o.camera_id, o.preset_id or ""))
-        return options
+        from gapwatch.coverage.patrol import views_into
+
+        return views_into(self, geometry, self.healthy_mask(healthy))
