@@ -126,6 +126,7 @@ class AlertEngine:
         self.camera_alert: dict[str, str] = {}
         self.busy_units: dict[str, str] = {}  # patrol unit -> its road_patrol task under way
         self.silences: list[Silence] = []  # kept in memory: looked at on every failure
+        self._dirty: set[str] = set()  # alerts whose features and payloads are to be redone
 
     def new_tracker(self) -> HealthTracker:
         health = self.site.spec.health
@@ -205,7 +206,9 @@ class AlertEngine:
 
     def _refresh_dirty(self, session: Session) -> None:
         """Redo blind-spot features and task payloads of alerts that grew, once per batch."""
-        for state in self.open_alerts.values():
+        dirty = [self.open_alerts[a] for a in sorted(self._dirty) if a in self.open_alerts]
+        self._dirty.clear()
+        for state in dirty:
             if not state.dirty:
                 continue
             state.dirty = False
@@ -331,7 +334,6 @@ class AlertEngine:
             opened_at=at,
         )
         session.add(alert)
-        session.flush()
         self.open_alerts[state.id] = state
         self.camera_alert[cam] = state.id
         detail: dict[str, Any] = {
@@ -378,6 +380,7 @@ class AlertEngine:
         alert.zones = sorted(z for z, a in state.lost_m2.items() if a > 0.0)
         alert.blind_spot_m2 = judged.blind_m2
         state.dirty = True
+        self._dirty.add(state.id)
         alert.severity = max(alert.severity, judged.rank)
         alert.kind = self._kind(state, judged, change)
         alert.flapping = alert.flapping or change.flapping
