@@ -183,7 +183,13 @@ def replay(
 ) -> None:
     """Replay recorded probe results through the alert engine and print the alerts raised;
     exit 0 all lines used, 1 some lines skipped (named on stderr), 2 bad input.
-    回放探测记录并输出产生的告警。"""
+    回放探测记录并输出产生的告警。
+
+    One JSON object per line, e.g. a probe result:
+    {"at": "2026-07-30T21:00:00+08:00", "camera": "cam-001", "status": "offline"}
+
+    Lines with "action" replay people and dispatch: ack, resolve, task_status, silence, tick.
+    带 "action" 的行回放确认、解除、任务状态、静默等操作。"""
     from gapwatch.alerts.commands import replay_command
 
     raise typer.Exit(replay_command(site_file, events_file, output_format))
