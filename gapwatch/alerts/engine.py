@@ -596,7 +596,9 @@ class AlertEngine:
     def _regrade(self, session: Session, now: dt.datetime) -> None:
         """Raise the severity of open alerts whose zones became more important (a busy period
         began), so the night market's evening counts for an outage that started by day."""
-        for state in self.open_alerts.values():
+        for state in list(self.open_alerts.values()):
+            if state.silenced:
+                self._unsilence_if_over(session, state, now)
             if state.silenced or not state.lost_m2:
                 continue
             judged = self.judge(state, now)
@@ -623,6 +625,34 @@ class AlertEngine:
                 type="alert.updated",
                 data=records.alert_summary(alert, severity=judged.name),
             )
+
+    def _unsilence_if_over(self, session: Session, state: OpenAlertState, now: dt.datetime) -> None:
+        """A camera still broken when its silence or maintenance window ends is alerted then."""
+        if not state.down or any(self._silence_for(c, now) for c in state.down):
+            return
+        alert = session.get(AlertRow, state.id)
+        if alert is None:
+            return
+        state.silenced = False
+        alert.silenced = False
+        judged = self.judge(state, now)
+        alert.severity = judged.rank
+        records.alert_log(
+            session,
+            alert,
+            at=now,
+            actor=SYSTEM,
+            action="silence_ended",
+            detail={"cameras_down": sorted(state.down)},
+        )
+        records.publish(
+            session,
+            at=now,
+            type="alert.opened",
+            data=records.alert_summary(alert, severity=judged.name),
+        )
+        if judged.blind_m2 > 0.0 and judged.top_zone is not None and not state.task_ids:
+            patrols.raise_tasks(self, session, alert, state, now)
 
     # ------------------------------------------------------------------ lookups
 

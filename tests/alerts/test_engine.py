@@ -158,7 +158,7 @@ def test_maintenance_window_records_without_alerting(
         assert alert.silenced and count(session, TaskRow) == 0 and count(session, OutboxRow) == 0
         log = session.scalars(select(AlertLogRow).where(AlertLogRow.alert_id == alert.id)).all()
         assert log[0].action == "recorded" and log[0].detail["suppressed_by"] == "maintenance:lens"
-        assert engine.check_escalations(session, now=T0 + dt.timedelta(days=1)) == []
+        assert engine.check_escalations(session, now=T0 + dt.timedelta(minutes=50)) == []
 
 
 def test_standing_gaps_in_critical_zones_raise_one_alert_each(
@@ -296,3 +296,30 @@ def test_task_reports_follow_the_flow_and_refusals_run_out_of_units(
     assert sorted(refused) == sorted(u.id for u in site.spec.patrol_units)
     assert last.assignee is None and last.status == "pending"
     assert last.payload["reason"] == "no free patrol unit"
+
+
+def test_a_camera_still_broken_when_its_silence_ends_is_alerted_then(
+    site: Site, model: CoverageModel, db_factory: SessionFactory
+) -> None:
+    engine = started(site, model, db_factory)
+    with transaction(db_factory) as session:
+        engine.add_silence(
+            session,
+            starts_at=T0,
+            ends_at=T0 + dt.timedelta(minutes=30),
+            by="tech-li",
+            cameras=["cam-sw"],
+            comment="lens swap",
+        )
+    down(engine, db_factory, "cam-sw", T0 + dt.timedelta(minutes=1))
+    for minutes in (20, 31):
+        with transaction(db_factory) as session:
+            engine.check_escalations(session, now=T0 + dt.timedelta(minutes=minutes))
+            alert = session.scalars(select(AlertRow)).one()
+            if minutes == 20:
+                assert alert.silenced and count(session, TaskRow) == 0
+    with db_factory() as session:
+        alert = session.scalars(select(AlertRow)).one()
+        assert not alert.silenced and alert.status == "open"
+        assert count(session, TaskRow) == 2
+        assert {m.event_type for m in session.scalars(select(OutboxRow))} == {"task.created"}
