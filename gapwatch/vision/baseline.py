@@ -198,8 +198,10 @@ class Baseline:
     def learn(self, frames: Iterable[Frame]) -> int:
         """Learn from frames known to be healthy; returns how many were used."""
         smalls = [m.downscale(f.image) for f in frames]
+        smalls = [s for s in smalls if min(s.shape[:2]) >= m.MIN_SIDE]
         if not smalls:
             return 0
+        smalls = [s for s in smalls if s.shape == smalls[0].shape]
         keep = analysis_keep([m.grey(s) for s in smalls])
         for bgr in smalls:
             k = keep if keep.shape == bgr.shape[:2] else None
@@ -225,7 +227,8 @@ class Baseline:
         if image is None:
             raise BaselineError(f"{path}: not a readable image file")
         out = cls()
-        out.learn([Frame(0.0, m.as_u8(image))])
+        if not out.learn([Frame(0.0, m.as_u8(image))]):
+            raise BaselineError(f"{path}: picture too small for a reference")
         return out
 
     def to_dict(self) -> dict[str, Any]:

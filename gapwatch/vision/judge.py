@@ -10,6 +10,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from gapwatch.vision import metrics as m
@@ -58,6 +59,7 @@ DEFAULT = Thresholds()
 
 REASONS: dict[str, tuple[str, str]] = {
     "no_frames": ("no frames could be read", "未读取到任何画面"),
+    "too_small": ("frames are too small to judge", "画面尺寸过小，无法判断"),
     "no_signal": ("uniform no-video screen", "画面为无视频信号提示"),
     "black": ("picture is black", "画面黑屏"),
     "overexposed": ("picture is washed out (overexposed)", "画面过曝"),
@@ -76,12 +78,19 @@ def _median(values: list[float]) -> float:
     return float(np.median(finite)) if finite else float("nan")
 
 
+def _bgr(image: m.U8) -> m.U8:
+    """Grey frames (some decoders hand them out) as three equal channels."""
+    if image.ndim == 2:
+        return m.as_u8(cv2.cvtColor(image, cv2.COLOR_GRAY2BGR))
+    return image
+
+
 def measure(frames: Sequence[Frame], baseline: Baseline | None = None) -> dict[str, float]:
     """Every metric the decision uses, as named floats (per-frame metrics: median over frames)."""
     if not frames:
         return {"frames": 0.0}
     ordered = sorted(frames, key=lambda f: f.at)
-    smalls = [m.downscale(f.image) for f in ordered]
+    smalls = [_bgr(m.downscale(f.image)) for f in ordered]
     shape = smalls[0].shape
     smalls = [s for s in smalls if s.shape == shape]
     greys = [m.grey(s) for s in smalls]
@@ -245,9 +254,8 @@ def _status(faults: list[str]) -> Status:
     return "degraded" if faults else "ok"
 
 
-def reason_text(faults: list[str], no_frames: bool = False) -> str | None:
-    """A one-line reason in English and Simplified Chinese."""
-    keys = ["no_frames"] if no_frames else faults
+def reason_text(keys: list[str]) -> str | None:
+    """A one-line reason in English and Simplified Chinese for faults (or other REASONS keys)."""
     if not keys:
         return None
     en = "; ".join(REASONS[k][0] for k in keys)
@@ -260,7 +268,11 @@ def judge(
 ) -> Verdict:
     """The health verdict on a camera from frames sampled over a few seconds."""
     if not frames:
-        return Verdict("offline", ["no_signal"], {"frames": 0.0}, reason_text([], no_frames=True))
+        return Verdict("offline", ["no_signal"], {"frames": 0.0}, reason_text(["no_frames"]))
+    h, w = frames[0].image.shape[:2]
+    if min(h, w) < m.MIN_SIDE:
+        size = {"frames": float(len(frames)), "width": float(w), "height": float(h)}
+        return Verdict("offline", ["no_signal"], size, reason_text(["too_small"]))
     metrics = measure(frames, baseline)
     faults = decide(metrics, thresholds)
     clean = {k: round(v, 4) for k, v in metrics.items() if math.isfinite(v)}

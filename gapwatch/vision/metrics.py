@@ -16,6 +16,7 @@ import numpy.typing as npt
 __all__ = [
     "ANALYSIS_WIDTH",
     "BLOCK",
+    "MIN_SIDE",
     "Brightness",
     "Motion",
     "Shift",
@@ -47,6 +48,9 @@ ANALYSIS_WIDTH = 320
 
 BLOCK = 8
 """Side of the square blocks used for texture and occlusion (pixels at analysis width)."""
+
+MIN_SIDE = 4 * BLOCK
+"""Pictures smaller than this on either side cannot be judged."""
 
 
 def as_u8(array: npt.ArrayLike) -> U8:

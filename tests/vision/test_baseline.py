@@ -83,6 +83,10 @@ def test_from_image_and_bad_input(tmp_path: Path) -> None:
     junk.write_bytes(b"not a picture")
     with pytest.raises(BaselineError, match=r"junk\.png"):
         Baseline.from_image(junk)
+    tiny = tmp_path / "tiny.png"
+    cv2.imwrite(str(tiny), np.zeros((8, 8, 3), np.uint8))
+    with pytest.raises(BaselineError, match="too small"):
+        Baseline.from_image(tiny)
     with pytest.raises(BaselineError):
         Baseline.from_bytes(b"\xff\x00")
     with pytest.raises(BaselineError, match="format"):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import numpy.typing as npt
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gapwatch.vision.baseline import Baseline
 from gapwatch.vision.judge import REASONS, decide, judge
@@ -105,3 +107,41 @@ def test_every_fault_has_a_reason_in_both_languages() -> None:
     for code in FAULT_CODES:
         en, zh = REASONS[code]
         assert en and zh and en != zh
+
+
+def test_frames_too_small_to_judge_are_offline_with_a_reason() -> None:
+    verdict = judge([Frame(0.0, np.zeros((8, 8, 3), np.uint8))])
+    assert (verdict.status, verdict.faults) == ("offline", ["no_signal"])
+    assert verdict.reason is not None and "too small" in verdict.reason
+
+
+def test_grey_and_mixed_size_frames_are_judged() -> None:
+    grey = np.asarray(cv2.cvtColor(view(0), cv2.COLOR_BGR2GRAY), np.uint8)
+    verdict = judge([Frame(0.0, grey), Frame(1.5, view(1)), Frame(3.0, view(2)[:200, :300])])
+    assert verdict.status in ("ok", "degraded")
+    assert verdict.metrics["frames"] == 2.0  # a frame of another size is left out
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    height=st.integers(32, 120),
+    width=st.integers(32, 160),
+    level=st.integers(0, 255),
+    spread=st.integers(0, 120),
+    count=st.integers(1, 4),
+    seed=st.integers(0, 2**16),
+)
+def test_any_picture_gets_a_well_formed_verdict(
+    height: int, width: int, level: int, spread: int, count: int, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    frames = []
+    for n in range(count):
+        noise = rng.normal(0, spread, (height, width, 3))
+        image = np.clip(level + noise, 0, 255).astype(np.uint8)
+        frames.append(Frame(float(n), image))
+    verdict = judge(frames)
+    assert set(verdict.faults) <= set(FAULT_CODES)
+    assert (verdict.status == "ok") == (not verdict.faults)
+    assert (verdict.status == "offline") == ("no_signal" in verdict.faults)
+    assert all(np.isfinite(v) for v in verdict.metrics.values())
