@@ -15,13 +15,12 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Iterable, Sequence
-from typing import Any, cast
+from typing import Any
 
 import shapely
-from sqlalchemy import Connection, Table, bindparam
 from sqlalchemy.orm import Session
 
-from gapwatch.alerts import lifecycle, patrols, records, startup
+from gapwatch.alerts import camera_rows, lifecycle, patrols, records, startup
 from gapwatch.alerts.calendar import ImportanceCalendar
 from gapwatch.alerts.grouping import (
     GROUP_WINDOW,
@@ -29,7 +28,7 @@ from gapwatch.alerts.grouping import (
     CameraFacts,
     choose_alert,
 )
-from gapwatch.alerts.health import FLAP_WINDOW, HealthChange, HealthTracker, Probe
+from gapwatch.alerts.health import HealthChange, HealthTracker, Probe
 from gapwatch.alerts.lifecycle import SYSTEM, EngineError, Silence
 from gapwatch.alerts.routing import RoadNetwork, UnitPosition
 from gapwatch.alerts.severity import Severity, assess, severity_name
@@ -45,7 +44,6 @@ from gapwatch.storage import (
     AlertKind,
     AlertRow,
     CameraStateRow,
-    ProbeResultRow,
     SilenceRow,
     TaskRow,
     new_id,
@@ -53,25 +51,6 @@ from gapwatch.storage import (
 from gapwatch.vision.types import OFFLINE_FAULTS
 
 __all__ = ["AlertEngine", "EngineError", "UnknownCameraProbe"]
-
-_PROBES = cast(Table, ProbeResultRow.__table__)
-_STATES = cast(Table, CameraStateRow.__table__)
-_PROBE_INSERT = _PROBES.insert()
-_COUNTER_UPDATE = (
-    _STATES.update()
-    .where(_STATES.c.camera_id == bindparam("b_camera"))
-    .values(
-        last_probe_at=bindparam("b_last"),
-        good_streak=bindparam("b_good"),
-        bad_streak=bindparam("b_bad"),
-        flap_history=bindparam("b_history"),
-    )
-)
-_SEEN_UPDATE = (
-    _STATES.update()
-    .where(_STATES.c.camera_id == bindparam("b_camera"))
-    .values(last_probe_at=bindparam("b_last"), good_streak=bindparam("b_good"), bad_streak=0)
-)
 
 Geometry = Any
 
@@ -174,9 +153,8 @@ class AlertEngine:
             # Plain Core statements: per-probe bookkeeping is the hot path, ORM units of work
             # would cost more than the probe itself.
             connection = session.connection()
-            if rows:
-                connection.execute(_PROBE_INSERT, rows)
-            self._save_counters(connection, touched)
+            camera_rows.insert_probes(connection, rows)
+            camera_rows.save_counters(connection, self.tracker, touched)
             return changes
 
     def _observe_all(
@@ -229,31 +207,6 @@ class AlertEngine:
         rows = [session.get(TaskRow, tid) for tid in state.task_ids]
         return [t for t in rows if t is not None]
 
-    def _save_counters(self, connection: Connection, cameras: Iterable[str]) -> None:
-        # A steady camera only moves its last-probe time; the debounce streak and flap history
-        # are written while something is happening, so the common probe stays one cheap UPDATE.
-        steady: list[dict[str, Any]] = []
-        moving: list[dict[str, Any]] = []
-        for cam in cameras:
-            h = self.tracker.camera(cam)
-            if h.streak_status == h.state and not h.flapping and h.streak > FLAP_WINDOW:
-                steady.append({"b_camera": cam, "b_last": h.last_at, "b_good": h.streak})
-                continue
-            agree = h.streak_status == h.state
-            moving.append(
-                {
-                    "b_camera": cam,
-                    "b_last": h.last_at,
-                    "b_good": h.streak if agree else 0,
-                    "b_bad": 0 if agree else h.streak,
-                    "b_history": list(h.flap.history),
-                }
-            )
-        if steady:
-            connection.execute(_SEEN_UPDATE, steady)
-        if moving:
-            connection.execute(_COUNTER_UPDATE, moving)
-
     def _apply(self, session: Session, change: HealthChange) -> None:
         cam = change.camera
         state = session.get(CameraStateRow, cam)
@@ -283,7 +236,7 @@ class AlertEngine:
 
     # ------------------------------------------------------------------ failures
 
-    def _silence_for(self, cam: str, at: dt.datetime) -> str | None:
+    def silence_for(self, cam: str, at: dt.datetime) -> str | None:
         for window in self.maintenance:
             if cam in window.cameras and window.start <= at < window.end:
                 return f"maintenance:{window.id}"
@@ -296,7 +249,7 @@ class AlertEngine:
     def _camera_down(self, session: Session, change: HealthChange) -> None:
         cam, at = change.camera, change.at
         gap = self.live.take_down([cam])
-        silence = self._silence_for(cam, at)
+        silence = self.silence_for(cam, at)
         target: str | None = None
         if silence is None:
             target = choose_alert(
@@ -590,69 +543,8 @@ class AlertEngine:
     def check_escalations(self, session: Session, *, now: dt.datetime) -> list[str]:
         """Escalate open alerts left unacknowledged past their severity's time; return their ids."""
         with self._lock:
-            self._regrade(session, now)
+            lifecycle.regrade(self, session, now)
             return lifecycle.check_escalations(self, session, now=now)
-
-    def _regrade(self, session: Session, now: dt.datetime) -> None:
-        """Raise the severity of open alerts whose zones became more important (a busy period
-        began), so the night market's evening counts for an outage that started by day."""
-        for state in list(self.open_alerts.values()):
-            if state.silenced:
-                self._unsilence_if_over(session, state, now)
-            if state.silenced or not state.lost_m2:
-                continue
-            judged = self.judge(state, now)
-            alert = session.get(AlertRow, state.id)
-            if alert is None or judged.top_zone is None or judged.rank <= alert.severity:
-                continue
-            records.alert_log(
-                session,
-                alert,
-                at=now,
-                actor=SYSTEM,
-                action="severity_raised",
-                detail={
-                    "from": alert.severity,
-                    "to": judged.rank,
-                    "zone": judged.top_zone,
-                    "importance": judged.top_importance,
-                },
-            )
-            alert.severity = judged.rank
-            records.publish(
-                session,
-                at=now,
-                type="alert.updated",
-                data=records.alert_summary(alert, severity=judged.name),
-            )
-
-    def _unsilence_if_over(self, session: Session, state: OpenAlertState, now: dt.datetime) -> None:
-        """A camera still broken when its silence or maintenance window ends is alerted then."""
-        if not state.down or any(self._silence_for(c, now) for c in state.down):
-            return
-        alert = session.get(AlertRow, state.id)
-        if alert is None:
-            return
-        state.silenced = False
-        alert.silenced = False
-        judged = self.judge(state, now)
-        alert.severity = judged.rank
-        records.alert_log(
-            session,
-            alert,
-            at=now,
-            actor=SYSTEM,
-            action="silence_ended",
-            detail={"cameras_down": sorted(state.down)},
-        )
-        records.publish(
-            session,
-            at=now,
-            type="alert.opened",
-            data=records.alert_summary(alert, severity=judged.name),
-        )
-        if judged.blind_m2 > 0.0 and judged.top_zone is not None and not state.task_ids:
-            patrols.raise_tasks(self, session, alert, state, now)
 
     # ------------------------------------------------------------------ lookups
 

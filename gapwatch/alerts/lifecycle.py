@@ -28,12 +28,14 @@ from gapwatch.storage import AlertRow, SilenceRow, TaskRow, new_id
 if TYPE_CHECKING:
     from gapwatch.alerts.engine import AlertEngine
     from gapwatch.alerts.grouping import CameraFacts
+    from gapwatch.alerts.state import OpenAlertState
 
 __all__ = [
     "Silence",
     "acknowledge",
     "add_silence",
     "check_escalations",
+    "regrade",
     "resolve",
     "set_status",
     "task_status",
@@ -348,3 +350,68 @@ def check_escalations(engine: AlertEngine, session: Session, *, now: dt.datetime
         records.send(session, event_type="alert.escalated", payload={"alert": summary}, at=now)
         escalated.append(alert.id)
     return escalated
+
+
+def regrade(engine: AlertEngine, session: Session, now: dt.datetime) -> None:
+    """Raise the severity of open alerts whose zones became more important (a busy period
+    began), so the night market's evening counts for an outage that started by day."""
+    for state in list(engine.open_alerts.values()):
+        if state.silenced:
+            _unsilence_if_over(engine, session, state, now)
+        if state.silenced or not state.lost_m2:
+            continue
+        judged = engine.judge(state, now)
+        alert = session.get(AlertRow, state.id)
+        if alert is None or judged.top_zone is None or judged.rank <= alert.severity:
+            continue
+        records.alert_log(
+            session,
+            alert,
+            at=now,
+            actor=SYSTEM,
+            action="severity_raised",
+            detail={
+                "from": alert.severity,
+                "to": judged.rank,
+                "zone": judged.top_zone,
+                "importance": judged.top_importance,
+            },
+        )
+        alert.severity = judged.rank
+        records.publish(
+            session,
+            at=now,
+            type="alert.updated",
+            data=records.alert_summary(alert, severity=judged.name),
+        )
+
+
+def _unsilence_if_over(
+    engine: AlertEngine, session: Session, state: OpenAlertState, now: dt.datetime
+) -> None:
+    """A camera still broken when its silence or maintenance window ends is alerted then."""
+    if not state.down or any(engine.silence_for(c, now) for c in state.down):
+        return
+    alert = session.get(AlertRow, state.id)
+    if alert is None:
+        return
+    state.silenced = False
+    alert.silenced = False
+    judged = engine.judge(state, now)
+    alert.severity = judged.rank
+    records.alert_log(
+        session,
+        alert,
+        at=now,
+        actor=SYSTEM,
+        action="silence_ended",
+        detail={"cameras_down": sorted(state.down)},
+    )
+    records.publish(
+        session,
+        at=now,
+        type="alert.opened",
+        data=records.alert_summary(alert, severity=judged.name),
+    )
+    if judged.blind_m2 > 0.0 and judged.top_zone is not None and not state.task_ids:
+        patrols.raise_tasks(engine, session, alert, state, now)
