@@ -36,11 +36,10 @@ class ProbeBusyError(RuntimeError):
     """Every decoder worker stayed busy until the probe's deadline; nothing was probed."""
 
 
-def _default_judge(frames: Sequence[Frame], baseline: Baseline | None) -> Verdict:
-    # Imported on first use: judging loads OpenCV, which decoder workers never need.
+def _default_judge() -> Judge:
     from gapwatch.vision.judge import judge
 
-    return judge(frames, baseline)
+    return judge
 
 
 class ProbePool:
@@ -61,9 +60,13 @@ class ProbePool:
             raise ValueError("a probe pool needs at least one worker and one probe per worker")
         self.max_workers = max_workers
         self.probes_per_worker = probes_per_worker
-        self._judge = judge or _default_judge
+        # Loaded here rather than on the first verdict, so that importing OpenCV never eats into
+        # a probe's time-out; decoder workers do not load it at all.
+        self._judge = judge or _default_judge()
         self._idle: list[DecoderWorker] = []
         self._count = 0
+        self.workers_started = 0
+        """How many worker processes this pool has started (replacements included)."""
         self._closed = False
         self._lock = threading.Condition()
 
@@ -83,6 +86,7 @@ class ProbePool:
         with self._lock:
             while self._count < min(workers, self.max_workers) and not self._closed:
                 worker = DecoderWorker()
+                self.workers_started += 1
                 started.append(worker)
                 self._idle.append(worker)
                 self._count += 1
@@ -159,12 +163,15 @@ class ProbePool:
                     raise ProbeBusyError("every decoder worker stayed busy until the deadline")
                 self._lock.wait(remaining)
         try:
-            return DecoderWorker()
+            worker = DecoderWorker()
         except BaseException:
             with self._lock:
                 self._count -= 1
                 self._lock.notify()
             raise
+        with self._lock:
+            self.workers_started += 1
+        return worker
 
     def _release(self, worker: DecoderWorker) -> None:
         retire = worker.closed or worker.probes >= self.probes_per_worker

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from gapwatch.vision import Frame, ProbePool
+from gapwatch.vision import Baseline, Frame, ProbePool
 from gapwatch.vision.types import Verdict
 
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -267,11 +267,45 @@ def recording_judge() -> RecordingJudge:
     return RecordingJudge()
 
 
+class _JudgeSwitch:
+    """The judge of the session's shared pool: a test's recording judge, else the real one."""
+
+    def __init__(self) -> None:
+        from gapwatch.vision.judge import judge
+
+        self.real = judge
+        self.current: RecordingJudge | None = None
+
+    def __call__(self, frames: Sequence[Frame], baseline: Baseline | None) -> Verdict:
+        if self.current is not None:
+            return self.current(frames, baseline)
+        return self.real(frames, baseline)
+
+
+@pytest.fixture(scope="session")
+def _shared() -> Iterator[tuple[ProbePool, _JudgeSwitch]]:
+    switch = _JudgeSwitch()
+    with ProbePool(max_workers=4, judge=switch) as shared_pool:
+        yield shared_pool, switch
+
+
 @pytest.fixture
-def pool(recording_judge: RecordingJudge) -> Iterator[ProbePool]:
-    """A probe pool whose judge records frames; closed after the test."""
-    with ProbePool(max_workers=4, judge=recording_judge) as probe_pool:
-        yield probe_pool
+def pool(
+    _shared: tuple[ProbePool, _JudgeSwitch], recording_judge: RecordingJudge
+) -> Iterator[ProbePool]:
+    """The session's warm probe pool, judging with this test's recording judge."""
+    shared_pool, switch = _shared
+    switch.current = recording_judge
+    yield shared_pool
+    switch.current = None
+
+
+@pytest.fixture
+def judged_pool(_shared: tuple[ProbePool, _JudgeSwitch]) -> ProbePool:
+    """The session's warm probe pool, judging with the real judge."""
+    shared_pool, switch = _shared
+    switch.current = None
+    return shared_pool
 
 
 def open_fds() -> set[str]:

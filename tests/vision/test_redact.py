@@ -46,10 +46,10 @@ def test_redacting_filter_cleans_formatted_log_records(caplog: pytest.LogCapture
 
 
 def test_probe_result_and_logs_carry_no_password(
-    caplog: pytest.LogCaptureFixture, refused_port: int
+    caplog: pytest.LogCaptureFixture, refused_port: int, pool: ProbePool
 ) -> None:
     url = f"rtsp://viewer:topsecret@127.0.0.1:{refused_port}/ch1"
-    with caplog.at_level(logging.DEBUG), ProbePool(max_workers=1) as pool:
+    with caplog.at_level(logging.DEBUG):
         result = pool.probe(url, timeout_s=5)
     assert result.faults == ["no_signal"]
     assert "topsecret" not in repr(result)
