@@ -412,12 +412,37 @@ class CoverageModel:
     def failure_gaps(self, healthy: Collection[str] | None = None) -> list[FailureGap]:
         """Every healthy camera's failure gap, the most harmful (importance × m²) first."""
         mask = self.healthy_mask(healthy)
-        gaps = []
-        for i in np.flatnonzero(mask):
-            change = self.gap_of(np.array([i], dtype=np.intp), mask)
-            gaps.append(
-                FailureGap(self.camera_ids[i], change.area_m2, change.weighted_m2, change.pieces)
-            )
+        cams = np.flatnonzero(mask)
+        # One row per (camera, zone) ground; all rows lose their k-th healthy neighbour's view
+        # in the same vectorised step.
+        owner: list[int] = []
+        zone_of: list[int] = []
+        grounds: list[Geometry] = []
+        for c in cams:
+            for z, ground in self.zone_views(int(c)):
+                owner.append(int(c))
+                zone_of.append(z)
+                grounds.append(ground)
+        rest = _object_array(grounds)
+        rows = [self.neighbours.row(c) for c in owner]
+        rows = [r[mask[r]] for r in rows]
+        for k in range(max((len(r) for r in rows), default=0)):
+            pick = np.array([len(r) > k for r in rows], dtype=bool)
+            other = np.array([r[k] for r in rows if len(r) > k], dtype=np.intp)
+            rest[pick] = drop_slivers(shapely.difference(rest[pick], self._view_arr[other]))
+        areas = shapely.area(rest) if len(rest) else np.empty(0)
+        ids = [int(c) for c in cams]
+        plain: dict[int, float] = dict.fromkeys(ids, 0.0)
+        weighted: dict[int, float] = dict(plain)
+        pieces: dict[int, list[BlindSpot]] = {i: [] for i in ids}
+        for cam, z, piece, area in zip(owner, zone_of, rest, areas, strict=True):
+            if area <= 0.0:
+                continue
+            zone = self.zones[z]
+            plain[cam] += float(area)
+            weighted[cam] += zone.importance * float(area)
+            _pieces(zone, piece, self.min_blind_area_m2, pieces[cam])
+        gaps = [FailureGap(self.camera_ids[c], plain[c], weighted[c], pieces[c]) for c in ids]
         gaps.sort(key=lambda g: (-g.weighted_m2, -g.area_m2, g.camera_id))
         return gaps
 

@@ -10,6 +10,10 @@ from hypothesis import strategies as st
 from gapwatch.coverage import CoverageModel
 from tests.coverage.scenes import Scene, scenes
 
+# Overlays drop needle slivers of up to 1e-6 m² between steps (slivers.py), so areas reached by
+# different sequences of overlays agree to a few of those.
+AREA_TOLERANCE = 1e-5
+
 PROPERTY = settings(
     max_examples=100,
     deadline=None,
@@ -42,7 +46,7 @@ def test_covered_plus_blind_is_the_ground_outside_obstacles(scene: Scene) -> Non
         blind = sum(b.area_m2 for b in result.blind_spots if b.zone == zone.id)
         assert zone.area_m2 == pytest.approx(outside, rel=1e-9, abs=1e-9)
         assert zone.covered_m2 + blind == pytest.approx(outside, rel=1e-7, abs=1e-7)
-        assert zone.covered_m2 == pytest.approx(by_hand[zone.id], rel=1e-7, abs=1e-6)
+        assert zone.covered_m2 == pytest.approx(by_hand[zone.id], rel=1e-7, abs=AREA_TOLERANCE)
         assert 0.0 <= zone.coverage_ratio <= 1.0 + 1e-12
     # No blind spot lies on a building or outside its zone.
     for spot in result.blind_spots:
@@ -73,14 +77,20 @@ def test_failure_gap_is_coverage_with_minus_coverage_without(scene: Scene) -> No
     for camera in scene.cameras:
         without = model.compute(everyone - {camera.id}, overlap=False)
         gap = model.failure_gap(camera.id)
-        assert gap.area_m2 == pytest.approx(all_on.covered_m2 - without.covered_m2, abs=1e-6)
+        assert gap.area_m2 == pytest.approx(
+            all_on.covered_m2 - without.covered_m2, abs=AREA_TOLERANCE
+        )
         weighted = sum(
             z.importance * (a.covered_m2 - w.covered_m2)
             for z, a, w in zip(model.zones, all_on.zones, without.zones, strict=True)
         )
-        assert gap.weighted_m2 == pytest.approx(weighted, abs=1e-5)
+        assert gap.weighted_m2 == pytest.approx(weighted, abs=10 * AREA_TOLERANCE)
     ranked = model.failure_gaps()
     assert [g.weighted_m2 for g in ranked] == sorted((g.weighted_m2 for g in ranked), reverse=True)
+    for gap in ranked:  # the all-at-once ranking agrees with one camera at a time
+        one = model.failure_gap(gap.camera_id)
+        assert gap.area_m2 == pytest.approx(one.area_m2, abs=AREA_TOLERANCE)
+        assert len(gap.pieces) == len(one.pieces)
 
 
 @PROPERTY
@@ -94,7 +104,7 @@ def test_overlap_is_ground_seen_by_two_or_more(scene: Scene, data: st.DataObject
     twice = shapely.union_all(pairs) if pairs else shapely.Polygon()
     for zone, figures in zip(model.zones, result.zones, strict=True):
         expected = zone.polygon.intersection(twice).area
-        assert figures.overlap_m2 == pytest.approx(expected, abs=1e-6)
+        assert figures.overlap_m2 == pytest.approx(expected, abs=AREA_TOLERANCE)
 
 
 @PROPERTY
@@ -121,10 +131,12 @@ def test_live_changes_match_computing_from_scratch(scene: Scene, data: st.DataOb
         assert live.healthy == frozenset(healthy)
         for b, a in zip(before.zones, after.zones, strict=True):
             moved = abs(b.covered_m2 - a.covered_m2)
-            assert change.by_zone.get(b.id, 0.0) == pytest.approx(moved, abs=1e-6)
-        assert change.area_m2 == pytest.approx(abs(before.covered_m2 - after.covered_m2), abs=1e-6)
+            assert change.by_zone.get(b.id, 0.0) == pytest.approx(moved, abs=AREA_TOLERANCE)
+        assert change.area_m2 == pytest.approx(
+            abs(before.covered_m2 - after.covered_m2), abs=AREA_TOLERANCE
+        )
         # The current blind spots are those of a computation from scratch.
         spots = live.blind_spots()
         for zone in after.zones:
             mine = sum(s.area_m2 for s in spots if s.zone == zone.id)
-            assert mine == pytest.approx(zone.blind_m2, abs=1e-6)
+            assert mine == pytest.approx(zone.blind_m2, abs=AREA_TOLERANCE)
