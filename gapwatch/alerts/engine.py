@@ -29,10 +29,10 @@ from gapwatch.alerts.grouping import (
     choose_alert,
 )
 from gapwatch.alerts.health import HealthChange, HealthTracker, Probe
-from gapwatch.alerts.lifecycle import SYSTEM, EngineError, Silence
+from gapwatch.alerts.lifecycle import EngineError, Silence
 from gapwatch.alerts.routing import RoadNetwork, UnitPosition
 from gapwatch.alerts.severity import Severity, assess, severity_name
-from gapwatch.alerts.state import OpenAlertState
+from gapwatch.alerts.state import SYSTEM, OpenAlertState
 from gapwatch.alerts.tasks import (
     ACTIVE_STATUSES,
     ARRIVED_STATUSES,

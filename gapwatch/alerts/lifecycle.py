@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from gapwatch.alerts import patrols, records
 from gapwatch.alerts.severity import severity_name
+from gapwatch.alerts.state import SYSTEM
 from gapwatch.alerts.tasks import (
     ACTIVE_STATUSES,
     ARRIVED_STATUSES,
@@ -41,7 +42,6 @@ __all__ = [
     "task_status",
 ]
 
-SYSTEM = "system"
 MAX_ESCALATION_LEVEL = 3
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from gapwatch.alerts import records
 from gapwatch.alerts.routing import rank_units
 from gapwatch.alerts.severity import severity_name
-from gapwatch.alerts.state import OpenAlertState
+from gapwatch.alerts.state import SYSTEM, OpenAlertState
 from gapwatch.alerts.tasks import ViewChoice, road_patrol_payload, video_patrol_payload
 from gapwatch.storage import AlertRow, TaskRow, new_id
 
@@ -24,10 +24,9 @@ if TYPE_CHECKING:
 
 __all__ = ["raise_tasks", "road_task", "tell_dispatch", "video_payload"]
 
-SYSTEM = "system"
-
 
 def video_payload(engine: AlertEngine, alert: AlertRow, state: OpenAlertState) -> dict[str, Any]:
+    """The video_patrol body: working cameras and presets that see into the blind ground."""
     ground = engine.ground_of(state)
     options = engine.model.views_into(ground, engine.live.healthy) if not ground.is_empty else []
     views = [ViewChoice(o.camera_id, o.preset_id, o.seen_m2, o.share) for o in options]
@@ -43,6 +42,9 @@ def video_payload(engine: AlertEngine, alert: AlertRow, state: OpenAlertState) -
 def raise_tasks(
     engine: AlertEngine, session: Session, alert: AlertRow, state: OpenAlertState, at: dt.datetime
 ) -> None:
+    """Create the alert's video_patrol and road_patrol tasks and queue them for dispatch."""
+    if not state.blind:
+        return  # only slivers went blind: nothing to look at or drive to
     video = TaskRow(
         id=new_id("tk"),
         alert_id=alert.id,
@@ -80,6 +82,7 @@ def road_task(
     refused: Sequence[str],
     attempt: int,
 ) -> TaskRow:
+    """A road_patrol task for the nearest free unit that has not refused this alert."""
     # Send the unit to the piece that matters most now: importance × m².
     importance = {z: engine.calendar.importance(z, at) for z in state.blind}
     zone = max(state.blind, key=lambda z: (importance[z] * state.blind[z].area, z))
@@ -126,6 +129,7 @@ def tell_dispatch(
     event_type: str,
     at: dt.datetime,
 ) -> None:
+    """Queue a task message for every dispatch endpoint and show it on the live board."""
     body = records.task_message(task, alert, severity=severity_name(alert.severity))
     records.send(session, event_type=event_type, payload=body, at=at, task_id=task.id)
     records.publish(session, at=at, type=event_type, data=body["task"] | {"alert_id": alert.id})

@@ -15,9 +15,9 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from gapwatch.alerts import records
-from gapwatch.alerts.lifecycle import SYSTEM, Silence
+from gapwatch.alerts.lifecycle import Silence
 from gapwatch.alerts.severity import assess
-from gapwatch.alerts.state import OpenAlertState
+from gapwatch.alerts.state import SYSTEM, OpenAlertState
 from gapwatch.alerts.tasks import ACTIVE_STATUSES
 from gapwatch.storage import AlertRow, CameraStateRow, SilenceRow, TaskRow, new_id
 

@@ -8,9 +8,12 @@ from typing import Any
 
 from gapwatch.alerts.grouping import OpenAlertFacts
 
-__all__ = ["OpenAlertState"]
+__all__ = ["SYSTEM", "OpenAlertState"]
 
 Geometry = Any
+
+SYSTEM = "system"
+"""The actor named in audit lines for what the engine decides by itself."""
 
 
 @dataclass
