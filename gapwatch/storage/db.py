@@ -1,4 +1,13 @@
-"""Engines, sessions and the transaction boundary; schema upgrades through Alembic."""
+"""Engines, sessions and the transaction boundary; schema upgrades through Alembic.
+
+The migrations live in `gapwatch/storage/migrations` and run with `migrate(engine)`. To add a
+revision after changing the models, against a database at the current head:
+
+    from alembic import command
+    from gapwatch.storage.db import alembic_config, make_engine
+    with make_engine(URL).begin() as conn:
+        command.revision(alembic_config(conn), message="...", autogenerate=True, rev_id="0002")
+"""
 
 from __future__ import annotations
 
@@ -8,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,6 +30,7 @@ SessionFactory = sessionmaker[Session]
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _BEGIN_OPTION = "gapwatch_sqlite_begin"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+_MIGRATE_LOCK = 0x6761_7077_6D69_67  # "gapwmig": the advisory lock key for schema upgrades
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -96,9 +106,17 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     """Upgrade the database schema to `revision` (default: the newest) with Alembic."""
     from alembic import command
 
-    with engine.begin() as connection:
-        config = alembic_config(connection)
-        command.upgrade(config, revision)
+    # Two services starting at once must not both upgrade: the second waits for the first
+    # (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock held until this transaction ends),
+    # then finds the schema current.
+    with engine.connect() as connection:
+        connection.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+        with connection.begin():
+            if connection.dialect.name == "postgresql":
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATE_LOCK}
+                )
+            command.upgrade(alembic_config(connection), revision)
 
 
 def alembic_config(connection: Connection | None = None) -> Any:

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
-from gapwatch.storage import AlertRow, Base, SessionFactory, migrate, transaction
+from gapwatch.storage import AlertRow, Base, SessionFactory, make_engine, migrate, transaction
 from gapwatch.storage.db import MIGRATIONS_DIR
 
 T0 = dt.datetime(2026, 7, 30, 13, 0, tzinfo=dt.UTC)
@@ -90,3 +96,52 @@ def test_rows_added_in_any_order_flush_parents_first(db_factory: SessionFactory)
         message = session.get(OutboxRow, "msg_1")
         assert message is not None and message.task is not None
         assert message.task.alert.id == "a1"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with no schema at all (not the shared migrated one)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    base = os.environ.get("GAPWATCH_TEST_PG_URL")
+    if not base:
+        pytest.skip("GAPWATCH_TEST_PG_URL is not set")
+    schema = f"fresh_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(base).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def test_services_starting_together_both_migrate_safely(fresh_url: str) -> None:
+    errors: list[BaseException] = []
+    start = threading.Barrier(3)
+
+    def upgrade() -> None:
+        engine = make_engine(fresh_url)
+        try:
+            start.wait()
+            migrate(engine)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=upgrade) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    engine = make_engine(fresh_url)
+    with engine.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_revision() == "0001"
+    assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
+    engine.dispose()
