@@ -287,3 +287,26 @@ def test_an_outage_running_into_the_night_market_is_raised_to_critical(site: Sit
     assert alert["severity"] == "critical"
     before = sc.only(sc.run(sc.outage("cam-sw", start, bad=3, good=0), site))
     assert before["severity"] == "medium"
+
+
+def test_an_action_with_nothing_to_act_on_is_named_and_skipped(site: Site) -> None:
+    start = local(WEEKDAY, "09:00")
+    lines = [
+        action(start, "ack", camera="cam-ne", by="op-wang"),  # cam-ne has no alert
+        *sc.outage("cam-sw", start + dt.timedelta(minutes=1), bad=2, good=0),
+        action(
+            start + dt.timedelta(minutes=5),
+            "task_status",
+            camera="cam-sw",
+            task="road_patrol",
+            status="cleared",
+            by="foot-1",
+        ),  # not accepted yet
+        action(start + dt.timedelta(minutes=6), "ack", camera="cam-sw", by="op-wang"),
+    ]
+    report = sc.run(lines, site)
+    assert [p.line for p in report.problems] == [1, 5]
+    assert "no open alert" in report.problems[0].en
+    assert "cannot become 'cleared'" in report.problems[1].en
+    alert = sc.only(report)
+    assert alert["status"] == "acknowledged"  # the lines after the bad ones still counted
