@@ -227,7 +227,9 @@ def _only_seen_by(
     near.discard(i)
     others = [v for v in (_current_view(model, j, aims) for j in near) if v.intersects(own)]
     others.extend(v for v in added if v.intersects(own))
-    return shapely.difference(own, shapely.union_all(others)) if others else own
+    if not others:
+        return own
+    return drop_slivers_one(shapely.difference(own, shapely.union_all(others)))
 
 
 def suggest_placements(
@@ -279,8 +281,8 @@ def suggest_placements(
         best_ptz: tuple[float, float, _Aim, Geometry] | None = None
         losses: dict[int, Geometry] = {}
         for option in ptz:
-            if aims.get(option.camera_index) is option:
-                continue
+            if option.camera_index in aims:
+                continue  # each PTZ camera is re-aimed once: one suggestion per camera
             if option.camera_index not in losses:
                 losses[option.camera_index] = _only_seen_by(
                     model, option.camera_index, mask, aims, added

@@ -123,3 +123,19 @@ def test_ground_given_up_by_a_re_aimed_camera_can_be_won_back_by_a_new_one() -> 
     candidate_view = picks[1].geometry
     assert candidate_view.symmetric_difference(west_patch).area < 1e-6
     assert picks[1].gain_m2 == pytest.approx(west_patch.area, rel=1e-6)
+
+
+def test_each_ptz_camera_is_suggested_once() -> None:
+    zone = ZoneShape("square", "Square", 3, shapely.box(0, 0, 100, 100))
+    dome = CameraGeometry(
+        "dome",
+        50.0,
+        50.0,
+        0.0,
+        10.0,
+        5.0,
+        presets=tuple(PresetGeometry(f"p{k}", k * 90.0, 60.0, 40.0) for k in range(4)),
+    )
+    model = CoverageModel.build([zone], [], [dome])
+    picks = suggest_placements(model, candidates=[], count=4, heading_step_deg=None)
+    assert [p.camera_id for p in picks] == ["dome"]
