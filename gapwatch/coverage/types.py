@@ -72,6 +72,8 @@ class CameraGeometry:
             raise ValueError(f"camera {self.id}: range_m {self.range_m} must be positive")
         if self.height_m is not None and self.height_m <= 0.0:
             raise ValueError(f"camera {self.id}: height_m {self.height_m} must be positive")
+        if self.vfov_deg is not None and not 0.0 < self.vfov_deg < 180.0:
+            raise ValueError(f"camera {self.id}: vfov_deg {self.vfov_deg} is outside (0, 180)")
 
     def aimed(self, preset: PresetGeometry) -> CameraGeometry:
         """The same camera moved to `preset` (position, mount and sensor unchanged)."""

@@ -69,6 +69,8 @@ def ground_limits(camera: CameraGeometry) -> tuple[float, float]:
         return near, far
     lower = camera.tilt_deg + vfov / 2.0
     upper = camera.tilt_deg - vfov / 2.0
+    if lower <= 0.0:  # the whole picture is above the horizon: no ground at all
+        return far, far
     if lower < 90.0:
         near = camera.height_m / math.tan(math.radians(lower))
     if upper > 0.0:

@@ -142,6 +142,13 @@ def test_camera_mounted_on_a_building_is_not_blinded_by_it() -> None:
     assert seen_back.contains(shapely.Point(-5.0, 5.0))
 
 
+def test_camera_tilted_above_the_horizon_sees_no_ground() -> None:
+    camera = CameraGeometry(
+        "c", 0.0, 0.0, 0.0, 90.0, 30.0, height_m=5.0, tilt_deg=-30.0, vfov_deg=20.0
+    )
+    assert view_of(camera).is_empty
+
+
 @pytest.mark.parametrize(
     ("field", "value"), [("hfov_deg", 0.0), ("hfov_deg", 361.0), ("range_m", -1.0)]
 )
