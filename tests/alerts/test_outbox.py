@@ -375,3 +375,17 @@ def test_a_malformed_endpoint_url_is_retried_with_a_reason_not_a_crash(
     row = _row(db_factory, msg_id)
     assert row.state == "pending"
     assert "could not send: InvalidURL" in (row.last_error or "")
+
+
+def test_a_pass_told_to_stop_hands_its_claims_back_untouched(
+    db_factory: SessionFactory, receiver: Receiver, client: httpx.Client
+) -> None:
+    ids = _setup(db_factory, receiver.url, n=3)
+    stop = threading.Event()
+    stop.set()
+    assert _pass(db_factory, client, T0, stop=stop) == ["released"] * 3
+    assert receiver.received == []
+    for msg_id in ids:
+        row = _row(db_factory, msg_id)
+        assert (row.state, row.attempts, row.next_attempt_at) == ("pending", 0, T0)
+    assert _pass(db_factory, client, T0) == ["delivered"] * 3
