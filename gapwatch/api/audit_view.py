@@ -1,0 +1,254 @@
+"""The technician's view: the coverage audit with the cameras that are down now, and exports.
+
+The audit (failure gaps, placement suggestions) takes seconds on a large site, so one result is
+kept per set of working cameras and shared by every technician looking at it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from gapwatch.api.coverage import FeatureCollection, healthy_cameras
+from gapwatch.api.deps import Reader, ReadSession, ServiceDep
+from gapwatch.api.errors import error_responses
+from gapwatch.coverage import feature, feature_collection
+from gapwatch.coverage.audit import Audit, run_audit
+from gapwatch.coverage.report import (
+    AuditSummary,
+    ZoneReport,
+    build_coverage_report,
+    coverage_feature_collection,
+)
+from gapwatch.runtime.pipeline import Service
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["dashboard"])
+
+
+class CameraAuditOut(BaseModel):
+    """One camera's line in the audit."""
+
+    id: str
+    name: str
+    group: str | None
+    working: bool
+    view_m2: float
+    failure_gap_m2: float = Field(description="Ground only this camera sees among working ones.")
+    weighted_gap_m2: float
+    rank: int | None = Field(description="1 = the camera whose failure would hurt most.")
+
+
+class AuditOut(BaseModel):
+    """The audit with today's broken cameras: headline figures, zones, cameras, failure gaps
+    and placement suggestions (with the ground each would see)."""
+
+    summary: AuditSummary
+    zones: list[ZoneReport]
+    cameras: list[CameraAuditOut]
+    failure_gaps: FeatureCollection
+    suggestions: FeatureCollection
+
+
+class _AuditCache:
+    """The last audit, keyed by the cameras that were down; one computation at a time."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.down: frozenset[str] | None = None
+        self.audit: Audit | None = None
+
+
+def _cache(request: Request, service: Service) -> _AuditCache:
+    held: tuple[Service, _AuditCache] | None = getattr(request.app.state, "audit_cache", None)
+    if held is None or held[0] is not service:
+        held = (service, _AuditCache())
+        request.app.state.audit_cache = held
+    return held[1]
+
+
+def _audit(cache: _AuditCache, service: Service, down: frozenset[str]) -> Audit:
+    with cache.lock:
+        if cache.audit is None or cache.down != down:
+            cache.audit = run_audit(service.site, down=sorted(down), model=service.coverage)
+            cache.down = down
+        return cache.audit
+
+
+async def current_audit(request: Request, service: Service, healthy: frozenset[str]) -> Audit:
+    """The audit with every camera that is not healthy now treated as down."""
+    down = frozenset(c.id for c in service.site.spec.cameras if c.id not in healthy)
+    return await run_in_threadpool(_audit, _cache(request, service), service, down)
+
+
+def _gap_features(audit: Audit) -> list[dict[str, Any]]:
+    projection = audit.site.projection
+    out = []
+    for rank, gap in enumerate(audit.failure_gaps, start=1):
+        for piece in gap.pieces:
+            props = {
+                "camera": gap.camera_id,
+                "rank": rank,
+                "zone": piece.zone,
+                "importance": piece.importance,
+                "area_m2": round(piece.area_m2, 2),
+                "camera_gap_m2": round(gap.area_m2, 2),
+            }
+            out.append(feature(piece.geometry, projection, props))
+    return out
+
+
+def _suggestion_features(audit: Audit) -> list[dict[str, Any]]:
+    projection = audit.site.projection
+    out = []
+    pairs = zip(audit.suggestions, audit.suggested_views, strict=True)
+    for rank, (pick, view) in enumerate(pairs, start=1):
+        if view is None or view.is_empty:
+            continue
+        props = {"rank": rank, **pick.model_dump(mode="json")}
+        out.append(feature(view, projection, props))
+    return out
+
+
+def _fc(features: list[dict[str, Any]]) -> FeatureCollection:
+    return FeatureCollection.model_validate(feature_collection(features))
+
+
+@router.get("/audit", response_model=AuditOut, responses=error_responses(401, 403, 503))
+async def audit(
+    request: Request, service: ServiceDep, session: ReadSession, _who: Reader
+) -> AuditOut:
+    """Coverage per zone, the worst single failures and placement suggestions, with the
+    cameras that are not healthy now counted as down."""
+    result = await current_audit(request, service, healthy_cameras(service, session))
+    report = build_coverage_report(service.site, result.result, down=result.down)
+    return AuditOut(
+        summary=result.summary,
+        zones=report.zones,
+        cameras=[
+            CameraAuditOut(
+                id=c.id,
+                name=c.name,
+                group=c.group,
+                working=c.working,
+                view_m2=round(c.view_m2, 1),
+                failure_gap_m2=round(c.failure_gap_m2, 1),
+                weighted_gap_m2=round(c.weighted_gap_m2, 1),
+                rank=c.rank,
+            )
+            for c in result.cameras
+        ],
+        failure_gaps=_fc(_gap_features(result)),
+        suggestions=_fc(_suggestion_features(result)),
+    )
+
+
+# ------------------------------------------------------------------ exports
+
+
+def _csv(header: list[str], rows: list[list[object]]) -> bytes:
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(header)
+    writer.writerows(rows)
+    # With a byte-order mark, spreadsheet programs on Chinese desktops read UTF-8 correctly.
+    return text.getvalue().encode("utf-8-sig")
+
+
+def _zones_csv(audit: Audit) -> bytes:
+    report = build_coverage_report(audit.site, audit.result, down=audit.down)
+    header = ["zone", "name", "importance", "area_m2", "covered_m2", "coverage_ratio"]
+    header += ["blind_m2", "blind_spots"]
+    rows: list[list[object]] = []
+    for z in report.zones:
+        rows.append([z.id, z.name, z.importance, z.area_m2, z.covered_m2, z.coverage_ratio])
+        rows[-1] += [z.blind_m2, z.blind_spots]
+    return _csv(header, rows)
+
+
+def _cameras_csv(audit: Audit) -> bytes:
+    header = ["camera", "name", "group", "status", "view_m2", "failure_gap_m2"]
+    header += ["weighted_gap_m2", "rank"]
+    rows: list[list[object]] = []
+    for c in audit.cameras:
+        status = "working" if c.working else "down"
+        rows.append([c.id, c.name, c.group or "", status, f"{c.view_m2:.1f}"])
+        rows[-1] += [f"{c.failure_gap_m2:.1f}", f"{c.weighted_gap_m2:.1f}", c.rank or ""]
+    return _csv(header, rows)
+
+
+def _geojson(payload: dict[str, Any]) -> bytes:
+    import json
+
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _coverage_geojson(audit: Audit) -> bytes:
+    report = build_coverage_report(audit.site, audit.result, down=audit.down)
+    return _geojson(coverage_feature_collection(audit.site, report))
+
+
+def _gaps_geojson(audit: Audit) -> bytes:
+    collection = feature_collection(_gap_features(audit))
+    return _geojson({**collection, "name": f"{audit.site.id} failure gaps"})
+
+
+_MEDIA = {"csv": "text/csv; charset=utf-8", "geojson": "application/geo+json"}
+
+
+def _export(
+    path: str, make: Callable[[Audit], bytes], kind: str, summary: str
+) -> Callable[..., Any]:
+    media = _MEDIA[kind]
+    schema_type = "object" if kind == "geojson" else "string"
+    filename = path.rsplit("/", 1)[-1]
+
+    async def export(
+        request: Request, service: ServiceDep, session: ReadSession, _who: Reader
+    ) -> Response:
+        result = await current_audit(request, service, healthy_cameras(service, session))
+        body = await run_in_threadpool(make, result)
+        return Response(
+            body,
+            media_type=media,
+            headers={"Content-Disposition": f'attachment; filename="{service.site.id}-{filename}"'},
+        )
+
+    export.__doc__ = summary
+    router.add_api_route(
+        path,
+        export,
+        methods=["GET"],
+        response_class=Response,
+        name=f"export_{filename.replace('.', '_').replace('-', '_')}",
+        responses={
+            200: {"content": {media.split(";")[0]: {"schema": {"type": schema_type}}}},
+            **error_responses(401, 403, 503),
+        },
+    )
+    return export
+
+
+_export(
+    "/exports/coverage.geojson",
+    _coverage_geojson,
+    "geojson",
+    "Zones with their coverage and the blind spots now, one GeoJSON FeatureCollection.",
+)
+_export(
+    "/exports/failure-gaps.geojson",
+    _gaps_geojson,
+    "geojson",
+    "Ground each working camera alone sees (what its failure would leave blind), GeoJSON.",
+)
+_export("/exports/zones.csv", _zones_csv, "csv", "Coverage per zone now, CSV (UTF-8).")
+_export("/exports/cameras.csv", _cameras_csv, "csv", "Cameras with their failure gaps now, CSV.")

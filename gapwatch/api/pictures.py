@@ -1,0 +1,197 @@
+"""A camera's picture now beside its baseline, as JPEG, for the operator's alert panel.
+
+The picture is taken on request through a decoder worker of its own (stream addresses and their
+credentials stay on the server) and kept for a few seconds, so a room of operators looking at the
+same alert costs one decode.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from gapwatch.api.deps import ID_PATTERN, Reader, ServiceDep
+from gapwatch.api.errors import ApiError, ErrorBody, NotFoundError, error_responses
+from gapwatch.runtime.pipeline import Service, probe_targets
+from gapwatch.vision.types import Frame, Verdict
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from gapwatch.vision import Baseline, ProbePool
+
+__all__ = ["SnapshotTaker", "router"]
+
+router = APIRouter(prefix="/cameras", tags=["dashboard"])
+
+SNAPSHOT_TTL_S = 5.0
+SNAPSHOT_TIMEOUT_S = 6.0
+JPEG_QUALITY = 80
+
+
+class NoPictureError(ApiError):
+    """The camera gave no picture (unreachable, no signal)."""
+
+    status_code = 502
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    taken: float
+    jpeg: bytes | None
+    reason: str | None
+
+
+def _jpeg(image: npt.NDArray[np.uint8]) -> bytes:
+    import cv2
+
+    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    if not ok:
+        raise NoPictureError("the picture could not be encoded / 图像无法编码")
+    return bytes(buf.tobytes())
+
+
+class SnapshotTaker:
+    """Takes one frame from a camera's stream on request; a background worker of the service,
+    so its decoder process stops with the service."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pool: ProbePool | None = None
+        self._frames: list[Frame] = []
+        self._cache: dict[str, _Snapshot] = {}
+        self._stopped = False
+
+    def start(self) -> None:
+        """Nothing to start: the decoder starts with the first picture asked for."""
+
+    def stop(self) -> None:
+        """Stop the decoder process."""
+        with self._lock:
+            self._stopped = True
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
+
+    def _keep(self, frames: Sequence[Frame], baseline: Baseline | None) -> Verdict:
+        # Used as the pool's judge: keep the frames; the service's probes do the judging.
+        self._frames = list(frames)
+        return Verdict(status="ok", faults=[])
+
+    def take(self, camera_id: str, source: str) -> bytes:
+        """A JPEG of the stream now (or of the last few seconds); NoPictureError if none."""
+        from gapwatch.vision import ProbePool, SamplingPlan
+
+        now = time.monotonic()
+        cached = self._cache.get(camera_id)
+        if cached is None or now - cached.taken > SNAPSHOT_TTL_S:
+            # One decode at a time: pictures are looked at by people, not polled by machines.
+            with self._lock:
+                if self._stopped:
+                    raise NoPictureError("the service is stopping / 服务正在停止")
+                cached = self._cache.get(camera_id)
+                if cached is None or time.monotonic() - cached.taken > SNAPSHOT_TTL_S:
+                    if self._pool is None:
+                        self._pool = ProbePool(max_workers=1, judge=self._keep)
+                    self._frames = []
+                    plan = SamplingPlan(frames=1, open_timeout_s=3.0, stall_s=2.0)
+                    result = self._pool.probe(source, timeout_s=SNAPSHOT_TIMEOUT_S, plan=plan)
+                    frames, self._frames = self._frames, []
+                    if frames:
+                        cached = _Snapshot(time.monotonic(), _jpeg(frames[-1].image), None)
+                    else:
+                        cached = _Snapshot(time.monotonic(), None, result.reason)
+                    self._cache[camera_id] = cached
+        if cached.jpeg is None:
+            raise NoPictureError(
+                f"camera {camera_id} gave no picture / 摄像机 {camera_id} 无图像"
+                + (f": {cached.reason}" if cached.reason else "")
+            )
+        return cached.jpeg
+
+
+def _taker(request: Request, service: Service) -> SnapshotTaker:
+    state = request.app.state
+    with _TAKER_LOCK:
+        held: tuple[Service, SnapshotTaker] | None = getattr(state, "snapshot_taker", None)
+        if held is None or held[0] is not service:
+            taker = SnapshotTaker()
+            # The service stops its workers on shutdown; that ends the decoder process too.
+            service.workers.append(taker)
+            held = (service, taker)
+            state.snapshot_taker = held
+        return held[1]
+
+
+_TAKER_LOCK = threading.Lock()
+
+
+def _source(service: Service, camera_id: str) -> str:
+    for target in probe_targets(service.site, service.settings):
+        if target.camera_id == camera_id:
+            return target.source
+    raise NotFoundError(f"no camera {camera_id!r} / 没有摄像机 {camera_id!r}")
+
+
+CameraId = Annotated[str, Path(pattern=ID_PATTERN, description="Camera id from the site file.")]
+
+_JPEG: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}}}
+}
+
+
+@router.get(
+    "/{camera_id}/frame.jpg",
+    response_class=Response,
+    responses={
+        **_JPEG,
+        **error_responses(401, 403, 404, 422, 503),
+        502: {"model": ErrorBody, "description": "The camera gave no picture"},
+    },
+)
+async def camera_frame(
+    request: Request, service: ServiceDep, _who: Reader, camera_id: CameraId
+) -> Response:
+    """A picture from the camera's stream now (a few seconds old at most), as JPEG."""
+    source = _source(service, camera_id)
+    taker = _taker(request, service)
+    jpeg = await run_in_threadpool(taker.take, camera_id, source)
+    return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+
+
+def _baseline_jpeg(service: Service, camera_id: str) -> bytes | None:
+    book = service.baselines
+    if book is None:
+        return None
+    baseline = book.for_camera(camera_id)
+    learned = [m for m in (baseline.day, baseline.night) if m.reference is not None]
+    if not learned:
+        return None
+    best = max(learned, key=lambda m: m.samples)
+    assert best.reference is not None
+    return _jpeg(best.reference)
+
+
+@router.get(
+    "/{camera_id}/baseline.jpg",
+    response_class=Response,
+    responses={**_JPEG, **error_responses(401, 403, 404, 422, 503)},
+)
+async def camera_baseline(service: ServiceDep, _who: Reader, camera_id: CameraId) -> Response:
+    """The camera's baseline picture (what healthy looks like, greyscale), as JPEG; 404 until the
+    camera has a reference picture or has learned one from healthy probes."""
+    _source(service, camera_id)
+    jpeg = await run_in_threadpool(_baseline_jpeg, service, camera_id)
+    if jpeg is None:
+        raise NotFoundError(
+            f"camera {camera_id} has no baseline yet / 摄像机 {camera_id} 尚无基准图像"
+        )
+    return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
