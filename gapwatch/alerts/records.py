@@ -11,13 +11,12 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import numpy as np
 import shapely
-import shapely.errors
 from shapely.geometry import shape
 from sqlalchemy.orm import Session
 
 from gapwatch.alerts.outbox import enqueue_all
-from gapwatch.coverage import to_geojson
 from gapwatch.site.projection import LocalProjection
 from gapwatch.storage import AlertLogRow, AlertRow, EventRow, TaskLogRow, TaskRow
 
@@ -34,6 +33,7 @@ __all__ = [
 ]
 
 Geometry = Any
+DEGREE_DIGITS = 7
 
 
 def alert_log(
@@ -105,14 +105,20 @@ def blind_features(
 
 
 def lonlat_geojson(geometry: Geometry, projection: LocalProjection) -> dict[str, Any]:
-    """GeoJSON in lon/lat; without snapping to the 1e-7° grid when snapping breaks a ring."""
-    try:
-        return to_geojson(geometry, projection)
-    except shapely.errors.GEOSException:
-        # Snapping can merge a hole into its shell; the unsnapped polygon is still right.
-        lonlat = shapely.orient_polygons(projection.unproject(geometry), exterior_cw=False)
-        out: dict[str, Any] = json.loads(shapely.to_geojson(lonlat))
-        return out
+    """A metric geometry as RFC 7946 GeoJSON: lon/lat to 1e-7° (about 1 cm), rings
+    counter-clockwise.
+
+    Coordinates are rounded, not snapped with GEOS: snapping a blind spot with a narrow hole can
+    fail outright (the hole touches its shell), and a failure here would lose the whole alert.
+    """
+    lonlat = shapely.transform(projection.unproject(geometry), _round_degrees)
+    lonlat = shapely.orient_polygons(lonlat, exterior_cw=False)
+    out: dict[str, Any] = json.loads(shapely.to_geojson(lonlat))
+    return out
+
+
+def _round_degrees(coords: Any) -> Any:
+    return np.round(coords, DEGREE_DIGITS)
 
 
 def geometry_from_features(
