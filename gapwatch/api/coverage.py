@@ -84,12 +84,26 @@ def live_coverage(service: Service, session: Session) -> CoverageResult:
     return result
 
 
+def _rendered(service: Service, kind: str, healthy: frozenset[str]) -> object | None:
+    return service.coverage_views.get((kind, healthy))
+
+
+def _remember(service: Service, kind: str, healthy: frozenset[str], view: object) -> None:
+    views = service.coverage_views
+    if len(views) >= 16:
+        views.pop(next(iter(views)))
+    views[(kind, healthy)] = view
+
+
 @router.get("/coverage", response_model=CoverageOut, responses=error_responses(401, 403, 503))
 def coverage(service: ServiceDep, session: ReadSession, _who: Reader) -> CoverageOut:
     """Per zone: area, covered area and ratio; and the blind spots, with the working cameras."""
     result = live_coverage(service, session)
+    cached = _rendered(service, "coverage", result.healthy)
+    if isinstance(cached, CoverageOut):
+        return cached
     projection = service.site.projection
-    return CoverageOut(
+    out = CoverageOut(
         area_m2=result.area_m2,
         covered_m2=result.covered_m2,
         coverage_ratio=result.coverage_ratio,
@@ -116,6 +130,8 @@ def coverage(service: ServiceDep, session: ReadSession, _who: Reader) -> Coverag
             for s in result.blind_spots
         ],
     )
+    _remember(service, "coverage", result.healthy, out)
+    return out
 
 
 @router.get(
@@ -126,6 +142,9 @@ def coverage(service: ServiceDep, session: ReadSession, _who: Reader) -> Coverag
 def blind_spots(service: ServiceDep, session: ReadSession, _who: Reader) -> dict[str, Any]:
     """The ground no working camera sees now, as a GeoJSON FeatureCollection."""
     result = live_coverage(service, session)
+    cached = _rendered(service, "blind-spots", result.healthy)
+    if isinstance(cached, dict):
+        return cached
     projection = service.site.projection
     features = [
         feature(
@@ -135,4 +154,6 @@ def blind_spots(service: ServiceDep, session: ReadSession, _who: Reader) -> dict
         )
         for s in result.blind_spots
     ]
-    return feature_collection(features)
+    out = feature_collection(features)
+    _remember(service, "blind-spots", result.healthy, out)
+    return out

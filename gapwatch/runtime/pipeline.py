@@ -115,6 +115,8 @@ class Service:
     lease: SchedulerLease | None = None
     lease_watcher: LeaseWatcher | None = None
     coverage_cache: dict[frozenset[str], CoverageResult] = field(default_factory=dict)
+    # Rendered API views of a coverage result (GeoJSON takes longer than the geometry itself).
+    coverage_views: dict[tuple[str, frozenset[str]], object] = field(default_factory=dict)
     _handling: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> None:
