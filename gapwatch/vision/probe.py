@@ -226,8 +226,9 @@ def _collect(
             collected.failure = "decoder crashed / 解码进程崩溃"
             return collected
         if message is None:
+            ready = worker.ready
             worker.kill()
-            collected.failure = _timeout_text(collected)
+            collected.failure = _timeout_text(collected, ready=ready)
             return collected
         if isinstance(message, Ready):
             continue
@@ -252,7 +253,9 @@ def _failure(report: SamplingReport, collected: _Collected) -> str | None:
     return None
 
 
-def _timeout_text(collected: _Collected) -> str:
+def _timeout_text(collected: _Collected, *, ready: bool) -> str:
+    if not ready:  # not the camera's fault, but no picture came in time all the same
+        return "decoder did not start within the time-out (machine busy) / 解码进程未能及时启动"
     if collected.open_s is None:
         return "no connection within the time-out / 超时未连接"
     return f"stream hung after {len(collected.frames)} frames / 视频流无响应"

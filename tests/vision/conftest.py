@@ -25,6 +25,7 @@ import pytest
 
 from gapwatch.vision import Baseline, Frame, ProbePool
 from gapwatch.vision.types import Verdict
+from gapwatch.vision.worker import start_worker_server
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 SERVER_SCRIPT = Path(__file__).with_name("rtsp_server.py")
@@ -318,18 +319,20 @@ def open_fds() -> set[str]:
 
 
 def child_pids() -> set[int]:
-    """Live (not zombie-reaped) direct children of this process."""
-    me = str(os.getpid())
-    children = set()
+    """Processes descended from this one (decoder workers are children of the fork server)."""
+    parents: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, IndexError):
             stat = Path(f"/proc/{entry}/stat").read_text()
-            fields = stat.rsplit(")", 1)[1].split()
-            if fields[1] == me:
-                children.add(int(entry))
-    return children
+            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found: set[int] = set()
+    frontier = {os.getpid()}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
 
 
 def _cmdline(pid: int) -> str:
@@ -348,9 +351,10 @@ class LeakCheck:
     @classmethod
     def now(cls) -> LeakCheck:
         """What this process holds at this moment."""
-        # multiprocessing starts one resource tracker per process on first use and keeps it:
-        # start it now so that it does not count as a stray of the probes under test.
+        # multiprocessing starts one resource tracker and one fork server per process on first
+        # use and keeps them: start them now so that they do not count as strays of the probes.
         resource_tracker.ensure_running()
+        start_worker_server()
         return cls(fds=open_fds(), children=child_pids())
 
     def assert_clean(self) -> None:

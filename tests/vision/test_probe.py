@@ -143,6 +143,15 @@ def test_command_offline_is_exit_2(refused_port: int) -> None:
     assert "refused" in document["reason"]
 
 
+def test_command_reports_a_hung_stream_within_its_time_out(cameras: LocalCameras) -> None:
+    url = f"rtsp://127.0.0.1:{cameras.silent_port}/ch1"
+    done = runner.invoke(app, ["probe", url, "--timeout", "2", "--format", "json"])
+    assert done.exit_code == 2
+    document = json.loads(done.stdout)
+    assert document["faults"] == ["no_signal"]
+    assert document["elapsed_s"] < 2.0 + 0.5  # the deadline contract, with scheduling slack
+
+
 @pytest.mark.parametrize(
     ("args", "complaint"),
     [
