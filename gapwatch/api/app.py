@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from gapwatch.api import alerts, cameras, coverage, dashboard, events, health, tasks, tokens
 from gapwatch.api.auth import DbTokenStore, Role, ensure_token
 from gapwatch.api.errors import install_error_handlers
+from gapwatch.api.feed import EventFeed
 from gapwatch.runtime.pipeline import Service, build_service
 from gapwatch.settings import Settings
 from gapwatch.storage import transaction
@@ -43,10 +44,14 @@ def create_app(settings: Settings, *, build: ServiceBuilder = build_service) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service = await run_in_threadpool(build, settings)
+        feed: EventFeed | None = None
         try:
             await run_in_threadpool(_bootstrap, service)
             app.state.token_store = DbTokenStore(service.sessions)
             service.start()
+            feed = EventFeed(service)
+            await feed.start()
+            app.state.event_feed = feed
             app.state.service = service
             log.info(
                 "serving site %s with %d cameras", service.site.id, len(service.site.spec.cameras)
@@ -54,6 +59,9 @@ def create_app(settings: Settings, *, build: ServiceBuilder = build_service) -> 
             yield
         finally:
             app.state.service = None
+            service.stopping.set()  # event streams end at once
+            if feed is not None:
+                await feed.stop()
             await run_in_threadpool(service.stop)
 
     app = FastAPI(

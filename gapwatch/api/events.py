@@ -2,79 +2,94 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
 from gapwatch.api.deps import Reader, ServiceDep
-from gapwatch.api.errors import error_responses
+from gapwatch.api.errors import UnavailableError, error_responses
+from gapwatch.api.feed import LOOKBACK, EventFeed, StoredEvent, events_after
 from gapwatch.runtime.pipeline import Service
-from gapwatch.storage import EventRow, transaction
 
-__all__ = ["router"]
+__all__ = ["event_stream", "router"]
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
 
-BATCH = 200
 RETRY_MS = 2000
+WAKE_S = 1.0  # longest wait between looks at the stopping flag
 
 
-def _after(service: Service, seq: int) -> list[tuple[int, str, str]]:
-    with transaction(service.sessions, write=False) as session:
-        rows = session.execute(
-            select(EventRow.seq, EventRow.type, EventRow.data, EventRow.at)
-            .where(EventRow.seq > seq)
-            .order_by(EventRow.seq)
-            .limit(BATCH)
-        ).all()
-    return [
-        (s, t, json.dumps({**d, "at": a.isoformat()}, ensure_ascii=False, separators=(",", ":")))
-        for s, t, d, a in rows
-    ]
-
-
-def _latest(service: Service) -> int:
-    with transaction(service.sessions, write=False) as session:
-        return int(session.scalar(select(func.max(EventRow.seq))) or 0)
-
-
-def _line_safe(text: str) -> str:
+def _frame(event: StoredEvent) -> str:
     # An event type is one line of the SSE frame; never let stored text break the framing.
-    return text.replace("\r", " ").replace("\n", " ")
+    kind = event.type.replace("\r", " ").replace("\n", " ")
+    return f"id: {event.seq}\nevent: {kind}\ndata: {event.data}\n\n"
 
 
-async def event_stream(service: Service, start: int) -> AsyncIterator[str]:
-    """Events after `start` as SSE frames, a keep-alive comment when idle; ends on shutdown."""
+async def _replay(
+    service: Service, last: int, ceiling: int, sent: set[int]
+) -> AsyncIterator[tuple[int, str]]:
+    """Stored events after `last` up to `ceiling`, read in batches."""
+    while last < ceiling and not service.stopping.is_set():
+        batch = [
+            e for e in await run_in_threadpool(events_after, service, last) if e.seq <= ceiling
+        ]
+        if not batch:
+            return
+        for event in batch:
+            last = event.seq
+            if event.seq > ceiling - LOOKBACK:
+                sent.add(event.seq)
+            yield event.seq, _frame(event)
+
+
+async def event_stream(service: Service, feed: EventFeed, start: int) -> AsyncIterator[str]:
+    """Events after `start` as SSE frames, a keep-alive comment when idle; ends on shutdown.
+
+    First the store is replayed up to what the feed has seen, then the feed's arrivals follow;
+    a client that falls further behind than the feed remembers replays from the store again.
+    """
     yield f"retry: {RETRY_MS}\n\n"
-    last = start
     heartbeat = service.settings.sse_heartbeat_s
-    poll = service.settings.sse_poll_s
+    last = start
+    sent: set[int] = set()
+    position = feed.position
+    async for seq, frame in _replay(service, last, feed.max_seq, sent):
+        last = seq
+        yield frame
     quiet_since = time.monotonic()
     while not service.stopping.is_set():
-        try:
-            batch = await run_in_threadpool(_after, service, last)
-        except Exception:
-            if service.stopping.is_set():
-                return
-            raise
-        for seq, kind, data in batch:
-            yield f"id: {seq}\nevent: {_line_safe(kind)}\ndata: {data}\n\n"
-            last = seq
-        if batch:
+        entries = feed.after(position)
+        if entries is None:
+            position = feed.position
+            async for seq, frame in _replay(service, last, feed.max_seq, sent):
+                last = max(last, seq)
+                yield frame
+            continue
+        for arrival, event in entries:
+            position = arrival
+            if event.seq in sent:
+                continue  # already replayed from the store
+            last = max(last, event.seq)
             quiet_since = time.monotonic()
-            if len(batch) == BATCH:
-                continue  # a replay in progress: go on without waiting
-        elif time.monotonic() - quiet_since >= heartbeat:
+            yield _frame(event)
+        if entries:
+            continue
+        idle = time.monotonic() - quiet_since
+        woke = await feed.wait(position, min(WAKE_S, max(0.0, heartbeat - idle)))
+        if not woke and time.monotonic() - quiet_since >= heartbeat:
             yield ": keep-alive\n\n"
             quiet_since = time.monotonic()
-        await asyncio.sleep(poll)
+
+
+def _feed(request: Request) -> EventFeed:
+    feed: EventFeed | None = getattr(request.app.state, "event_feed", None)
+    if feed is None:
+        raise UnavailableError("the event feed is not running / 事件推送未运行")
+    return feed
 
 
 @router.get(
@@ -89,6 +104,7 @@ async def event_stream(service: Service, start: int) -> AsyncIterator[str]:
     },
 )
 async def events(
+    request: Request,
     service: ServiceDep,
     _who: Reader,
     last_event_id: Annotated[
@@ -98,17 +114,21 @@ async def events(
     last_event_id_query: Annotated[
         int | None,
         Query(
-            alias="last_event_id", ge=0, le=2**62, description="Same, for clients without headers."
+            alias="last_event_id",
+            ge=0,
+            le=2**62,
+            description="Same, for clients that cannot set headers.",
         ),
     ] = None,
 ) -> StreamingResponse:
     """Live events. Reconnecting with `Last-Event-ID` replays every event after it from the store;
     without one, the stream starts with the next new event."""
+    feed = _feed(request)
     start = last_event_id if last_event_id is not None else last_event_id_query
     if start is None:
-        start = await run_in_threadpool(_latest, service)
+        start = feed.max_seq  # from now on: what the feed has already seen is the past
     return StreamingResponse(
-        event_stream(service, start),
+        event_stream(service, feed, start),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
