@@ -100,8 +100,43 @@ async function refreshMap() {
   state.mapData = data;
   state.map.setSite(data);
   updateKpis();
+  renderFaulty();
   if (state.board) state.board.render();
   fillAssignees();
+}
+
+/** Cameras that are not giving a good picture now, worst first; a click shows one on the map. */
+function renderFaulty() {
+  if (!state.mapData) return;
+  const order = { offline: 0, degraded: 1 };
+  const faulty = state.mapData.cameras.features
+    .map((f) => f.properties)
+    .filter((p) => p.status in order)
+    .sort((a, b) => order[a.status] - order[b.status] || a.id.localeCompare(b.id));
+  $("faulty-count").textContent = String(faulty.length);
+  $("faulty-empty").hidden = faulty.length > 0;
+  $("faulty-rows").replaceChildren(
+    ...faulty.map((p) => {
+      const row = document.createElement("tr");
+      row.className = "clickable";
+      row.dataset.camera = p.id;
+      const name = document.createElement("td");
+      const id = document.createElement("span");
+      id.className = "mono";
+      id.textContent = p.id;
+      name.append(id, ` ${p.name}`);
+      const status = document.createElement("td");
+      const badge = document.createElement("span");
+      badge.className = `status ${p.status}`;
+      badge.textContent = tCode("status", p.status);
+      status.append(badge);
+      const faults = document.createElement("td");
+      faults.textContent = p.faults.map((f) => tCode("fault", f)).join("、") || "–";
+      row.append(name, status, faults);
+      row.addEventListener("click", () => state.map.flyToCamera(p.id));
+      return row;
+    }),
+  );
 }
 
 async function refreshBlindSpots() {
@@ -208,6 +243,7 @@ async function switchLanguage() {
   onFeedState($("feed-state").dataset.state);
   if (state.mapData) state.map.setSite(state.mapData);
   updateKpis();
+  renderFaulty();
   state.board.render();
   state.tech.render();
   state.tech.renderHistory();
@@ -266,6 +302,7 @@ function start() {
     });
   }
   $("logout").addEventListener("click", () => signOut(null));
+  $("fit-all").addEventListener("click", () => state.map.fitAll());
   state.feed = new EventFeed(state.api, {
     onEvent,
     onState: onFeedState,

@@ -166,7 +166,6 @@ export class AlertBoard {
       detail = views.length ? views.join("；") : t("task.noViews");
     } else if (p.unit) {
       detail = t("task.route", {
-        unit: this.names.unit(p.unit),
         eta: formatNumber((p.eta_s || 0) / 60, 1),
         distance: formatNumber(p.distance_m || 0),
       });

@@ -54,7 +54,10 @@ export class SiteMap {
     this.data = null;
     if (tileUrl) this.useTiles(tileUrl, tileAttribution);
     else this.onNote("map.plain");
-    this.map.on("zoomend", () => this.updateLabels());
+    this.map.on("zoomend", () => {
+      this.updateLabels();
+      this.updateBlindMarkers();
+    });
   }
 
   panes() {
@@ -101,9 +104,9 @@ export class SiteMap {
       pane: "zonePane",
       style: (f) => ({
         color: coverageColour(f.properties.coverage_ratio),
-        weight: 1.2,
+        weight: 1.5,
         fillColor: coverageColour(f.properties.coverage_ratio),
-        fillOpacity: 0.16,
+        fillOpacity: 0.07,
       }),
       onEachFeature: (f, layer) => {
         const p = f.properties;
@@ -180,19 +183,67 @@ export class SiteMap {
         .addTo(L_.units);
     }
     if (!this.fitted) {
-      const [w, s, e, n] = data.bounds;
-      this.map.fitBounds([
-        [s, w],
-        [n, e],
-      ], { padding: [20, 20] });
+      this.fitAll(false);
       this.fitted = true;
     }
     this.updateLabels();
   }
 
+  /** The whole site in view. */
+  fitAll(animate = true) {
+    if (!this.data) return;
+    const [w, s, e, n] = this.data.bounds;
+    const bounds = [
+      [s, w],
+      [n, e],
+    ];
+    // Room on the right for the spot labels, and for the legend above them.
+    const padding = { paddingTopLeft: [40, 40], paddingBottomRight: [200, 40] };
+    if (animate) this.map.flyToBounds(bounds, { ...padding, duration: 0.6 });
+    else this.map.fitBounds(bounds, padding);
+  }
+
+  /** Zones within a few hundred metres of each other form one scenic spot on the overview. */
+  spots() {
+    const zones = this.data.zones.features.map((f) => ({
+      feature: f,
+      centre: L.geoJSON(f).getBounds().getCenter(),
+    }));
+    const parent = zones.map((_, i) => i);
+    const root = (i) => (parent[i] === i ? i : (parent[i] = root(parent[i])));
+    for (let i = 0; i < zones.length; i += 1) {
+      for (let j = i + 1; j < zones.length; j += 1) {
+        if (this.map.distance(zones[i].centre, zones[j].centre) < 600) parent[root(i)] = root(j);
+      }
+    }
+    const groups = new Map();
+    for (let i = 0; i < zones.length; i += 1) {
+      const key = root(i);
+      if (!groups.has(key)) groups.set(key, []);
+      groups.get(key).push(zones[i]);
+    }
+    return [...groups.values()];
+  }
+
   updateLabels() {
     this.layers.labels.clearLayers();
-    if (!this.data || this.map.getZoom() < 16) return;
+    if (!this.data) return;
+    if (this.map.getZoom() < 15) {
+      for (const group of this.spots()) {
+        const main = group.reduce((a, b) =>
+          b.feature.properties.importance > a.feature.properties.importance ? b : a,
+        );
+        const bounds = L.latLngBounds(group.map((z) => z.centre));
+        const name = main.feature.properties.name.split(" ")[0];
+        const more = group.length > 1 ? ` +${group.length - 1}` : "";
+        L.tooltip({ permanent: true, direction: "right", offset: [10, 0], className: "zone-label spot-label", interactive: false })
+          .setLatLng(bounds.getCenter())
+          .setContent(`${escapeHtml(name)}${more}`)
+          .addTo(this.layers.labels);
+      }
+      return;
+    }
+    if (this.map.getZoom() < 16) return;
     for (const f of this.data.zones.features) {
       const centre = L.geoJSON(f).getBounds().getCenter();
       L.tooltip({ permanent: true, direction: "center", className: "zone-label", interactive: false })
@@ -204,6 +255,7 @@ export class SiteMap {
 
   /** Live blind spots (GeoJSON FeatureCollection from /api/v1/blind-spots). */
   setBlindSpots(collection) {
+    this.blindSpots = collection;
     this.layers.blind.clearLayers();
     L.geoJSON(collection, {
       pane: "blindPane",
@@ -216,6 +268,26 @@ export class SiteMap {
         );
       },
     }).addTo(this.layers.blind);
+    this.updateBlindMarkers();
+  }
+
+  /** Seen from afar a blind spot is a few pixels: mark each with a dot that keeps its size. */
+  updateBlindMarkers() {
+    if (!this.blindMarkers) this.blindMarkers = L.layerGroup().addTo(this.map);
+    this.blindMarkers.clearLayers();
+    if (!this.blindSpots || this.map.getZoom() >= 16) return;
+    for (const f of this.blindSpots.features) {
+      const centre = L.geoJSON(f).getBounds().getCenter();
+      L.circleMarker(centre, {
+        pane: "blindPane",
+        radius: 5,
+        color: "#ffffff",
+        weight: 1,
+        fillColor: "#ff2d2d",
+        fillOpacity: 0.95,
+        interactive: false,
+      }).addTo(this.blindMarkers);
+    }
   }
 
   /** Show an alert: its blind ground outlined and its road-patrol route; fit them in view. */
