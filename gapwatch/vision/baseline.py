@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from gapwatch.vision import metrics as m
-from gapwatch.vision.overlay import find_overlay
+from gapwatch.vision.overlay import OVERLAY_WIDTH, find_overlay
 from gapwatch.vision.types import Frame, Verdict
 
 __all__ = [
@@ -61,9 +61,21 @@ class BaselineError(ValueError):
     """A baseline could not be built or read; the message says why."""
 
 
-def analysis_keep(greys: Sequence[U8]) -> m.Mask:
-    """Pixels outside the burned-in text, at the size of the given (downscaled) grey frames."""
-    return ~find_overlay(greys)
+def analysis_keep(images: Sequence[U8], shape: tuple[int, int]) -> m.Mask:
+    """Pixels outside the burned-in text, as a mask of the analysis `shape` (height, width).
+
+    Text is looked for on the frames at up to OVERLAY_WIDTH pixels wide, where a clock's
+    digits are still legible, and every analysis pixel it touches is masked.
+    """
+    greys = [m.grey(m.downscale(image, OVERLAY_WIDTH)) for image in images]
+    greys = [g for g in greys if g.shape == greys[0].shape]
+    overlay = find_overlay(greys).astype(np.uint8)
+    if overlay.shape != shape:
+        overlay = m.as_u8(cv2.resize(overlay, (shape[1], shape[0]), interpolation=cv2.INTER_AREA))
+        # INTER_AREA averages: any text pixel under an analysis pixel leaves a non-zero value,
+        # except where the average rounds to 0; dilate by one pixel to be safe.
+        overlay = m.as_u8(cv2.dilate((overlay > 0).astype(np.uint8), np.ones((3, 3), np.uint8)))
+    return np.asarray(overlay == 0, dtype=bool)
 
 
 def picture_mode(image: U8) -> Mode:
@@ -197,15 +209,15 @@ class Baseline:
 
     def learn(self, frames: Iterable[Frame]) -> int:
         """Learn from frames known to be healthy; returns how many were used."""
-        smalls = [m.downscale(f.image) for f in frames]
-        smalls = [s for s in smalls if min(s.shape[:2]) >= m.MIN_SIDE]
-        if not smalls:
+        images = [m.as_bgr(f.image) for f in frames]
+        images = [i for i in images if min(m.downscale(i).shape[:2]) >= m.MIN_SIDE]
+        images = [i for i in images if images and i.shape == images[0].shape]
+        if not images:
             return 0
-        smalls = [s for s in smalls if s.shape == smalls[0].shape]
-        keep = analysis_keep([m.grey(s) for s in smalls])
+        smalls = [m.downscale(i) for i in images]
+        keep = analysis_keep(images, (smalls[0].shape[0], smalls[0].shape[1]))
         for bgr in smalls:
-            k = keep if keep.shape == bgr.shape[:2] else None
-            self.mode(picture_mode(bgr)).learn(m.grey(bgr), bgr, k)
+            self.mode(picture_mode(bgr)).learn(m.grey(bgr), bgr, keep)
         return len(smalls)
 
     def update(self, verdict: Verdict, frames: Sequence[Frame]) -> bool:

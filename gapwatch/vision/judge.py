@@ -10,7 +10,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from gapwatch.vision import metrics as m
@@ -78,23 +77,16 @@ def _median(values: list[float]) -> float:
     return float(np.median(finite)) if finite else float("nan")
 
 
-def _bgr(image: m.U8) -> m.U8:
-    """Grey frames (some decoders hand them out) as three equal channels."""
-    if image.ndim == 2:
-        return m.as_u8(cv2.cvtColor(image, cv2.COLOR_GRAY2BGR))
-    return image
-
-
 def measure(frames: Sequence[Frame], baseline: Baseline | None = None) -> dict[str, float]:
     """Every metric the decision uses, as named floats (per-frame metrics: median over frames)."""
     if not frames:
         return {"frames": 0.0}
-    ordered = sorted(frames, key=lambda f: f.at)
-    smalls = [_bgr(m.downscale(f.image)) for f in ordered]
+    first = frames[0].image.shape[:2]
+    ordered = sorted((f for f in frames if f.image.shape[:2] == first), key=lambda f: f.at)
+    smalls = [m.downscale(m.as_bgr(f.image)) for f in ordered]
     shape = smalls[0].shape
-    smalls = [s for s in smalls if s.shape == shape]
     greys = [m.grey(s) for s in smalls]
-    keep = analysis_keep(greys)
+    keep = analysis_keep([m.as_bgr(f.image) for f in ordered], (shape[0], shape[1]))
     out: dict[str, float] = {"frames": float(len(smalls)), "overlay_share": float(1 - keep.mean())}
 
     per: dict[str, list[float]] = {}
@@ -131,7 +123,7 @@ def measure(frames: Sequence[Frame], baseline: Baseline | None = None) -> dict[s
 
     mode = picture_mode(smalls[len(smalls) // 2])
     out["night"] = 1.0 if mode == "night" else 0.0
-    times = [f.at for f in ordered[: len(smalls)]]
+    times = [f.at for f in ordered]
     mo = m.motion(greys, times, keep)
     out["motion_mad"] = mo.mad
     out["motion_coarse"] = mo.coarse

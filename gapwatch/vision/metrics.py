@@ -20,6 +20,8 @@ __all__ = [
     "Brightness",
     "Motion",
     "Shift",
+    "as_bgr",
+    "as_u8",
     "block_texture",
     "brightness",
     "colour_cast",
@@ -56,6 +58,13 @@ MIN_SIDE = 4 * BLOCK
 def as_u8(array: npt.ArrayLike) -> U8:
     """The array as 8-bit pixels (no copy when it already is)."""
     return np.asarray(array, dtype=np.uint8)
+
+
+def as_bgr(image: U8) -> U8:
+    """A grey picture (some decoders hand them out) as three equal channels; BGR kept as is."""
+    if image.ndim == 2:
+        return as_u8(cv2.cvtColor(image, cv2.COLOR_GRAY2BGR))
+    return image
 
 
 def downscale(image: U8, width: int = ANALYSIS_WIDTH) -> U8:

@@ -42,12 +42,13 @@ def _text_lines(strokes: Mask) -> Mask:
         cv2.MORPH_CLOSE,
         cv2.getStructuringElement(cv2.MORPH_RECT, (11, 3)),
     )
-    count, _labels, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
+    _count, _labels, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
     out = np.zeros(strokes.shape, bool)
-    for n in range(1, count):
-        x, y, w, h, _area = (int(v) for v in stats[n])
-        if not (7 <= h <= 48 and w >= 2 * h and w >= 24):
-            continue
+    ws, hs = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
+    # Shaped like a line of text: 7-48 px tall, at least twice as wide and 24 px long.
+    shaped = np.flatnonzero((hs >= 7) & (hs <= 48) & (ws >= 2 * hs) & (ws >= 24)) + 1
+    for n in shaped:
+        x, y, w, h = (int(v) for v in stats[n, :4])
         box = strokes[y : y + h, x : x + w]
         density = float(box.mean())
         if not 0.08 <= density <= 0.85:

@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from gapwatch.vision.baseline import analysis_keep
 from gapwatch.vision.judge import judge
 from gapwatch.vision.overlay import find_overlay
 from gapwatch.vision.types import Frame
@@ -72,3 +73,11 @@ def test_black_screen_with_text_is_black() -> None:
     frames = [Frame(float(t), burn_clock(black, t)) for t in range(3)]
     verdict = judge(frames)
     assert verdict.faults == ["black"]
+
+
+def test_text_is_found_at_full_size_and_masked_at_analysis_size() -> None:
+    frames = [burn_clock(scene(), s) for s in (3, 4, 5)]
+    keep = analysis_keep(frames, (240, 320))
+    assert keep.shape == (240, 320)
+    assert not keep[10:16, 12:118].any()  # the clock, at half size
+    assert keep[60:200, 60:220].all()
