@@ -50,6 +50,7 @@ class Served:
     base: str
     stream_link: Path
     tokens: dict[str, str]
+    token_ids: dict[str, str]
 
 
 @pytest.fixture
@@ -87,14 +88,15 @@ def served(tmp_path: Path) -> Iterator[Served]:
             assert time.monotonic() < deadline, "the service did not come up"
             time.sleep(0.1)
         admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-        tokens = {}
+        tokens, token_ids = {}, {}
         for role in ("operator", "dispatcher"):
             made = httpx.post(
                 f"{base}/api/v1/tokens", json={"role": role, "name": f"test {role}"}, headers=admin
             )
             assert made.status_code == 201, made.text
             tokens[role] = made.json()["token"]
-        yield Served(base, link, tokens)
+            token_ids[role] = made.json()["id"]
+        yield Served(base, link, tokens, token_ids)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -189,6 +191,21 @@ def test_alert_appears_live_is_acknowledged_and_its_task_updates(served: Served)
             expect(page.locator("#pic-now img")).to_be_visible()
             page.wait_for_timeout(800)  # let the map finish flying to the alert
             page.screenshot(path=str(ARTIFACTS / "dashboard.png"))
+
+            # A tile server that does not answer leaves the plain background, said on the map.
+            page.goto(served.base + "/?tiles=http://127.0.0.1:9/{z}/{x}/{y}.png")
+            expect(page.locator("#map-note")).to_have_text("瓦片服务不可达，已切换为离线底图")
+            expect(page.locator("#alert-list li")).to_have_count(1)
+
+            # A revoked token sends the operator back to the log-in screen with a reason.
+            revoked = httpx.delete(
+                f"{served.base}/api/v1/tokens/{served.token_ids['operator']}",
+                headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+            )
+            assert revoked.status_code == 204
+            page.click(".seg-btn[data-filter=all]")
+            expect(page.locator("#login")).to_be_visible()
+            expect(page.locator("#login-error")).to_have_text("登录已失效，请重新输入令牌。")
             assert errors == []
         finally:
             browser.close()

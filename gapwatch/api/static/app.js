@@ -275,7 +275,8 @@ function start() {
   renderWho();
   const params = new URLSearchParams(location.search);
   // ?tiles= lets one screen try a tile server without changing the service's setting.
-  const tileUrl = params.get("tiles") || state.session.tile_url;
+  const asked = params.get("tiles");
+  const tileUrl = asked && /^https?:\/\//.test(asked) ? asked : state.session.tile_url;
   state.map = new SiteMap($("map"), {
     tileUrl,
     tileAttribution: state.session.tile_attribution,
