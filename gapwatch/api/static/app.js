@@ -1,7 +1,7 @@
 // gapwatch operator dashboard: log-in, live feed, map, alert board and technician view.
 import { Api, EventFeed } from "./api.js";
 import { AlertBoard } from "./board.js";
-import { formatNumber, formatPercent, language, preferredLanguage, t, tCode, useLanguage } from "./i18n.js";
+import { formatNumber, formatPercent, joinList, language, preferredLanguage, t, tCode, useLanguage } from "./i18n.js";
 import { SiteMap } from "./map.js";
 import { TechView } from "./tech.js";
 
@@ -131,7 +131,7 @@ function renderFaulty() {
       badge.textContent = tCode("status", p.status);
       status.append(badge);
       const faults = document.createElement("td");
-      faults.textContent = p.faults.map((f) => tCode("fault", f)).join("、") || "–";
+      faults.textContent = joinList(p.faults.map((f) => tCode("fault", f))) || "–";
       row.append(name, status, faults);
       row.addEventListener("click", () => state.map.flyToCamera(p.id));
       return row;

@@ -1,5 +1,5 @@
 // The alert board: alerts by severity, the selected alert's tasks, actions and pictures.
-import { formatAge, formatNumber, formatPercent, formatTime, t, tCode } from "./i18n.js";
+import { formatAge, formatNumber, formatPercent, formatTime, joinList, t, tCode } from "./i18n.js";
 
 const ACTIVE_TASK = new Set(["pending", "dispatched", "accepted", "en_route", "on_scene"]);
 const DONE_TASK = new Set(["cleared", "done"]);
@@ -75,7 +75,7 @@ export class AlertBoard {
   }
 
   card(a) {
-    const zones = a.zones.map((z) => this.names.zone(z)).join("、");
+    const zones = joinList(a.zones.map((z) => this.names.zone(z)));
     const tasks = a.tasks.map((task) =>
       el(
         "span",
@@ -132,8 +132,8 @@ export class AlertBoard {
       ["detail.severity", `${a.severity} · ${tCode("severity", a.severity)}`],
       ["detail.status", tCode("alertStatus", a.status)],
       ["detail.opened", `${formatTime(a.opened_at)}（${formatAge(a.opened_at)}）`],
-      ["detail.cameras", a.cameras.map((c) => this.names.camera(c)).join("；")],
-      ["detail.zones", a.zones.map((z) => this.names.zone(z)).join("；") || "–"],
+      ["detail.cameras", joinList(a.cameras.map((c) => this.names.camera(c)))],
+      ["detail.zones", joinList(a.zones.map((z) => this.names.zone(z))) || "–"],
       ["detail.blind", `${formatNumber(a.blind_spot_m2)} m²`],
     ];
     if (a.acknowledged_at) rows.push(["detail.acknowledged", `${a.acknowledged_by} · ${formatTime(a.acknowledged_at)}`]);
@@ -163,7 +163,7 @@ export class AlertBoard {
           ? t("task.viewPreset", { camera: v.camera, preset: v.preset, share: formatPercent(v.share, 0) })
           : t("task.view", { camera: v.camera, share: formatPercent(v.share, 0) }),
       );
-      detail = views.length ? views.join("；") : t("task.noViews");
+      detail = views.length ? joinList(views) : t("task.noViews");
     } else if (p.unit) {
       detail = t("task.route", {
         eta: formatNumber((p.eta_s || 0) / 60, 1),

@@ -83,3 +83,8 @@ export function formatPercent(ratio, digits = 1) {
   if (ratio === null || ratio === undefined) return "–";
   return `${formatNumber(ratio * 100, digits)}%`;
 }
+
+/** Items joined the way the language lists them (、 in Chinese, a comma in English). */
+export function joinList(items) {
+  return items.join(strings["list.sep"] ?? ", ");
+}

@@ -1,6 +1,6 @@
 // The site map: zones shaded by coverage, camera view cones by health, blind spots, patrol
 // units and the road-patrol route of the selected task. Leaflet is vendored (global L).
-import { formatNumber, formatPercent, t, tCode } from "./i18n.js";
+import { formatNumber, formatPercent, joinList, t, tCode } from "./i18n.js";
 
 const STATUS_COLOUR = {
   ok: "#2ecc71",
@@ -157,7 +157,7 @@ export class SiteMap {
         fillColor: STATUS_COLOUR[p.status] || STATUS_COLOUR.unknown,
         fillOpacity: 1,
       });
-      const faults = p.faults.map((x) => tCode("fault", x)).join("、");
+      const faults = joinList(p.faults.map((x) => tCode("fault", x)));
       marker.bindTooltip(
         `<b>${escapeHtml(p.id)}</b> ${escapeHtml(p.name)}<br>${escapeHtml(tCode("status", p.status))}` +
           (faults ? ` · ${escapeHtml(faults)}` : ""),

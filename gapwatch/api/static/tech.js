@@ -1,5 +1,5 @@
 // The technician's view: the coverage audit with today's faults, camera health and exports.
-import { formatAge, formatNumber, formatPercent, formatTime, t, tCode } from "./i18n.js";
+import { formatAge, formatNumber, formatPercent, formatTime, joinList, t, tCode } from "./i18n.js";
 import { coverageColour } from "./map.js";
 
 function el(tag, attrs = {}, ...children) {
@@ -100,7 +100,7 @@ export class TechView {
           el("td", {}, `${w.camera} ${w.name}`),
           el("td", { class: "num" }, formatNumber(w.failure_gap_m2)),
           el("td", { class: "num" }, formatNumber(w.weighted_m2)),
-          el("td", {}, w.zones.map((z) => this.names.zone(z)).join("、")));
+          el("td", {}, joinList(w.zones.map((z) => this.names.zone(z)))));
         row.addEventListener("click", () => this.map.flyToCamera(w.camera));
         return row;
       }),
@@ -140,7 +140,7 @@ export class TechView {
         const row = el("tr", { class: `clickable${c.id === this.historyCamera ? " selected" : ""}`, dataset: { camera: c.id } },
           el("td", {}, el("span", { class: "mono" }, c.id), " ", c.name),
           el("td", {}, el("span", { class: `status ${c.status}` }, tCode("status", c.status))),
-          el("td", {}, c.faults.map((f) => tCode("fault", f)).join("、") || "–"),
+          el("td", {}, joinList(c.faults.map((f) => tCode("fault", f))) || "–"),
           el("td", { title: c.since || "" }, c.since ? formatAge(c.since) : "–"));
         row.addEventListener("click", () => this.showHistory(c.id));
         return row;
@@ -173,7 +173,7 @@ export class TechView {
         el("tr", {},
           el("td", { class: "mono" }, formatTime(p.at)),
           el("td", {}, el("span", { class: `status ${p.status}` }, tCode("status", p.status))),
-          el("td", { title: p.reason || "" }, p.faults.map((f) => tCode("fault", f)).join("、") || "–"),
+          el("td", { title: p.reason || "" }, joinList(p.faults.map((f) => tCode("fault", f))) || "–"),
           el("td", { class: "num" }, `${formatNumber(p.elapsed_s, 2)} s`)),
       ),
     );
