@@ -93,6 +93,7 @@ class Stat:
     m2: float = 0.0
 
     def add(self, value: float) -> None:
+        """Fold in one finite value."""
         if not math.isfinite(value):
             return
         self.n += 1
@@ -102,6 +103,7 @@ class Stat:
 
     @property
     def std(self) -> float:
+        """Sample standard deviation (0 until two values)."""
         return math.sqrt(self.m2 / (self.n - 1)) if self.n > 1 else 0.0
 
 
@@ -157,6 +159,7 @@ class ModeBaseline:
         return self.stats[key].mean
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form (reference picture as base64 PNG)."""
         return {
             "samples": self.samples,
             "reference_png": None if self.reference is None else _png(self.reference),
@@ -166,6 +169,7 @@ class ModeBaseline:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModeBaseline:
+        """Rebuild from `to_dict` output."""
         out = cls(samples=int(data["samples"]))
         if data.get("reference_png"):
             out.reference = _unpng(str(data["reference_png"]))
