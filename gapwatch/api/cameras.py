@@ -5,12 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
-from gapwatch.api.deps import ID_PATTERN, Page, PagingQuery, Reader, ReadSession, ServiceDep
-from gapwatch.api.errors import NotFoundError, error_responses
+from gapwatch.api.deps import (
+    ID_PATTERN,
+    Maintainer,
+    Page,
+    PagingQuery,
+    Reader,
+    ReadSession,
+    ServiceDep,
+)
+from gapwatch.api.errors import ConflictError, NotFoundError, error_responses
 from gapwatch.runtime.pipeline import Service
 from gapwatch.site import Camera
 from gapwatch.storage import CameraStateRow, ProbeResultRow
@@ -72,9 +80,9 @@ def _camera_out(camera: Camera, state: CameraStateRow | None) -> CameraOut:
 
 
 def _find(service: Service, camera_id: str) -> Camera:
-    for camera in service.site.spec.cameras:
-        if camera.id == camera_id:
-            return camera
+    camera = service.site_cameras.get(camera_id)
+    if camera is not None:
+        return camera
     raise NotFoundError(f"no camera {camera_id!r} / 没有摄像机 {camera_id!r}")
 
 
@@ -140,3 +148,56 @@ def camera_history(
         for row in rows
     ]
     return Page[ProbeOut](items=items, total=total, limit=paging.limit, offset=paging.offset)
+
+
+class ProbeQueued(BaseModel):
+    """A probe asked for by hand; its verdict arrives like any other (history, events)."""
+
+    camera: str
+    queued: bool
+
+
+class BaselineResetIn(BaseModel):
+    mode: Literal["day", "night"] | None = Field(
+        default=None, description="Only this picture mode; both when omitted."
+    )
+
+
+@router.post(
+    "/{camera_id}/probe",
+    response_model=ProbeQueued,
+    status_code=202,
+    responses=error_responses(401, 403, 404, 409, 422, 503),
+)
+def probe_now(service: ServiceDep, _who: Maintainer, camera_id: CameraId) -> ProbeQueued:
+    """Probe the camera now (after a repair, say) instead of waiting for its turn. 409 when
+    this process does not schedule probes or the camera's last probe is still running."""
+    _find(service, camera_id)
+    scheduler = service.scheduler
+    if scheduler is None:
+        raise ConflictError("this process does not schedule probes / 本进程不负责探测调度")
+    if not scheduler.probe_now(camera_id):
+        raise ConflictError(
+            f"a probe of {camera_id} is still running / 摄像机 {camera_id} 的探测仍在进行"
+        )
+    return ProbeQueued(camera=camera_id, queued=True)
+
+
+@router.post(
+    "/{camera_id}/baseline/reset",
+    status_code=204,
+    response_class=Response,
+    responses=error_responses(400, 401, 403, 404, 422, 503),
+)
+def reset_baseline(
+    service: ServiceDep,
+    _who: Maintainer,
+    camera_id: CameraId,
+    body: BaselineResetIn | None = None,
+) -> Response:
+    """Forget the camera's learned picture after a deliberate re-aim or a new lens, so that
+    the new view is learned instead of being judged `shifted`."""
+    _find(service, camera_id)
+    if service.baselines is not None:
+        service.baselines.reset(camera_id, body.mode if body is not None else None)
+    return Response(status_code=204)

@@ -17,6 +17,7 @@ __all__ = [
     "ID_PATTERN",
     "Admin",
     "Dispatcher",
+    "Maintainer",
     "Page",
     "Paging",
     "PagingQuery",
@@ -51,6 +52,7 @@ ReadSession = Annotated[Session, Depends(read_session)]
 
 Reader = Annotated[Principal, Depends(require(Permission.read))]
 Responder = Annotated[Principal, Depends(require(Permission.respond))]
+Maintainer = Annotated[Principal, Depends(require(Permission.maintain))]
 Dispatcher = Annotated[Principal, Depends(require(Permission.task_status))]
 Admin = Annotated[Principal, Depends(require(Permission.tokens))]
 

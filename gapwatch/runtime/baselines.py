@@ -16,7 +16,7 @@ from gapwatch.storage import BaselineRow, SessionFactory, transaction
 from gapwatch.vision.types import Frame, Verdict
 
 if TYPE_CHECKING:
-    from gapwatch.vision.baseline import Baseline
+    from gapwatch.vision.baseline import Baseline, Mode
 
 __all__ = ["BaselineBook"]
 
@@ -62,6 +62,21 @@ class BaselineBook:
                     if owner is not None:
                         self._dirty.add(owner)
         return verdict
+
+    def reset(self, camera_id: str, mode: Mode | None = None) -> None:
+        """Forget what the camera's baseline learned (after a repair or a deliberate re-aim),
+        one mode or both, in memory and in the store; it learns again from the next probes."""
+        baseline = self.for_camera(camera_id)
+        modes: tuple[Mode, ...] = ("day", "night") if mode is None else (mode,)
+        with self._lock:
+            for name in modes:
+                baseline.reset(name)
+            self._dirty.discard(camera_id)
+            with transaction(self._sessions) as session:
+                for name in modes:
+                    row = session.get(BaselineRow, (camera_id, name))
+                    if row is not None:
+                        session.delete(row)
 
     def save(self, at: dt.datetime) -> int:
         """Write the baselines that learned since the last save; returns how many."""

@@ -13,6 +13,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -33,7 +34,7 @@ from gapwatch.runtime.leader import LeaseWatcher, SchedulerLease
 from gapwatch.runtime.metrics import ServiceMetrics
 from gapwatch.runtime.scheduler import PeriodicTask, ProbeScheduler, ProbeTarget
 from gapwatch.settings import Settings
-from gapwatch.site import Site
+from gapwatch.site import Camera, Site
 from gapwatch.storage import (
     ProbeResultRow,
     SessionFactory,
@@ -118,6 +119,11 @@ class Service:
     # Rendered API views of a coverage result (GeoJSON takes longer than the geometry itself).
     coverage_views: dict[tuple[str, frozenset[str]], object] = field(default_factory=dict)
     _handling: threading.Lock = field(default_factory=threading.Lock)
+
+    @cached_property
+    def site_cameras(self) -> dict[str, Camera]:
+        """The site's cameras by id."""
+        return {camera.id: camera for camera in self.site.spec.cameras}
 
     def start(self) -> None:
         """Start the background workers, and probing when this process holds the lease."""

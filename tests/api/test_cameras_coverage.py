@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from gapwatch.storage import ProbeResultRow, transaction
+from gapwatch.storage import BaselineRow, ProbeResultRow, transaction
 from gapwatch.vision.types import ProbeResult
 from tests.api.conftest import Api
 
@@ -94,3 +94,26 @@ def test_metrics_use_the_app_registry(api: Api) -> None:
     assert "gapwatch_outbox_backlog 0.0" in text
     assert "gapwatch_probe_seconds_bucket" in text
     assert 'gapwatch_open_alerts{severity="5"} 0.0' in text
+
+
+def test_technicians_probe_now_and_reset_baselines(api: Api) -> None:
+    url = "/api/v1/cameras/cam-1"
+    assert api.client.post(f"{url}/probe", headers=api.headers("operator")).status_code == 403
+    refused = api.client.post(f"{url}/probe", headers=api.headers("technician"))
+    assert refused.status_code == 409  # this test service runs without a scheduler
+    assert "schedule" in refused.json()["detail"][0]["msg"]
+    missing = api.client.post("/api/v1/cameras/cam-9/probe", headers=api.headers("technician"))
+    assert missing.status_code == 404
+
+    with transaction(api.service.sessions) as session:
+        for mode in ("day", "night"):
+            session.add(BaselineRow(camera_id="cam-1", mode=mode, data={"mode": {}}))
+    h = api.headers("technician")
+    day = api.client.post(f"{url}/baseline/reset", json={"mode": "day"}, headers=h)
+    assert day.status_code == 204
+    with transaction(api.service.sessions, write=False) as session:
+        left = [row.mode for row in session.query(BaselineRow).filter_by(camera_id="cam-1")]
+    assert left == ["night"]
+    assert api.client.post(f"{url}/baseline/reset", headers=h).status_code == 204
+    with transaction(api.service.sessions, write=False) as session:
+        assert session.query(BaselineRow).filter_by(camera_id="cam-1").count() == 0
