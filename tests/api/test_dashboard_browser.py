@@ -39,6 +39,30 @@ ADMIN_TOKEN = "gw_dashboard-admin-0123456789abcdef"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
+FEED_PARSING = """async () => {
+  const { EventFeed } = await import("/api.js");
+  const seen = [];
+  const feed = new EventFeed({}, {
+    onEvent: (type, data, id) => seen.push([type, data, id]),
+    onState() {},
+    onOpen() {},
+  });
+  const text = "retry: 3000\\n\\nid: 7\\nevent: alert.opened\\n"
+    + 'data: {"id":"a1","zone":"广场"}\\n\\n'
+    + ": keep-alive\\n\\nid: 8\\r\\nevent: task.updated\\r\\ndata: {\\"id\\":\\"t1\\"}\\r\\n\\r\\n";
+  const bytes = new TextEncoder().encode(text);
+  const body = new ReadableStream({
+    start(controller) {
+      // Five bytes at a time: frames, lines and characters all cut mid-way.
+      for (let i = 0; i < bytes.length; i += 5) controller.enqueue(bytes.slice(i, i + 5));
+      controller.close();
+    },
+  });
+  await feed.read(body);
+  return { seen, lastId: feed.lastId, retry: feed.retryMs };
+}"""
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -141,6 +165,16 @@ def test_alert_appears_live_is_acknowledged_and_its_task_updates(served: Served)
             # (A loaded machine may need a few probes before the decoders answer in time.)
             expect(page.locator("#kpi-cameras")).to_have_text("2/0/0", timeout=30_000)
             expect(page.locator("#alert-list li")).to_have_count(0)
+            # The feed reader frames events however the bytes are cut, and remembers the last id
+            # it saw (which it sends as Last-Event-ID when it reconnects).
+            parsed = page.evaluate(FEED_PARSING)
+            assert parsed["seen"] == [
+                ["alert.opened", {"id": "a1", "zone": "广场"}, "7"],
+                ["task.updated", {"id": "t1"}, "8"],
+            ]
+            assert parsed["lastId"] == "8"
+            assert parsed["retry"] == 3000
+
             # Anything after this point must reach the page without a reload.
             page.evaluate("window.__sameDocument = true")
 
