@@ -18,6 +18,7 @@ const state = {
   feed: null,
   mapData: null,
   mapNote: null,
+  activeAlerts: 0,
   view: "operator",
   filter: "active",
   timers: {},
@@ -47,6 +48,10 @@ const names = {
   camera(id) {
     const f = state.mapData && state.mapData.cameras.features.find((x) => x.properties.id === id);
     return f ? `${id} ${f.properties.name}` : id;
+  },
+  faults(id) {
+    const f = state.mapData && state.mapData.cameras.features.find((x) => x.properties.id === id);
+    return f ? f.properties.faults : [];
   },
   unit(id) {
     const f = state.mapData && state.mapData.patrol_units.features.find((x) => x.properties.id === id);
@@ -151,6 +156,8 @@ async function refreshAlerts() {
   const box = $("kpi-alerts");
   box.textContent = formatNumber(active);
   box.classList.toggle("bad", active > 0);
+  state.activeAlerts = active;
+  renderTitle();
 }
 
 function refreshAll() {
@@ -158,6 +165,12 @@ function refreshAll() {
   schedule("blind", 0, refreshBlindSpots);
   schedule("alerts", 0, refreshAlerts);
   if (state.view === "technician") schedule("tech", 0, () => state.tech.load());
+}
+
+/** The tab title counts active alerts, so a background tab still tells the room. */
+function renderTitle() {
+  const count = state.activeAlerts;
+  document.title = count ? `(${count}) ${t("app.title")}` : t("app.title");
 }
 
 function updateKpis() {
@@ -237,7 +250,7 @@ function renderWho() {
 
 async function switchLanguage() {
   await useLanguage(language() === "zh-CN" ? "en" : "zh-CN");
-  document.title = t("app.title");
+  renderTitle();
   if (!state.session) return;
   renderWho();
   onFeedState($("feed-state").dataset.state);

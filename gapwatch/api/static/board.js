@@ -96,7 +96,7 @@ export class AlertBoard {
         el("span", { class: `chip st-${a.status}` }, tCode("alertStatus", a.status))),
       el("div", { class: "alert-time", title: a.opened_at }, formatTime(a.opened_at), el("br"), formatAge(a.opened_at)),
       el("div", { class: "alert-where" },
-        `${t("alert.cameras")} ${a.cameras.join(", ")}`,
+        `${t("alert.cameras")} ${a.cameras.map((c) => this.cameraWithFaults(c)).join(", ")}`,
         zones ? ` · ${zones}` : "",
         ` · ${t("alert.blind")} ${formatNumber(a.blind_spot_m2)} m²`),
       el("div", { class: "alert-tasks" }, tasks),
@@ -106,6 +106,13 @@ export class AlertBoard {
       if (event.key === "Enter") this.select(a.id);
     });
     return item;
+  }
+
+  /** "cam-a（黑屏）": the camera and what is wrong with its picture now. */
+  cameraWithFaults(id, label = id) {
+    const faults = this.names.faults(id);
+    if (!faults.length) return label;
+    return t("alert.cameraFaults", { camera: label, faults: joinList(faults.map((f) => tCode("fault", f))) });
   }
 
   select(id) {
@@ -132,7 +139,7 @@ export class AlertBoard {
       ["detail.severity", `${a.severity} · ${tCode("severity", a.severity)}`],
       ["detail.status", tCode("alertStatus", a.status)],
       ["detail.opened", `${formatTime(a.opened_at)}（${formatAge(a.opened_at)}）`],
-      ["detail.cameras", joinList(a.cameras.map((c) => this.names.camera(c)))],
+      ["detail.cameras", joinList(a.cameras.map((c) => this.cameraWithFaults(c, this.names.camera(c))))],
       ["detail.zones", joinList(a.zones.map((z) => this.names.zone(z))) || "–"],
       ["detail.blind", `${formatNumber(a.blind_spot_m2)} m²`],
     ];
