@@ -3,9 +3,15 @@
     .venv/bin/python bench/coverage.py            # 5,000 cameras, 40 zones, 2,000 buildings
     .venv/bin/python bench/coverage.py --small    # 400 cameras, 10 zones, 120 buildings
 
-Prints the full computation time (views + coverage of every zone), one failure gap (average),
-one live take_down (average), peak memory, and the ratio against a baseline measured in the
-same run: one sector per camera with the shadows of EVERY building, then union, then difference.
+Prints the full computation time (views + coverage of every zone; best of --runs, on the default
+threads and on one), one failure gap and one live take_down (per-call spread), peak memory, and
+ratios against baselines measured in the same run:
+- the straightforward way: one sector per camera with the shadows of EVERY building, then union,
+  then difference (per-camera cost measured on --baseline-sample cameras, times the camera count);
+- a stronger one: shadows only of the buildings each sector touches (brute force, no index),
+  then one union of all views, then each zone's covered area (fully measured).
+Times are given as wall time and as this process's CPU time: on a shared machine the CPU time is
+what the work costs, the wall time also counts waiting for the cores.
 """
 
 from __future__ import annotations
