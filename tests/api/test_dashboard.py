@@ -246,9 +246,8 @@ def test_both_languages_have_the_same_keys_and_placeholders() -> None:
     cjk = re.compile(r"[\u4e00-\u9fff]")
     # Chinese is the first language: its dictionary reads Chinese (the switch button says English).
     latin = re.compile(r"[A-Za-z]")
-    untranslated = [
-        k for k, v in zh.items() if latin.search(v) and not cjk.search(v) and k != "lang.switch"
-    ]
+    words = {k: re.sub(r"\{\w+\}", "", v) for k, v in zh.items() if k != "lang.switch"}
+    untranslated = [k for k, v in words.items() if latin.search(v) and not cjk.search(v)]
     assert untranslated == []
 
 
