@@ -21,7 +21,7 @@ from gapwatch.api.auth import ROLE_PERMISSIONS, Principal, Role, TokenStore, aut
 from gapwatch.api.coverage import FeatureCollection, live_coverage
 from gapwatch.api.deps import Reader, ReadSession, ServiceDep
 from gapwatch.api.errors import error_responses
-from gapwatch.coverage import feature, feature_collection, to_geojson
+from gapwatch.coverage import feature_collection, to_geojson
 from gapwatch.runtime.pipeline import Service
 from gapwatch.storage import CameraStateRow, TaskRow
 
@@ -165,7 +165,10 @@ def _static_layers(service: Service) -> dict[str, Any]:
         )
     else:
         bounds = (0.0, 0.0, 0.0, 0.0)
-    zone_shapes = {z.id: projection.project(Polygon(z.polygon)) for z in spec.zones}
+    # Zones as drawn (not minus obstacles): what the operator recognises on the map.
+    zone_shapes = {
+        z.id: to_geojson(projection.project(Polygon(z.polygon)), projection) for z in spec.zones
+    }
     return {
         "obstacles": obstacles,
         "roads": roads,
@@ -200,17 +203,17 @@ def site_map(
 ) -> SiteMapOut:
     """The site's layers for the operator map, with each camera's and zone's state now."""
     static = _static(request, service)
-    spec, projection = service.site.spec, service.site.projection
+    spec = service.site.spec
     states = {row.camera_id: row for row in session.scalars(select(CameraStateRow))}
     coverage = {z.id: z for z in live_coverage(service, session).zones}
     zones = []
     for zone in spec.zones:
         live = coverage.get(zone.id)
         zones.append(
-            feature(
-                static["zone_shapes"][zone.id],
-                projection,
-                {
+            {
+                "type": "Feature",
+                "geometry": static["zone_shapes"][zone.id],
+                "properties": {
                     "id": zone.id,
                     "name": zone.name,
                     "importance": zone.importance,
@@ -218,7 +221,7 @@ def site_map(
                     "covered_m2": round(min(live.covered_m2, live.area_m2), 1) if live else None,
                     "coverage_ratio": round(min(1.0, live.coverage_ratio), 4) if live else None,
                 },
-            )
+            }
         )
     cameras, views = [], []
     for camera in spec.cameras:
