@@ -34,6 +34,7 @@ from pathlib import Path
 import psutil
 
 from gapwatch.vision import ProbePool
+from gapwatch.vision.worker import start_worker_server
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIP = ROOT / "sample_streams" / "clips" / "clean_day.mp4"
@@ -62,6 +63,23 @@ print(cpu, frames, time.monotonic() - started)
 def cpu_of(process: psutil.Process) -> float:
     times = process.cpu_times()
     return float(times.user + times.system)
+
+
+def reaped_children_cpu(pid: int) -> float:
+    """CPU seconds of the children that process `pid` has reaped (cutime + cstime)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+
+
+def fork_server_pid() -> int:
+    """The multiprocessing fork server that forks (and reaps) the decoder workers."""
+    start_worker_server()
+    for _ in range(100):  # right after the fork its command line is still ours
+        for child in psutil.Process().children():
+            if "forkserver" in " ".join(child.cmdline()):
+                return child.pid
+        time.sleep(0.05)
+    sys.exit("no fork server found")
 
 
 def make_stream(work: Path, size: str, fps: int, gop: int) -> Path:
@@ -197,7 +215,8 @@ def main() -> None:
             )
 
             me = psutil.Process()
-            children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            forker = fork_server_pid()
+            children_before = reaped_children_cpu(forker)
             pool = ProbePool(max_workers=args.concurrency, probes_per_worker=100_000)
             start_wall = time.monotonic()
             pool.warm(args.concurrency)
@@ -213,13 +232,11 @@ def main() -> None:
             parent_cpu = cpu_of(me) - parent_run_before
             server_cpu = cpu_of(server_ps) - server_run_before
             started = pool.workers_started
-            # Every worker, killed or idle, is reaped by close(): RUSAGE_CHILDREN then holds
-            # all their CPU time (the baseline process was reaped before `children_before`).
+            # Every worker, killed or idle, has ended after close() and been reaped by the fork
+            # server, whose children's CPU time then holds all of theirs.
             pool.close()
-            children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            workers_cpu = (children_after.ru_utime - children_before.ru_utime) + (
-                children_after.ru_stime - children_before.ru_stime
-            )
+            time.sleep(0.5)
+            workers_cpu = reaped_children_cpu(forker) - children_before
             probing_cpu = workers_cpu - started * start_cpu
 
             probes = len(elapsed)

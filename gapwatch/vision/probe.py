@@ -128,10 +128,14 @@ class ProbePool:
         except SourceError as exc:
             return _no_signal(str(exc), started)
         # Keep back a little of the time-out for judging and for reporting.
-        reserve = min(0.5, 0.15 * timeout_s)
+        # The worker stops sampling `reserve` before the deadline and reports; a worker stuck
+        # inside FFmpeg is killed halfway through the reserve; the rest is for judging.
+        reserve = min(1.0, 0.2 * timeout_s)
         worker = self._acquire(deadline - reserve)
         try:
-            collected = _collect(worker, stream, plan, stop_at=deadline - reserve)
+            collected = _collect(
+                worker, stream, plan, stop_at=deadline - reserve, kill_at=deadline - reserve / 2
+            )
         finally:
             self._release(worker)
         if collected.failure is not None:
@@ -209,15 +213,17 @@ class _Collected:
 
 
 def _collect(
-    worker: DecoderWorker, stream: StreamSource, plan: SamplingPlan, *, stop_at: float
+    worker: DecoderWorker,
+    stream: StreamSource,
+    plan: SamplingPlan,
+    *,
+    stop_at: float,
+    kill_at: float,
 ) -> _Collected:
-    """Run one sampling task on `worker`, killing it if it has not finished by `stop_at`."""
+    """Run one sampling task on `worker` until `stop_at`, killing it if not done by `kill_at`."""
     collected = _Collected()
     started = time.monotonic()
     worker.send(SamplingTask(source=stream, plan=plan, stop_at=stop_at))
-    # The worker checks `stop_at` itself between packets; a small grace lets a well-behaved
-    # worker report, and a worker stuck inside FFmpeg is killed right after.
-    kill_at = stop_at + min(0.2, (stop_at - started) * 0.05)
     while True:
         try:
             message = worker.receive(kill_at - time.monotonic())

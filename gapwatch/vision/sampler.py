@@ -77,6 +77,7 @@ class SamplingReport:
     packets: int
     decoded: int
     max_read_gap_s: float
+    """Longest wait inside one read once sampling had begun: a slow read is an outage sign."""
 
 
 def sample(
@@ -152,8 +153,10 @@ class _Sampler:
 
     def _packets(self, index: int) -> Iterator[Packet[VideoStream]]:
         demux = self.container.demux(video=0)
-        last = time.monotonic()
         while True:
+            # Only time spent waiting inside a read counts: time this process spent decoding or
+            # handing frames over (slow on a busy machine) says nothing about the camera.
+            asked = time.monotonic()
             try:
                 packet = next(demux)
             except StopIteration:
@@ -162,17 +165,15 @@ class _Sampler:
                 import av
 
                 if isinstance(exc, av.error.ExitError):  # our read time-out fired
-                    raise _Stalled(self._stall_text(time.monotonic() - last)) from None
+                    raise _Stalled(self._stall_text(time.monotonic() - asked)) from None
                 if isinstance(exc, av.error.EOFError):
                     return
                 raise
-            now = time.monotonic()
-            gap = now - last
-            last = now
+            waited = time.monotonic() - asked
             if self.taken:
-                self.max_gap = max(self.max_gap, gap)
-            if self.source.live and gap >= self.plan.stall_s:
-                raise _Stalled(self._stall_text(gap))
+                self.max_gap = max(self.max_gap, waited)
+            if self.source.live and waited >= self.plan.stall_s:
+                raise _Stalled(self._stall_text(waited))
             if packet.stream_index != index or packet.size == 0:
                 continue  # size 0: the demuxer's end-of-stream marker
             self.packets += 1

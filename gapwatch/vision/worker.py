@@ -82,9 +82,11 @@ def _run(task: SamplingTask, conn: Connection) -> None:
     try:
         conn.send(Opened(open_s=time.monotonic() - started))
         report = sample(container, task.source, plan, stop_at=task.stop_at, emit=conn.send)
+        # Report before closing: closing an RTSP session waits for the server's answer to
+        # TEARDOWN, which the caller need not wait for.
+        conn.send(report)
     finally:
         container.close()
-    conn.send(report)
 
 
 def _context() -> multiprocessing.context.ForkServerContext:
