@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -163,12 +164,22 @@ class HealthTracker:
         """Every camera seen so far."""
         return list(self._cameras.values())
 
-    def restore(self, camera: str, state: Status, *, flapping: bool = False) -> None:
+    def restore(
+        self,
+        camera: str,
+        state: Status,
+        *,
+        flapping: bool = False,
+        history: Sequence[str] = (),
+    ) -> None:
         """Start a camera from a known state (after a restart), without emitting a change."""
         health = self.camera(camera)
         health.state = health.reported_state = state
         health.streak_status, health.streak = state, self.open_after
         health.flap.flapping = health.reported_flapping = flapping
+        # The recent raw results, so a flapping camera does not look calm after a restart.
+        health.flap.history.clear()
+        health.flap.history.extend(list(history)[-health.flap.window :])
 
     def observe(self, probe: Probe) -> HealthChange | None:
         """Feed one probe result; return the change it caused, if any."""

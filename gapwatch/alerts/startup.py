@@ -45,7 +45,12 @@ def load(engine: AlertEngine, session: Session) -> None:
         if row.camera_id not in engine.cameras:
             continue
         if row.status != "ok" or row.flapping:
-            engine.tracker.restore(row.camera_id, row.status, flapping=row.flapping)
+            engine.tracker.restore(
+                row.camera_id,
+                row.status,
+                flapping=row.flapping,
+                history=[str(h) for h in row.flap_history or []],
+            )
             down.add(row.camera_id)
     engine.live = engine.model.live([c for c in engine.model.camera_ids if c not in down])
     engine.open_alerts.clear()

@@ -323,3 +323,24 @@ def test_a_camera_still_broken_when_its_silence_ends_is_alerted_then(
         assert not alert.silenced and alert.status == "open"
         assert count(session, TaskRow) == 2
         assert {m.event_type for m in session.scalars(select(OutboxRow))} == {"task.created"}
+
+
+def test_a_flapping_camera_is_still_flapping_after_a_restart(
+    site: Site, model: CoverageModel, db_factory: SessionFactory
+) -> None:
+    first = started(site, model, db_factory)
+    t = T0
+    for i in range(12):
+        t += dt.timedelta(seconds=30)
+        with transaction(db_factory) as session:
+            status = "offline" if i % 2 else "ok"
+            first.ingest(session, [Probe(t, "cam-sw", status, ("no_signal",) if i % 2 else ())])  # type: ignore[arg-type]
+    second = started(site, model, db_factory)
+    for i in range(3):  # a few more flips after the restart
+        t += dt.timedelta(seconds=30)
+        with transaction(db_factory) as session:
+            status = "ok" if i % 2 else "offline"
+            second.ingest(session, [Probe(t, "cam-sw", status, ())])  # type: ignore[arg-type]
+    with db_factory() as session:
+        alert = session.scalars(select(AlertRow)).one()
+        assert alert.flapping and alert.status == "open"
