@@ -51,6 +51,7 @@ class PeriodRule:
 
     @property
     def crosses_midnight(self) -> bool:
+        """Whether the span runs past midnight into the next day."""
         return self.end != _END_OF_DAY and self.end <= self.start
 
     def day_matches(self, day: dt.date, holidays: Sequence[tuple[dt.date, dt.date]]) -> bool:
@@ -106,6 +107,7 @@ class ImportanceCalendar:
 
     @property
     def timezone(self) -> ZoneInfo:
+        """The site's time zone."""
         return self._tz
 
     def local(self, at: dt.datetime) -> dt.datetime:

@@ -108,6 +108,7 @@ class AlertEngine:
         self._dirty: set[str] = set()  # alerts whose features and payloads are to be redone
 
     def new_tracker(self) -> HealthTracker:
+        """A health tracker with the site's debounce settings."""
         health = self.site.spec.health
         return HealthTracker(open_after=health.open_after, close_after=health.close_after)
 
@@ -237,6 +238,7 @@ class AlertEngine:
     # ------------------------------------------------------------------ failures
 
     def silence_for(self, cam: str, at: dt.datetime) -> str | None:
+        """The maintenance window or silence covering a failure of `cam` at `at`, if any."""
         for window in self.maintenance:
             if cam in window.cameras and window.start <= at < window.end:
                 return f"maintenance:{window.id}"
@@ -372,6 +374,7 @@ class AlertEngine:
             state.lost_m2[zone] = state.lost_m2.get(zone, 0.0) + area
 
     def judge(self, state: OpenAlertState, at: dt.datetime) -> Severity:
+        """The severity of what the alert lost, with zone importance at `at`."""
         importance = {z: self.calendar.importance(z, at) for z in state.lost_m2}
         return assess(state.lost_m2, importance, min_area_m2=self.min_area_m2)
 
@@ -385,11 +388,13 @@ class AlertEngine:
         return "camera_down" if offline else "camera_degraded"
 
     def features_of(self, state: OpenAlertState) -> list[dict[str, Any]]:
+        """The alert's blind ground as GeoJSON Features (lon/lat), slivers dropped."""
         return records.blind_features(
             state.blind, self.site.projection, min_area_m2=self.min_area_m2
         )
 
     def ground_of(self, state: OpenAlertState) -> Geometry:
+        """All of the alert's blind ground as one metric geometry."""
         parts = list(state.blind.values())
         return shapely.union_all(parts) if parts else shapely.Polygon()
 
@@ -456,6 +461,7 @@ class AlertEngine:
         )
 
     def maybe_resolve(self, session: Session, alert: AlertRow, at: dt.datetime) -> None:
+        """Resolve the alert once its cameras are back and its tasks have ended."""
         state = self.open_alerts.get(alert.id)
         if state is None or state.down:
             return
@@ -465,6 +471,7 @@ class AlertEngine:
     def close_alert(
         self, session: Session, alert: AlertRow, *, at: dt.datetime, by: str, how: str
     ) -> None:
+        """Resolve the alert now, by `by`, saying how."""
         alert.status = "resolved"
         alert.resolved_at = at
         alert.resolved_by = by

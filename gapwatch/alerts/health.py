@@ -129,6 +129,7 @@ class CameraHealth:
 
     @property
     def flapping(self) -> bool:
+        """Whether the camera is flapping now."""
         return self.flap.flapping
 
 

@@ -58,6 +58,7 @@ class Silence:
 
     @classmethod
     def of(cls, row: SilenceRow) -> Silence:
+        """The silence of a stored row."""
         return cls(
             row.id,
             frozenset(row.cameras),

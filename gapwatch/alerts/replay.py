@@ -54,6 +54,7 @@ class ReplayProblem:
     zh: str
 
     def text(self, source: str) -> str:
+        """The `FILE:LINE: message` line shown to the user."""
         return f"{source}:{self.line}: {self.en} / {self.zh}"
 
 
@@ -76,6 +77,7 @@ class ReplayReport:
     events: int = 0
 
     def as_json(self) -> dict[str, Any]:
+        """The `--format json` output (CONTRACTS.md)."""
         return {"alerts": self.alerts}
 
 

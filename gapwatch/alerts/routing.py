@@ -67,6 +67,7 @@ class UnitPosition:
 
     @property
     def speed_ms(self) -> float:
+        """Travel speed in metres per second (5 km/h on foot, 30 by vehicle by default)."""
         kmh = self.speed_kmh if self.speed_kmh is not None else DEFAULT_SPEED_KMH[self.kind]
         return kmh / 3.6
 
@@ -117,6 +118,7 @@ class _ModeGraph:
 
     @property
     def empty(self) -> bool:
+        """Whether this kind of unit has no usable road."""
         return self._tree is None
 
     def snap(self, p: Coord) -> tuple[int, float, Coord]:

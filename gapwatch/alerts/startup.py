@@ -28,6 +28,7 @@ __all__ = ["ensure_rows", "load", "standing_gaps"]
 
 
 def ensure_rows(engine: AlertEngine, session: Session, at: dt.datetime) -> None:
+    """A camera_states row for every camera of the site."""
     known = set(session.scalars(select(CameraStateRow.camera_id)))
     missing = [c for c in engine.model.camera_ids if c not in known]
     if missing:
@@ -39,6 +40,7 @@ def ensure_rows(engine: AlertEngine, session: Session, at: dt.datetime) -> None:
 
 
 def load(engine: AlertEngine, session: Session) -> None:
+    """Rebuild the engine's memory (health, live coverage, open alerts, tasks) from the store."""
     engine.tracker = engine.new_tracker()
     down: set[str] = set()
     for row in session.scalars(select(CameraStateRow)):

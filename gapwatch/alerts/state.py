@@ -32,4 +32,5 @@ class OpenAlertState:
 
     @property
     def facts(self) -> OpenAlertFacts:
+        """What grouping needs to know about this alert."""
         return OpenAlertFacts(self.id, self.opened_at, frozenset(self.cameras), not self.silenced)
