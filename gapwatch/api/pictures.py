@@ -7,6 +7,7 @@ same alert costs one decode.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections.abc import Sequence
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
     from gapwatch.vision import Baseline, ProbePool
 
-__all__ = ["SnapshotTaker", "router"]
+__all__ = ["Picture", "SnapshotTaker", "router"]
 
 router = APIRouter(prefix="/cameras", tags=["dashboard"])
 
@@ -44,9 +45,19 @@ class NoPictureError(ApiError):
 
 
 @dataclass(frozen=True)
+class Picture:
+    """A JPEG from a camera and when it was taken; `stale` when the camera gives none now."""
+
+    jpeg: bytes
+    taken_at: dt.datetime
+    stale: bool = False
+
+
+@dataclass(frozen=True)
 class _Snapshot:
-    taken: float
-    jpeg: bytes | None
+    tried: float  # time.monotonic() of the attempt
+    picture: Picture | None  # the newest picture so far, even from an earlier attempt
+    fresh: bool
     reason: str | None
 
 
@@ -86,36 +97,42 @@ class SnapshotTaker:
         self._frames = list(frames)
         return Verdict(status="ok", faults=[])
 
-    def take(self, camera_id: str, source: str) -> bytes:
-        """A JPEG of the stream now (or of the last few seconds); NoPictureError if none."""
-        from gapwatch.vision import ProbePool, SamplingPlan
-
-        now = time.monotonic()
+    def take(self, camera_id: str, source: str) -> Picture:
+        """The stream's picture now (or of the last few seconds); when the camera gives none,
+        the last picture taken from it marked stale; NoPictureError if there never was one."""
         cached = self._cache.get(camera_id)
-        if cached is None or now - cached.taken > SNAPSHOT_TTL_S:
+        if cached is None or time.monotonic() - cached.tried > SNAPSHOT_TTL_S:
             # One decode at a time: pictures are looked at by people, not polled by machines.
             with self._lock:
-                if self._stopped:
-                    raise NoPictureError("the service is stopping / 服务正在停止")
                 cached = self._cache.get(camera_id)
-                if cached is None or time.monotonic() - cached.taken > SNAPSHOT_TTL_S:
-                    if self._pool is None:
-                        self._pool = ProbePool(max_workers=1, judge=self._keep)
-                    self._frames = []
-                    plan = SamplingPlan(frames=1, open_timeout_s=3.0, stall_s=2.0)
-                    result = self._pool.probe(source, timeout_s=SNAPSHOT_TIMEOUT_S, plan=plan)
-                    frames, self._frames = self._frames, []
-                    if frames:
-                        cached = _Snapshot(time.monotonic(), _jpeg(frames[-1].image), None)
-                    else:
-                        cached = _Snapshot(time.monotonic(), None, result.reason)
+                if cached is None or time.monotonic() - cached.tried > SNAPSHOT_TTL_S:
+                    cached = self._attempt(source, cached.picture if cached else None)
                     self._cache[camera_id] = cached
-        if cached.jpeg is None:
+        if cached.picture is None:
             raise NoPictureError(
                 f"camera {camera_id} gave no picture / 摄像机 {camera_id} 无图像"
                 + (f": {cached.reason}" if cached.reason else "")
             )
-        return cached.jpeg
+        if cached.fresh:
+            return cached.picture
+        return Picture(cached.picture.jpeg, cached.picture.taken_at, stale=True)
+
+    def _attempt(self, source: str, previous: Picture | None) -> _Snapshot:
+        from gapwatch.vision import ProbePool, SamplingPlan
+
+        if self._stopped:
+            raise NoPictureError("the service is stopping / 服务正在停止")
+        if self._pool is None:
+            self._pool = ProbePool(max_workers=1, judge=self._keep)
+        self._frames = []
+        plan = SamplingPlan(frames=1, open_timeout_s=3.0, stall_s=2.0)
+        result = self._pool.probe(source, timeout_s=SNAPSHOT_TIMEOUT_S, plan=plan)
+        frames, self._frames = self._frames, []
+        tried = time.monotonic()
+        if not frames:
+            return _Snapshot(tried, previous, False, result.reason)
+        picture = Picture(_jpeg(frames[-1].image), dt.datetime.now(dt.UTC))
+        return _Snapshot(tried, picture, True, None)
 
 
 def _taker(request: Request, service: Service) -> SnapshotTaker:
@@ -146,25 +163,46 @@ CameraId = Annotated[str, Path(pattern=ID_PATTERN, description="Camera id from t
 _JPEG: dict[int | str, dict[str, Any]] = {
     200: {"content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}}}
 }
+_FRAME: dict[int | str, dict[str, Any]] = {
+    200: {
+        **_JPEG[200],
+        "headers": {
+            "X-Taken-At": {
+                "description": "When the picture was taken (ISO 8601, UTC).",
+                "schema": {"type": "string"},
+            },
+            "X-Stale": {
+                "description": "1 when the camera gives no picture now and this is its last one.",
+                "schema": {"type": "string", "enum": ["0", "1"]},
+            },
+        },
+    }
+}
 
 
 @router.get(
     "/{camera_id}/frame.jpg",
     response_class=Response,
     responses={
-        **_JPEG,
+        **_FRAME,
         **error_responses(401, 403, 404, 422, 503),
-        502: {"model": ErrorBody, "description": "The camera gave no picture"},
+        502: {"model": ErrorBody, "description": "The camera has never given a picture"},
     },
 )
 async def camera_frame(
     request: Request, service: ServiceDep, _who: Reader, camera_id: CameraId
 ) -> Response:
-    """A picture from the camera's stream now (a few seconds old at most), as JPEG."""
+    """A picture from the camera's stream now (a few seconds old at most), as JPEG; when the
+    camera gives none, the last one taken from it with `X-Stale: 1`."""
     source = _source(service, camera_id)
     taker = _taker(request, service)
-    jpeg = await run_in_threadpool(taker.take, camera_id, source)
-    return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+    picture = await run_in_threadpool(taker.take, camera_id, source)
+    headers = {
+        "Cache-Control": "no-store",
+        "X-Taken-At": picture.taken_at.isoformat(),
+        "X-Stale": "1" if picture.stale else "0",
+    }
+    return Response(picture.jpeg, media_type="image/jpeg", headers=headers)
 
 
 def _baseline_jpeg(service: Service, camera_id: str) -> bytes | None:

@@ -163,21 +163,38 @@ def test_camera_picture_now_and_baseline_as_jpeg(api: Api) -> None:
     assert denied.status_code == 401
 
 
-def test_a_camera_without_a_picture_is_a_502_naming_the_camera(tmp_path: Path, db_url: str) -> None:
+def test_a_camera_that_stops_giving_pictures_shows_its_last_one_marked_stale(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gapwatch.api import pictures
+
+    monkeypatch.setattr(pictures, "SNAPSHOT_TTL_S", 0.0)  # every request tries the camera
+    link = tmp_path / "cam-2.mp4"
     settings = Settings(
         db_url=db_url,
-        site=write_site(tmp_path, clip=tmp_path / "gone.mp4"),
+        site=write_site(tmp_path, clip=link),
         admin_token=ADMIN_TOKEN,
         scheduler=False,
     )
+    url = "/api/v1/dashboard/cameras/cam-2/frame.jpg"
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     app = create_app(settings)
     with running(app) as base, httpx.Client(base_url=base, timeout=30) as client:
-        response = client.get(
-            "/api/v1/dashboard/cameras/cam-2/frame.jpg",
-            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-        )
-    assert response.status_code == 502
-    assert "cam-2" in response.json()["detail"][0]["msg"]
+        never = client.get(url, headers=headers)
+        assert never.status_code == 502
+        assert "cam-2" in never.json()["detail"][0]["msg"]
+        link.symlink_to(CLIP)
+        fresh = client.get(url, headers=headers)
+        assert fresh.status_code == 200
+        assert fresh.headers["x-stale"] == "0"
+        taken = dt.datetime.fromisoformat(fresh.headers["x-taken-at"])
+        assert abs((dt.datetime.now(dt.UTC) - taken).total_seconds()) < 60
+        link.unlink()
+        stale = client.get(url, headers=headers)
+        assert stale.status_code == 200
+        assert stale.headers["x-stale"] == "1"
+        assert stale.headers["x-taken-at"] == fresh.headers["x-taken-at"]
+        assert stale.content == fresh.content
 
 
 # ------------------------------------------------------------------ audit and exports

@@ -47,6 +47,16 @@ export class Api {
   async blob(path) {
     return (await this.request("GET", path)).blob();
   }
+
+  /** A camera picture with when it was taken and whether the camera gives none now. */
+  async picture(path) {
+    const response = await this.request("GET", path);
+    return {
+      blob: await response.blob(),
+      takenAt: response.headers.get("X-Taken-At"),
+      stale: response.headers.get("X-Stale") === "1",
+    };
+  }
 }
 
 async function errorText(response) {

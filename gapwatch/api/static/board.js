@@ -234,19 +234,26 @@ export class AlertBoard {
     if (!camera || !force) return;
     const id = encodeURIComponent(camera);
     await Promise.all([
-      this.picture(now, `/api/v1/dashboard/cameras/${id}/frame.jpg`, "picture.none", camera),
+      this.picture(now, `/api/v1/dashboard/cameras/${id}/frame.jpg`, "picture.none", camera, document.getElementById("pic-now-meta")),
       this.picture(base, `/api/v1/dashboard/cameras/${id}/baseline.jpg`, "picture.noBaseline", camera),
     ]);
   }
 
-  async picture(box, path, missingKey, camera) {
+  async picture(box, path, missingKey, camera, meta = null) {
     box.replaceChildren(el("span", { "data-i18n": "picture.loading" }, t("picture.loading")));
+    if (meta) meta.textContent = "";
     try {
-      const blob = await this.api.blob(path);
+      const picture = await this.api.picture(path);
       if (camera !== this.pictureCamera) return;
-      const url = URL.createObjectURL(blob);
+      const url = URL.createObjectURL(picture.blob);
       this.pictureUrls.push(url);
       box.replaceChildren(el("img", { src: url, alt: camera }));
+      box.classList.toggle("stale", picture.stale);
+      if (meta && picture.takenAt) {
+        const time = formatTime(picture.takenAt);
+        meta.textContent = t(picture.stale ? "picture.stale" : "picture.takenAt", { time });
+        meta.classList.toggle("stale", picture.stale);
+      }
     } catch (e) {
       if (camera !== this.pictureCamera) return;
       box.replaceChildren(el("span", { "data-i18n": missingKey, title: e.message }, t(missingKey)));
