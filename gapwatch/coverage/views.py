@@ -220,24 +220,13 @@ class ObstacleIndex:
         sizes = np.bincount(owner, minlength=len(arr))
         starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
         width = int(sizes.max()) - 1
-        column = np.minimum(np.arange(width)[None, :], (sizes - 2)[:, None])
-        vertices = coords[starts[:, None] + column]
-        column_ok = np.arange(width)[None, :] <= (sizes - 2)[:, None]
-        vertices = np.where(column_ok[..., None], vertices, coords[starts][:, None, :])
+        column = np.arange(width)[None, :]
+        real = column <= (sizes - 2)[:, None]
+        vertices = coords[starts[:, None] + np.where(real, column, 0)]
         union = shapely.disjoint_subset_union_all(parts)
         tree = shapely.STRtree(arr)
         tree.query(shapely.Point(0.0, 0.0))  # GEOS builds the tree on first use: do it now, once
         return cls(pieces=arr, vertices=vertices, tree=tree, union=union)
-
-
-def _polygons(geometry: Geometry) -> list[Geometry]:
-    if geometry is None or geometry.is_empty:
-        return []
-    if geometry.geom_type == "Polygon":
-        return [geometry]
-    if hasattr(geometry, "geoms"):
-        return [p for g in geometry.geoms for p in _polygons(g)]
-    return []
 
 
 def shadows(
