@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from pathlib import Path
@@ -21,12 +22,16 @@ from gapwatch.site.models import (
     SiteInfo,
     Zone,
 )
-from tests.coverage.geojson_checks import ring_signed_area
 
 LON0, LAT0 = 104.0500, 35.1300
 # Metres per degree near 35.13° N (WGS84): used only to write the test site's corners.
 M_PER_DEG_LAT = 110_950.0
 M_PER_DEG_LON = 111_320.0 * math.cos(math.radians(LAT0))
+
+
+def ring_signed_area(ring: list[list[float]]) -> float:
+    """Shoelace area: positive when the ring runs counter-clockwise."""
+    return 0.5 * sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in itertools.pairwise(ring))
 
 
 def lonlat(x: float, y: float) -> tuple[float, float]:
