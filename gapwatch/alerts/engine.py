@@ -551,6 +551,7 @@ class AlertEngine:
         """Escalate open alerts left unacknowledged past their severity's time; return their ids."""
         with self._lock:
             lifecycle.regrade(self, session, now)
+            lifecycle.assign_waiting(self, session, now)
             return lifecycle.check_escalations(self, session, now=now)
 
     # ------------------------------------------------------------------ lookups

@@ -35,6 +35,7 @@ __all__ = [
     "Silence",
     "acknowledge",
     "add_silence",
+    "assign_waiting",
     "check_escalations",
     "regrade",
     "resolve",
@@ -226,6 +227,39 @@ def _reassign(
         detail={"from": task.assignee, "to": new.assignee, "task": new.id},
     )
     patrols.tell_dispatch(engine, session, new, alert, event_type="task.created", at=at)
+
+
+def assign_waiting(engine: AlertEngine, session: Session, now: dt.datetime) -> None:
+    """Road patrols left without a unit (all busy or refused) go to one that is free now."""
+    for state in list(engine.open_alerts.values()):
+        if state.silenced or not state.blind:
+            continue
+        alert = session.get(AlertRow, state.id)
+        if alert is None:
+            continue
+        for task in engine.tasks_of(session, state):
+            if task.kind != "road_patrol" or task.status != "pending" or task.assignee:
+                continue
+            refused = set(task.payload.get("refused_by", []))
+            free = [
+                u
+                for u in engine.units
+                if u.available and u.id not in refused and u.id not in engine.busy_units
+            ]
+            if not free:
+                continue
+            set_status(
+                engine,
+                session,
+                task,
+                alert,
+                "cancelled",
+                at=now,
+                by=SYSTEM,
+                note="a patrol unit is free: a new task goes to it",
+                notify=True,
+            )
+            _reassign(engine, session, task, alert, now)
 
 
 def set_status(

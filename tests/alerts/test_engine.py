@@ -344,3 +344,28 @@ def test_a_flapping_camera_is_still_flapping_after_a_restart(
     with db_factory() as session:
         alert = session.scalars(select(AlertRow)).one()
         assert alert.flapping and alert.status == "open"
+
+
+def test_a_road_patrol_left_without_a_unit_goes_to_one_freed_later(
+    site: Site, model: CoverageModel, db_factory: SessionFactory
+) -> None:
+    engine = started(site, model, db_factory)
+    # Three outages far apart take all three units; the fourth waits.
+    cameras = ["cam-sw", "cam-ne", "pole-01", "pole-07"]
+    for k, cam in enumerate(cameras):
+        down(engine, db_factory, cam, T0 + dt.timedelta(minutes=10 * k))
+    with db_factory() as session:
+        roads = session.scalars(select(TaskRow).where(TaskRow.kind == "road_patrol")).all()
+        waiting = [t for t in roads if t.assignee is None]
+        assert len(roads) == 4 and len(waiting) == 1 and waiting[0].status == "pending"
+        first = next(t for t in roads if t.assignee == "foot-1")
+    at = T0 + dt.timedelta(hours=1)
+    with transaction(db_factory) as session:
+        for status in ("accepted", "on_scene", "cleared"):
+            engine.task_status(session, task_id=first.id, status=status, by="foot-1", at=at)
+        engine.check_escalations(session, now=at + dt.timedelta(seconds=10))
+    with db_factory() as session:
+        roads = session.scalars(select(TaskRow).where(TaskRow.kind == "road_patrol")).all()
+        statuses = sorted((t.assignee or "-", t.status) for t in roads)
+        assert ("-", "cancelled") in statuses
+        assert ("foot-1", "dispatched") in statuses
