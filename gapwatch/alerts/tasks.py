@@ -9,7 +9,9 @@ Status flow (CAD convention):
   or accepted; `cancelled` before arrival (the camera came back, or the video patrol confirmed the
   ground is seen). A rejection ends that task and a **new** road_patrol task goes to the
   next-nearest free unit that has not refused this alert: each unit's task keeps its own id and
-  audit trail, and dispatch receives one clear message per unit asked.
+  audit trail, and dispatch receives one clear message per unit asked. When no unit is free the
+  task waits as `pending` without an assignee; at the next tick after a unit is freed it is
+  cancelled and a new task goes to that unit.
 - video_patrol: dispatched → accepted → `cleared` (the operator confirms the blind ground is seen
   through other cameras: the road patrol is no longer needed) or `done` (looked, could not see
   it all: the road patrol carries on); `cancelled` when the camera comes back first.
