@@ -306,7 +306,7 @@ function start() {
     names,
     onChanged: () => schedule("alerts", 100, refreshAlerts),
   });
-  state.tech = new TechView({ api: state.api, map: state.map, names, siteId: state.session.site_id });
+  state.tech = new TechView({ api: state.api, map: state.map, names, siteId: state.session.site_id, can });
   for (const tab of document.querySelectorAll(".view-tab")) tab.addEventListener("click", () => setView(tab.dataset.view));
   for (const button of document.querySelectorAll(".seg-btn")) {
     button.addEventListener("click", () => {

@@ -28,8 +28,9 @@ function bar(ratio) {
 }
 
 export class TechView {
-  constructor({ api, map, names, siteId }) {
+  constructor({ api, map, names, siteId, can }) {
     this.api = api;
+    this.can = can;
     this.map = map;
     this.names = names;
     this.siteId = siteId;
@@ -38,6 +39,9 @@ export class TechView {
     this.historyCamera = null;
     this.history = null;
     this.loading = null;
+    document.getElementById("probe-now").addEventListener("click", () => this.maintain("probe"));
+    document.getElementById("reset-baseline").addEventListener("click", () => this.maintain("reset"));
+    for (const el of document.querySelectorAll(".maintain-only")) el.hidden = !can("maintain");
     for (const button of document.querySelectorAll("[data-export]")) {
       button.addEventListener("click", () => this.download(button.dataset.export));
     }
@@ -149,6 +153,7 @@ export class TechView {
   }
 
   async showHistory(id) {
+    if (id !== this.historyCamera) document.getElementById("camera-action").textContent = "";
     this.historyCamera = id;
     this.renderCameras();
     this.map.flyToCamera(id);
@@ -177,6 +182,32 @@ export class TechView {
           el("td", { class: "num" }, `${formatNumber(p.elapsed_s, 2)} s`)),
       ),
     );
+  }
+
+  /** A technician's hand on the camera: probe it now, or forget its learned picture. */
+  async maintain(action) {
+    const id = this.historyCamera;
+    const note = document.getElementById("camera-action");
+    if (!id) return;
+    const camera = encodeURIComponent(id);
+    try {
+      if (action === "probe") {
+        await this.api.post(`/api/v1/cameras/${camera}/probe`);
+        note.textContent = t("camera.probeQueued");
+        // A verdict that changes nothing sends no event: look at the history again shortly.
+        for (const ms of [4000, 12000]) {
+          setTimeout(() => {
+            if (this.historyCamera === id) this.showHistory(id).catch(() => {});
+          }, ms);
+        }
+      } else {
+        if (!window.confirm(t("camera.resetConfirm", { camera: id }))) return;
+        await this.api.request("POST", `/api/v1/cameras/${camera}/baseline/reset`, {});
+        note.textContent = t("camera.baselineReset");
+      }
+    } catch (e) {
+      if (e.status !== 401) note.textContent = `${t("action.failed")}: ${e.message}`;
+    }
   }
 
   flyToZone(id) {
