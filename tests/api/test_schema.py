@@ -30,6 +30,8 @@ EXAMPLES = 10
 def test_every_operation_answers_as_its_schema_says(
     tmp_path: Path, db_url: str, mode: GenerationMode
 ) -> None:
+    if mode is GenerationMode.NEGATIVE and not db_url.startswith("sqlite"):
+        pytest.skip("invalid input is refused before the store; the SQLite run covers it")
     app = create_app(make_settings(tmp_path, db_url))
     auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     with running(app) as base_url:
