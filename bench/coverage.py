@@ -186,9 +186,13 @@ def filtered_baseline(site: Synthetic) -> list[float]:
     (a brute-force intersects test over all of them, no spatial index), then one union of all
     views and each zone's covered area from it."""
     pieces = ObstacleIndex.build(site.buildings)
+    # Blockers are looked for over the whole fan from the camera (a building inside the dead
+    # zone still hides what is behind it), as the engine does.
+    limits = np.array([(0.0, ground_limits(c)[1]) for c in site.cameras])
+    fans = sectors(site.cameras, limits=limits)
     views = []
-    for cam, fov in zip(site.cameras, sectors(site.cameras), strict=True):
-        near = np.flatnonzero(shapely.intersects(fov, pieces.pieces))
+    for cam, fov, fan in zip(site.cameras, sectors(site.cameras), fans, strict=True):
+        near = np.flatnonzero(shapely.intersects(fan, pieces.pieces))
         if len(near) == 0:
             views.append(fov)
             continue
