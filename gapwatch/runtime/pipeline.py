@@ -17,7 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, func, select, update
 
 from gapwatch.alerts import AlertEngine, Probe
 from gapwatch.alerts.delivery import DeliveryWorker
@@ -215,9 +215,15 @@ class Service:
                 with transaction(self.sessions) as session:
                     changes = self.alerts.ingest(session, [probe])
                     # The engine records status and faults; the numbers behind them are ours.
+                    # Its row is the camera's newest: verdicts are written one at a time here.
+                    newest = (
+                        select(func.max(ProbeResultRow.id))
+                        .where(ProbeResultRow.camera_id == camera_id)
+                        .scalar_subquery()
+                    )
                     session.execute(
                         update(ProbeResultRow)
-                        .where(ProbeResultRow.camera_id == camera_id, ProbeResultRow.at == at)
+                        .where(ProbeResultRow.id == newest)
                         .values(
                             metrics=dict(result.metrics),
                             elapsed_s=result.elapsed_s,

@@ -47,6 +47,8 @@ def test_a_black_camera_raises_an_alert_with_paired_tasks(tmp_path: Path) -> Non
         tasks = list(session.scalars(select(TaskRow).where(TaskRow.alert_id == alerts[0].id)))
     assert any("black" in row.faults for row in black)
     # The pipeline keeps the numbers behind each verdict, not only the verdict.
-    assert any(row.metrics and row.elapsed_s > 0 for row in black)
+    assert any(row.metrics and row.elapsed_s > 0 for row in black), [
+        (row.at, row.status, row.faults, row.metrics, row.elapsed_s, row.reason) for row in black
+    ]
     assert {t.kind for t in tasks} == {"video_patrol", "road_patrol"}
     assert service.metrics.probe_wait_seconds.collect()[0].samples
