@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Protocol
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -116,12 +116,14 @@ def authenticate(store: TokenStore, token: str) -> Principal | None:
     return Principal(name=record.name, role=record.role)
 
 
-def require(
-    permission: Permission,
-) -> Callable[..., Coroutine[Any, Any, Principal]]:
-    """A dependency that lets a request through only with a token whose role has `permission`."""
+def require(permission: Permission) -> Callable[..., Principal]:
+    """A dependency that lets a request through only with a token whose role has `permission`.
 
-    async def dependency(
+    A plain function on purpose: the token lookup reads the store, so FastAPI runs it in its
+    thread pool instead of stalling the event loop (and every live event stream with it).
+    """
+
+    def dependency(
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
