@@ -19,7 +19,7 @@ install: $(STAMP)
 
 run: $(STAMP)
 	mkdir -p var
-	$(BIN)/gapwatch serve --site $(SITE)
+	$(BIN)/gapwatch serve --site $(SITE) --demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check gapwatch tests bench sample_streams

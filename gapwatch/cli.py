@@ -104,11 +104,19 @@ def serve(
     ] = None,
     host: Annotated[str | None, typer.Option("--host", help="Bind address. 监听地址。")] = None,
     port: Annotated[int | None, typer.Option("--port", help="Port. 端口。")] = None,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="Also run a local dispatch receiver that logs the signed tasks, and keep an "
+            "admin token in var/demo-admin-token. 演示模式：本地调度接收端与管理员令牌。",
+        ),
+    ] = False,
 ) -> None:
     """Run the service: probing, alerts, API and dashboard. 运行服务：探测、告警、接口与看板。"""
     from gapwatch.api.commands import serve_command
 
-    raise typer.Exit(serve_command(site, db, host, port))
+    raise typer.Exit(serve_command(site, db, host, port, demo=demo))
 
 
 token_app = typer.Typer(help="API tokens. 访问令牌。", no_args_is_help=True)

@@ -50,7 +50,14 @@ def _check_store(url: str) -> bool:
     return True
 
 
-def serve_command(site: Path | None, db: str | None, host: str | None, port: int | None) -> int:
+def serve_command(
+    site: Path | None,
+    db: str | None,
+    host: str | None,
+    port: int | None,
+    *,
+    demo: bool = False,
+) -> int:
     """Run the service; 2 when settings, site or database are unusable, 0 after a clean stop."""
     from gapwatch.site import SiteError, load_site
 
@@ -70,7 +77,13 @@ def serve_command(site: Path | None, db: str | None, host: str | None, port: int
         return 2
     from gapwatch.api.server import serve
 
-    serve(settings, loaded)
+    if not demo:
+        serve(settings, loaded)
+        return 0
+    from gapwatch.runtime.demo import demo_settings
+
+    with demo_settings(settings, state_dir=Path("var")) as settings:
+        serve(settings, loaded)
     return 0
 
 
