@@ -127,17 +127,20 @@ class ProbePool:
             stream = parse(source)
         except SourceError as exc:
             return _no_signal(str(exc), started)
-        # Keep back a little of the time-out for judging and for reporting.
         # The worker stops sampling `reserve` before the deadline and reports; a worker stuck
         # inside FFmpeg is killed halfway through the reserve; the rest is for judging.
         reserve = min(1.0, 0.2 * timeout_s)
-        worker = self._acquire(deadline - reserve)
-        try:
-            collected = _collect(
-                worker, stream, plan, stop_at=deadline - reserve, kill_at=deadline - reserve / 2
-            )
-        finally:
-            self._release(worker)
+        while True:
+            worker = self._acquire(deadline - reserve)
+            try:
+                collected = _collect(
+                    worker, stream, plan, stop_at=deadline - reserve, kill_at=deadline - reserve / 2
+                )
+                break
+            except _WorkerGone:
+                continue  # an idle worker had died (killed from outside): take another
+            finally:
+                self._release(worker)
         if collected.failure is not None:
             log.info("probe of %s: no signal: %s", stream.shown, collected.failure)
             return _no_signal(collected.failure, started, collected)
@@ -189,6 +192,10 @@ class ProbePool:
             worker.stop()
 
 
+class _WorkerGone(Exception):
+    """The worker was dead before it got the task: nothing of the probe has run yet."""
+
+
 class _Collected:
     """What came back from a worker for one probe."""
 
@@ -223,7 +230,13 @@ def _collect(
     """Run one sampling task on `worker` until `stop_at`, killing it if not done by `kill_at`."""
     collected = _Collected()
     started = time.monotonic()
-    worker.send(SamplingTask(source=stream, plan=plan, stop_at=stop_at))
+    try:
+        if not worker.process.is_alive():
+            raise OSError("worker ended while idle")
+        worker.send(SamplingTask(source=stream, plan=plan, stop_at=stop_at))
+    except OSError:
+        worker.kill()
+        raise _WorkerGone from None
     while True:
         try:
             message = worker.receive(kill_at - time.monotonic())

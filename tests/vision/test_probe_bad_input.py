@@ -141,3 +141,21 @@ def test_crashing_decoder_is_no_signal_and_replaced(
         assert again.status == "ok", again.reason
         assert pool.worker_pids() != [pid]
     leak_check.assert_clean()
+
+
+def test_a_worker_killed_while_idle_is_replaced_silently(
+    clip_dir: Path, recording_judge: RecordingJudge
+) -> None:
+    import os
+    import signal
+    import time
+
+    with ProbePool(max_workers=1, judge=recording_judge) as pool:
+        pool.warm(1)
+        (pid,) = pool.worker_pids()
+        os.kill(pid, signal.SIGKILL)
+        while Path(f"/proc/{pid}").exists():  # until its parent, the fork server, reaps it
+            time.sleep(0.01)
+        result = pool.probe(str(clip_dir / "clean_day.mp4"), timeout_s=5)
+        assert result.status == "ok", result.reason
+        assert pool.worker_pids() != [pid]
