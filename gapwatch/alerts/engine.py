@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import shapely
@@ -30,6 +30,7 @@ from gapwatch.alerts.grouping import (
 )
 from gapwatch.alerts.health import HealthChange, HealthTracker, Probe
 from gapwatch.alerts.lifecycle import EngineError, Silence
+from gapwatch.alerts.refresh import RefreshReport, refresh_from_store
 from gapwatch.alerts.routing import RoadNetwork, UnitPosition
 from gapwatch.alerts.severity import Severity, assess, severity_name
 from gapwatch.alerts.state import SYSTEM, OpenAlertState
@@ -126,11 +127,28 @@ class AlertEngine:
         with self._lock:
             startup.load(self, session)
 
+    def refresh(self, session: Session) -> RefreshReport:
+        """Take in alert changes another process made (resolved, tasks moved, silences added)."""
+        with self._lock:
+            return refresh_from_store(self, session)
+
     # ------------------------------------------------------------------ probes
 
-    def ingest(self, session: Session, probes: Iterable[Probe]) -> list[HealthChange]:
-        """Feed probe results (in time order); returns the camera state changes they caused."""
+    def ingest(
+        self,
+        session: Session,
+        probes: Iterable[Probe],
+        *,
+        details: Sequence[Mapping[str, Any]] | None = None,
+    ) -> list[HealthChange]:
+        """Feed probe results (in time order); returns the camera state changes they caused.
+
+        `details`, one per probe and all with the same keys, adds columns to each kept probe
+        row (the service's metrics, elapsed_s and reason behind a verdict).
+        """
         batch = list(probes)
+        if details is not None and len(details) != len(batch):
+            raise ValueError("ingest: one details mapping per probe")
         with self._lock:
             last: dict[str, dt.datetime] = {}
             for probe in batch:
@@ -151,6 +169,9 @@ class AlertEngine:
             with session.no_autoflush:
                 self._observe_all(session, batch, changes, rows, touched)
                 self._refresh_dirty(session)
+            if details is not None:
+                for row, extra in zip(rows, details, strict=True):
+                    row.update(extra)
             # Plain Core statements: per-probe bookkeeping is the hot path, ORM units of work
             # would cost more than the probe itself.
             connection = session.connection()
@@ -262,6 +283,8 @@ class AlertEngine:
                 group_window=self.group_window,
                 zone_window=self.zone_window,
             )
+        if target is not None and self._resolved_elsewhere(session, target):
+            target = None
         if target is not None:
             self._join(session, self.open_alerts[target], change, gap)
         else:
@@ -404,7 +427,7 @@ class AlertEngine:
         cam, at = change.camera, change.at
         self.live.bring_up([cam])
         alert_id = self.camera_alert.get(cam)
-        if alert_id is None:
+        if alert_id is None or self._resolved_elsewhere(session, alert_id):
             return
         state = self.open_alerts[alert_id]
         state.down.discard(cam)
@@ -437,7 +460,7 @@ class AlertEngine:
 
     def _camera_changed(self, session: Session, change: HealthChange) -> None:
         alert_id = self.camera_alert.get(change.camera)
-        if alert_id is None:
+        if alert_id is None or self._resolved_elsewhere(session, alert_id):
             return
         alert = session.get(AlertRow, alert_id)
         assert alert is not None
@@ -459,6 +482,18 @@ class AlertEngine:
                 "faults": list(change.faults),
             },
         )
+
+    def _resolved_elsewhere(self, session: Session, alert_id: str) -> bool:
+        """Whether another process resolved the alert since this one loaded it; if so, forget it
+        here (a later refresh would too) rather than write to a closed alert."""
+        alert = session.get(AlertRow, alert_id)
+        if alert is not None and alert.status != "resolved":
+            return False
+        state = self.open_alerts.pop(alert_id, None)
+        for cam in state.cameras if state is not None else ():
+            if self.camera_alert.get(cam) == alert_id:
+                del self.camera_alert[cam]
+        return True
 
     def maybe_resolve(self, session: Session, alert: AlertRow, at: dt.datetime) -> None:
         """Resolve the alert once its cameras are back and its tasks have ended."""

@@ -2,8 +2,10 @@
 
 `build_service(settings)` constructs everything without starting a thread; `Service.start()`
 starts the probe scheduler and the outbox worker; `Service.stop()` stops them so that nothing is
-half-written: each probe verdict is handled in one transaction, and stop waits for the one in
-progress.
+half-written. Probe verdicts go to one batching writer (`gapwatch.runtime.ingest`): one thread
+writes everything waiting in one transaction, so an alert, its tasks and their outbox rows land
+together or not at all, and stop writes what is queued before closing the store. Every few
+seconds the service takes in what other processes on the same database did to alerts.
 """
 
 from __future__ import annotations
@@ -11,13 +13,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from gapwatch.alerts import AlertEngine, Probe
 from gapwatch.alerts.delivery import DeliveryWorker
@@ -30,13 +34,19 @@ from gapwatch.alerts.outbox import (
 from gapwatch.coverage import CoverageModel, CoverageResult
 from gapwatch.runtime.baselines import BaselineBook
 from gapwatch.runtime.executor import LocalExecutor, ProbeFunction, ProbeRequest, SamplingExecutor
+from gapwatch.runtime.ingest import (
+    DEFAULT_LINGER_S,
+    DEFAULT_MAX_BATCH,
+    BatchWriter,
+    WriterClosed,
+)
 from gapwatch.runtime.leader import LeaseWatcher, SchedulerLease
 from gapwatch.runtime.metrics import ServiceMetrics
 from gapwatch.runtime.scheduler import PeriodicTask, ProbeScheduler, ProbeTarget
 from gapwatch.settings import Settings
 from gapwatch.site import Camera, Site
 from gapwatch.storage import (
-    ProbeResultRow,
+    OutboxRow,
     SessionFactory,
     make_engine,
     migrate,
@@ -51,7 +61,9 @@ if TYPE_CHECKING:
     from gapwatch.vision import ProbePool
 
 __all__ = [
+    "AlertRefresher",
     "BackgroundWorker",
+    "ProbeVerdict",
     "Service",
     "build_service",
     "probe_targets",
@@ -61,6 +73,17 @@ log = logging.getLogger(__name__)
 
 ESCALATION_CHECK_S = 15.0
 BASELINE_SAVE_S = 60.0
+REFRESH_S = 2.0
+"""Seconds between looks at what other processes did to alerts (acknowledged, resolved, …)."""
+
+
+@dataclass(frozen=True)
+class ProbeVerdict:
+    """One probe verdict on its way to the writer."""
+
+    camera_id: str
+    at: dt.datetime
+    result: ProbeResult
 
 
 class BackgroundWorker(Protocol):
@@ -118,7 +141,19 @@ class Service:
     coverage_cache: dict[frozenset[str], CoverageResult] = field(default_factory=dict)
     # Rendered API views of a coverage result (GeoJSON takes longer than the geometry itself).
     coverage_views: dict[tuple[str, frozenset[str]], object] = field(default_factory=dict)
+    writer_batch: int = DEFAULT_MAX_BATCH
+    writer_linger_s: float = DEFAULT_LINGER_S
     _handling: threading.Lock = field(default_factory=threading.Lock)
+    writer: BatchWriter[ProbeVerdict] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.writer = BatchWriter(
+            self._write_verdicts,
+            recover=self.resync,
+            max_batch=self.writer_batch,
+            linger_s=self.writer_linger_s,
+            name="gapwatch-verdicts",
+        )
 
     @cached_property
     def site_cameras(self) -> dict[str, Camera]:
@@ -152,7 +187,7 @@ class Service:
             self.scheduler = ProbeScheduler(
                 targets=probe_targets(self.site, self.settings),
                 executor=self._executor(),
-                on_result=self.handle_probe,
+                on_result=self._queue_probe,
                 baseline_for=book.for_camera if book is not None else (lambda _c: None),
                 periodic=periodic,
             )
@@ -187,6 +222,7 @@ class Service:
             self.scheduler.stop()
         if self.probe_pool is not None:
             self.probe_pool.close()
+        self.writer.stop()  # writes every verdict already queued
         for worker in reversed(self.workers):
             try:
                 worker.stop()
@@ -202,38 +238,52 @@ class Service:
                 self.lease.release()
             self.engine.dispose()
 
-    def handle_probe(self, camera_id: str, at: dt.datetime, result: ProbeResult) -> None:
-        """Feed one verdict through health tracking and alerts, keeping its metrics; one
-        transaction, so an alert, its tasks and their outbox rows land together or not at all."""
+    def submit_probe(
+        self, camera_id: str, at: dt.datetime, result: ProbeResult
+    ) -> Future[None] | None:
+        """Queue one verdict for the writer and return at once; None once the service stops.
+
+        The future is done when the verdict's batch committed (or it failed for good)."""
         self.metrics.probe_seconds.observe(result.elapsed_s)
         self.metrics.probes.labels(result.status).inc()
-        probe = Probe(at=at, camera=camera_id, status=result.status, faults=tuple(result.faults))
-        with self._handling:
-            if self.stopping.is_set():
-                return
-            try:
-                with transaction(self.sessions) as session:
-                    changes = self.alerts.ingest(session, [probe])
-                    # The engine records status and faults; the numbers behind them are ours.
-                    # Its row is the camera's newest: verdicts are written one at a time here.
-                    newest = (
-                        select(func.max(ProbeResultRow.id))
-                        .where(ProbeResultRow.camera_id == camera_id)
-                        .scalar_subquery()
-                    )
-                    session.execute(
-                        update(ProbeResultRow)
-                        .where(ProbeResultRow.id == newest)
-                        .values(
-                            metrics=dict(result.metrics),
-                            elapsed_s=result.elapsed_s,
-                            reason=redact(result.reason) if result.reason else None,
-                        )
-                    )
-            except Exception:
-                self.resync()
-                raise
-        if changes:
+        if self.stopping.is_set():
+            return None
+        try:
+            return self.writer.submit(ProbeVerdict(camera_id, at, result))
+        except WriterClosed:
+            return None
+
+    def _queue_probe(self, camera_id: str, at: dt.datetime, result: ProbeResult) -> None:
+        self.submit_probe(camera_id, at, result)
+
+    def handle_probe(self, camera_id: str, at: dt.datetime, result: ProbeResult) -> None:
+        """Feed one verdict through health tracking and alerts and wait until it is stored;
+        raises what writing it raised (the other verdicts of its batch are kept)."""
+        done = self.submit_probe(camera_id, at, result)
+        if done is not None:
+            done.result()
+
+    def _write_verdicts(self, verdicts: Sequence[ProbeVerdict]) -> None:
+        """One transaction for a batch of verdicts, in the order they came."""
+        probes = [
+            Probe(
+                at=v.at, camera=v.camera_id, status=v.result.status, faults=tuple(v.result.faults)
+            )
+            for v in verdicts
+        ]
+        # The engine records status and faults; the numbers behind them are ours.
+        details = [
+            {
+                "metrics": dict(v.result.metrics),
+                "elapsed_s": v.result.elapsed_s,
+                "reason": redact(v.result.reason) if v.result.reason else None,
+            }
+            for v in verdicts
+        ]
+        with self._handling, transaction(self.sessions) as session:
+            self.alerts.ingest(session, probes, details=details)
+            queued = _queues_messages(session)
+        if queued:
             self._wake_delivery()
 
     def tick(self, at: dt.datetime) -> None:
@@ -250,6 +300,21 @@ class Service:
         if escalated:
             self._wake_delivery()
 
+    def refresh_alerts(self, _at: dt.datetime | None = None) -> bool:
+        """Take in what other processes did to alerts; True if the engine's memory changed."""
+        with self._handling:
+            if self.stopping.is_set():
+                return False
+            with transaction(self.sessions, write=False) as session:
+                report = self.alerts.refresh(session)
+        if report.changed:
+            log.info(
+                "alerts changed by another process: %d closed, %d new",
+                len(report.closed),
+                len(report.added),
+            )
+        return report.changed
+
     def resync(self) -> None:
         """Reload the alert engine's memory from the store."""
         # A rolled-back transaction leaves the engine's memory ahead of the store: reload it.
@@ -265,17 +330,61 @@ class Service:
                 worker.wake()
 
 
+def _queues_messages(session: Session) -> bool:
+    """Whether this transaction adds outbox messages (so delivery should look now)."""
+    if any(isinstance(o, OutboxRow) for o in session.new):
+        return True
+    # Rows flushed early (a task the message refers to) sit in the identity map instead.
+    return any(isinstance(o, OutboxRow) for o in session.identity_map.values())
+
+
+class AlertRefresher:
+    """Calls `refresh` every `interval_s` on its own thread (every service, prober or not)."""
+
+    def __init__(self, refresh: Callable[[], object], *, interval_s: float = REFRESH_S) -> None:
+        self._refresh = refresh
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the thread (once)."""
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(
+                target=self._run, name="gapwatch-alert-refresh", daemon=True
+            )
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Stop after the look in progress."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10.0)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                self._refresh()
+            except Exception:
+                log.exception("looking for alert changes made elsewhere failed")
+
+
 def build_service(
     settings: Settings,
     *,
     site: Site | None = None,
     executor_factory: Callable[[], SamplingExecutor] | None = None,
     probe: ProbeFunction | None = None,
+    writer_batch: int = DEFAULT_MAX_BATCH,
+    writer_linger_s: float = DEFAULT_LINGER_S,
 ) -> Service:
     """Open and migrate the store, load the site, build coverage and the alert engine.
 
     Starts nothing: `Service.start()` does. `probe` replaces the vision probe in the local
     executor (a replay or a bench); `executor_factory` replaces the executor altogether.
+    `writer_batch` caps the verdicts written per transaction (1: one transaction each).
     """
     if site is None:
         site = _load_site(settings)
@@ -305,7 +414,7 @@ def build_service(
             {DEFAULT_SECRET_ENV: secret.get_secret_value()} if secret is not None else None
         ),
     )
-    return Service(
+    service = Service(
         settings=settings,
         site=site,
         engine=engine,
@@ -317,7 +426,11 @@ def build_service(
         probe_function=probe,
         workers=[delivery],
         baselines=BaselineBook(sessions, _references(site)),
+        writer_batch=writer_batch,
+        writer_linger_s=writer_linger_s,
     )
+    service.workers.append(AlertRefresher(service.refresh_alerts))
+    return service
 
 
 def _references(site: Site) -> dict[str, Path]:
