@@ -1,0 +1,144 @@
+"""Two services on one database: the probing one follows what the other did to its alerts.
+
+Runs on a SQLite file and, when GAPWATCH_TEST_PG_URL is set, on PostgreSQL (the `db_url`
+fixture), each service with its own engine and memory as two processes would have.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from gapwatch.runtime.pipeline import Service, build_service
+from gapwatch.settings import Settings
+from gapwatch.storage import AlertLogRow, AlertRow, TaskRow, transaction
+from gapwatch.vision.types import ProbeResult
+from tests.api.site import write_site
+
+T0 = dt.datetime(2026, 7, 29, 12, 0, tzinfo=dt.UTC)
+STEP = dt.timedelta(seconds=30)
+
+
+@pytest.fixture
+def pair(tmp_path: Path, db_url: str) -> Iterator[tuple[Service, Service]]:
+    settings = Settings(db_url=db_url, site=write_site(tmp_path), scheduler=False)
+    prober = build_service(settings)
+    replica = build_service(settings)
+    try:
+        yield prober, replica
+    finally:
+        prober.stop()
+        replica.stop()
+
+
+def _probe(
+    service: Service, camera: str, status: str, times: int, start: dt.datetime
+) -> dt.datetime:
+    at = start
+    for _ in range(times):
+        faults = [] if status == "ok" else ["no_signal"]
+        service.handle_probe(camera, at, ProbeResult(status=status, faults=faults))  # type: ignore[arg-type]
+        at += STEP
+    return at
+
+
+def _open_alert(service: Service, start: dt.datetime) -> tuple[str, dt.datetime]:
+    at = _probe(service, "cam-1", "offline", service.site.spec.health.open_after, start)
+    alert_id = service.alerts.open_alert_for("cam-1")
+    assert alert_id is not None
+    return alert_id, at
+
+
+def test_an_alert_resolved_by_the_replica_is_dropped_from_the_probers_memory(
+    pair: tuple[Service, Service],
+) -> None:
+    prober, replica = pair
+    first, at = _open_alert(prober, T0)
+    with transaction(replica.sessions) as session:
+        replica.alerts.resolve(session, alert_id=first, by="operator-b", at=at, note="seen to")
+
+    assert prober.refresh_alerts() is True
+    assert prober.alerts.open_alert_for("cam-1") is None
+    assert prober.refresh_alerts() is False  # nothing more to take in
+
+    # The camera recovers and fails again: the resolved alert is left as the replica left it,
+    # and the new failure is a new alert with its own tasks.
+    at = _probe(prober, "cam-1", "ok", prober.site.spec.health.close_after, at)
+    second, _ = _open_alert(prober, at)
+    assert second != first
+    with transaction(prober.sessions, write=False) as session:
+        old = session.get(AlertRow, first)
+        assert old is not None
+        assert (old.status, old.resolved_by, old.resolution) == (
+            "resolved",
+            "operator-b",
+            "seen to",
+        )
+        actions = list(
+            session.scalars(select(AlertLogRow.action).where(AlertLogRow.alert_id == first))
+        )
+        assert actions.count("resolved") == 1
+        kinds = set(session.scalars(select(TaskRow.kind).where(TaskRow.alert_id == second)))
+    assert kinds == {"video_patrol", "road_patrol"}
+
+
+def test_stale_memory_never_writes_to_an_alert_resolved_elsewhere(
+    pair: tuple[Service, Service],
+) -> None:
+    prober, replica = pair
+    first, at = _open_alert(prober, T0)
+    with transaction(replica.sessions) as session:
+        replica.alerts.resolve(session, alert_id=first, by="operator-b", at=at)
+    # No refresh: the prober still believes the alert open when the camera comes back.
+    assert prober.alerts.open_alert_for("cam-1") == first
+    at = _probe(prober, "cam-1", "ok", prober.site.spec.health.close_after, at)
+    second, _ = _open_alert(prober, at)
+    assert second != first
+    with transaction(prober.sessions, write=False) as session:
+        old = session.get(AlertRow, first)
+        assert old is not None and old.resolved_by == "operator-b"
+        actions = list(
+            session.scalars(select(AlertLogRow.action).where(AlertLogRow.alert_id == first))
+        )
+    assert "camera_recovered" not in actions and actions.count("resolved") == 1
+
+
+def test_the_replica_learns_of_new_alerts_and_the_prober_of_reassigned_patrols(
+    pair: tuple[Service, Service],
+) -> None:
+    prober, replica = pair
+    alert_id, at = _open_alert(prober, T0)
+    assert replica.alerts.open_alert_for("cam-1") is None
+    assert replica.refresh_alerts() is True
+    assert replica.alerts.open_alert_for("cam-1") == alert_id
+
+    with transaction(replica.sessions, write=False) as session:
+        road = session.scalars(
+            select(TaskRow).where(TaskRow.alert_id == alert_id, TaskRow.kind == "road_patrol")
+        ).one()
+    with transaction(replica.sessions) as session:
+        replica.alerts.task_status(session, task_id=road.id, status="rejected", by="unit", at=at)
+    with transaction(replica.sessions, write=False) as session:
+        roads = list(
+            session.scalars(
+                select(TaskRow).where(TaskRow.alert_id == alert_id, TaskRow.kind == "road_patrol")
+            )
+        )
+    # The replica knew the alert's ground, so the refused patrol went to another unit or waits.
+    assert len(roads) == 2
+    new = next(t for t in roads if t.id != road.id)
+
+    assert new.id not in prober.alerts.open_alerts[alert_id].task_ids
+    # The running service's own refresher takes it in, without being asked.
+    prober.start()
+    deadline = time.monotonic() + 20
+    while new.id not in prober.alerts.open_alerts[alert_id].task_ids:
+        assert time.monotonic() < deadline, "the prober never saw the re-assigned patrol"
+        time.sleep(0.1)
+    if new.assignee:
+        assert prober.alerts.busy_units.get(new.assignee) == new.id
