@@ -1,6 +1,6 @@
 """What a probe costs, against what watching the same stream continuously costs (an NVR).
 
-    .venv/bin/python bench/probe_cost.py [--mounts 40] [--concurrency 32] [--seconds 60]
+    .venv/bin/python bench/probe_cost.py [--mounts 40] [--concurrency 48] [--seconds 60]
                                          [--baseline-s 60] [--size 1920x1080] [--fps 25] [--gop 50]
                                          [--long]
 
@@ -194,7 +194,7 @@ def main() -> None:
     parser.add_argument(
         "--servers", type=int, default=4, help="RTSP server processes sharing the mounts"
     )
-    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--concurrency", type=int, default=48)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--baseline-s", type=float, default=60.0)
     parser.add_argument("--size", default="1920x1080")
