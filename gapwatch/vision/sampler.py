@@ -4,6 +4,10 @@ A freeze can only be told from a motionless scene over seconds, so the frames ar
 of the cost of watching a stream is decoding every frame; a probe decodes only keyframes when the
 stream has them often enough, and otherwise decodes just the stretch of a group of pictures that
 leads to the moment it needs. Packets are cheap to read; decoding is what is saved.
+
+A hung stream is told by time spent waiting in a read (`stall_s`), not by pictures: a sample is
+only ever taken from a packet that has just arrived, so a stalled server cannot hand back its last
+picture again as if it were new (as OpenCV's `read()` does for one or two read time-outs).
 """
 
 from __future__ import annotations
@@ -144,7 +148,7 @@ class _Sampler:
         except _Stalled as stall:
             return self._report("stalled", str(stall))
         except Exception as exc:  # the decoder's errors all mean the stream broke mid-probe
-            return self._report("failed", f"stream broke: {describe_error(exc)}")
+            return self._report("failed", f"stream broke: {describe_error(exc)} / 视频流中断")
         if self.taken and not self.source.live:
             return self._report("complete", None)  # a clip shorter than the plan
         if self.taken:
