@@ -294,18 +294,28 @@ def run_service(
 
     settings = Settings(db_url=url, scheduler=False, dispatch_url="http://127.0.0.1:9/hook")
     service = build_service(settings, site=site, writer_batch=writer_batch)
-    # Each camera stays on one feeder thread, as it stays on one probe at a time in service.
-    lanes: list[list[tuple[str, dt.datetime, ProbeResult]]] = [[] for _ in range(feeders)]
-    for p in probes:
-        verdict = ProbeResult(
-            status=p.status, faults=list(p.faults), metrics={"luma_mean": 80.0}, elapsed_s=1.2
-        )
-        lanes[hash(p.camera) % feeders].append((p.camera, p.at, verdict))
+    # Each camera stays on one feeder thread, as it stays on one probe at a time in service,
+    # and the threads keep to the same probe round (a barrier), as real time keeps them.
+    per_round = len(site.spec.cameras)
+    Lane = list[list[tuple[str, dt.datetime, ProbeResult]]]
+    lanes: list[Lane] = [[] for _ in range(feeders)]
+    for start in range(0, len(probes), per_round):
+        for lane in lanes:
+            lane.append([])
+        for p in probes[start : start + per_round]:
+            verdict = ProbeResult(
+                status=p.status, faults=list(p.faults), metrics={"luma_mean": 80.0}, elapsed_s=1.2
+            )
+            lanes[int(p.camera[1:]) % feeders][-1].append((p.camera, p.at, verdict))
     futures: list[Future[None] | None] = []
     lock = threading.Lock()
+    barrier = threading.Barrier(feeders)
 
-    def feed(lane: list[tuple[str, dt.datetime, ProbeResult]]) -> None:
-        mine = [service.submit_probe(cam, at, verdict) for cam, at, verdict in lane]
+    def feed(lane: Lane) -> None:
+        mine: list[Future[None] | None] = []
+        for round_ in lane:
+            barrier.wait()
+            mine.extend(service.submit_probe(cam, at, verdict) for cam, at, verdict in round_)
         with lock:
             futures.extend(mine)
 
