@@ -203,6 +203,37 @@ def replay(
     raise typer.Exit(replay_command(site_file, events_file, output_format))
 
 
+@app.command()
+def worker(
+    broker: Annotated[
+        str | None,
+        typer.Option(
+            "--broker",
+            metavar="URL",
+            help="Redis URL of the broker (or GAPWATCH_BROKER_URL). 消息代理地址。",
+        ),
+    ] = None,
+    queue: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--queue",
+            metavar="QUEUE",
+            help="Probe queue to serve, e.g. the county's (repeatable; default gapwatch.probe). "
+            "服务的探测队列（可重复）。",
+        ),
+    ] = None,
+    concurrency: Annotated[
+        int,
+        typer.Option("--concurrency", min=1, max=256, help="Probes at once. 并发探测数。"),
+    ] = 4,
+) -> None:
+    """Run a probe worker next to the cameras; verdicts go back through the broker.
+    运行探测节点：就近探测摄像机，结果经消息代理返回。"""
+    from gapwatch.runtime.probe_worker import worker_command
+
+    raise typer.Exit(worker_command(broker, queue or [], concurrency))
+
+
 def main() -> None:
     """Entry point of the `gapwatch` console script."""
     app()

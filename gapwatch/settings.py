@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -63,6 +64,15 @@ class Settings(BaseSettings):
     )
     sse_poll_s: float = Field(
         default=0.5, gt=0, description="Seconds between looks at the event store for new events."
+    )
+    executor: Literal["local", "celery"] = Field(
+        default="local",
+        description="Where probes run: local threads, or Celery probe workers on a Redis broker.",
+    )
+    broker_url: str | None = Field(
+        default=None,
+        pattern=r"^rediss?://",
+        description="Redis URL of the probe workers' broker (GAPWATCH_EXECUTOR=celery).",
     )
 
     @field_validator("admin_token")
