@@ -17,7 +17,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -129,7 +129,12 @@ class BatchWriter(Generic[Item]):
                 return
             batch: list[_Entry[Item]] = [first]  # type: ignore[list-item]
             stopping = self._fill(batch)
-            self._flush(batch)
+            try:
+                self._flush(batch)
+            except Exception as exc:  # the thread must outlive any one batch
+                log.exception("the writer failed on a batch of %d", len(batch))
+                for entry in batch:
+                    _settle(entry.done, exc)
 
     def _fill(self, batch: list[_Entry[Item]]) -> bool:
         """Add what is waiting (and what comes within the linger time); True if stop came."""
@@ -198,14 +203,25 @@ class BatchWriter(Generic[Item]):
         self.stats.written += len(batch)
         self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
         for entry in batch:
-            entry.done.set_result(None)
+            _settle(entry.done, None)
 
     def _fail(self, entry: _Entry[Item], error: Exception) -> None:
         self.stats.failed_items += 1
-        entry.done.set_exception(error)
+        _settle(entry.done, error)
 
     def _safe_recover(self) -> None:
         try:
             self._recover()
         except Exception:
             log.exception("recovering after a failed write failed")
+
+
+def _settle(done: Future[None], error: Exception | None) -> None:
+    """Finish a waiter's future, unless it was cancelled or already finished."""
+    try:
+        if error is None:
+            done.set_result(None)
+        else:
+            done.set_exception(error)
+    except InvalidStateError:
+        pass

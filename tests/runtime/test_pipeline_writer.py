@@ -189,3 +189,18 @@ def test_stopping_the_service_writes_the_verdicts_it_queued(tmp_path: Path) -> N
         assert count == 40
     finally:
         check.stop()
+
+
+def test_a_waiter_that_gave_up_does_not_stop_the_writer() -> None:
+    store = Store()
+    writer = BatchWriter(store.write, max_batch=1, linger_s=0.0)
+    store.gate.clear()
+    first = writer.submit(("a", 0))
+    abandoned = writer.submit(("a", 1))
+    assert abandoned.cancel()
+    last = writer.submit(("a", 2))
+    store.gate.set()
+    last.result(timeout=10)
+    writer.stop()
+    assert first.exception() is None
+    assert [n for _, n in store.committed] == [0, 1, 2]  # written all the same
