@@ -7,7 +7,7 @@ import binascii
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings"]
@@ -112,6 +112,14 @@ class Settings(BaseSettings):
                 f"GAPWATCH_DISPATCH_SECRET holds {len(key)} bytes; Standard Webhooks wants 24..64"
             )
         return value
+
+    @model_validator(mode="after")
+    def _check_executor(self) -> Settings:
+        if self.executor == "celery" and not self.broker_url:
+            raise ValueError(
+                "GAPWATCH_EXECUTOR=celery needs GAPWATCH_BROKER_URL (redis://HOST:6379/0)"
+            )
+        return self
 
     @property
     def db_file(self) -> Path | None:

@@ -63,6 +63,14 @@ class BaselineBook:
                         self._dirty.add(owner)
         return verdict
 
+    def adopt(self, camera_id: str, learned: Baseline) -> None:
+        """Take in what a camera's baseline learned elsewhere (on a remote probe worker)."""
+        baseline = self.for_camera(camera_id)
+        with self._lock:
+            # In place: the scheduler hands this same object to the camera's next probe.
+            baseline.day, baseline.night = learned.day, learned.night
+            self._dirty.add(camera_id)
+
     def reset(self, camera_id: str, mode: Mode | None = None) -> None:
         """Forget what the camera's baseline learned (after a repair or a deliberate re-aim),
         one mode or both, in memory and in the store; it learns again from the next probes."""

@@ -33,9 +33,12 @@ if TYPE_CHECKING:
     from celery import Celery
     from celery.result import AsyncResult
 
+    from gapwatch.runtime.baselines import BaselineBook
+    from gapwatch.settings import Settings
+    from gapwatch.site import Site
     from gapwatch.vision.baseline import Baseline
 
-__all__ = ["DEFAULT_MARGIN_S", "CeleryExecutor", "LearnedBaseline"]
+__all__ = ["DEFAULT_MARGIN_S", "CeleryExecutor", "LearnedBaseline", "celery_executor_for"]
 
 log = logging.getLogger(__name__)
 
@@ -292,4 +295,19 @@ def _with_reason(result: ProbeResult, reason: str) -> ProbeResult:
         elapsed_s=result.elapsed_s,
         reason=reason,
         frames=result.frames,
+    )
+
+
+def celery_executor_for(
+    site: Site, settings: Settings, baselines: BaselineBook | None = None
+) -> CeleryExecutor:
+    """The executor of a service with GAPWATCH_EXECUTOR=celery: cameras to their probe queues."""
+    if not settings.broker_url:
+        raise ValueError("GAPWATCH_EXECUTOR=celery needs GAPWATCH_BROKER_URL")
+    queues = {c.id: c.probe_queue for c in site.spec.cameras if c.probe_queue is not None}
+    return CeleryExecutor(
+        settings.broker_url,
+        queues=queues,
+        capacity=settings.probe_workers,
+        on_learned=baselines.adopt if baselines is not None else None,
     )

@@ -196,6 +196,10 @@ class Service:
     def _executor(self) -> SamplingExecutor:
         if self.executor_factory is not None:
             return self.executor_factory()
+        if self.settings.executor == "celery":
+            from gapwatch.runtime.celery_executor import celery_executor_for
+
+            return celery_executor_for(self.site, self.settings, self.baselines)
         workers = self.settings.probe_workers
         on_wait = self.metrics.probe_wait_seconds.observe
         if self.probe_function is not None:

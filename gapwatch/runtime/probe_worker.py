@@ -253,6 +253,8 @@ def make_app(broker_url: str, *, concurrency: int = 4) -> Celery:
         worker_hijack_root_logger=True,
         worker_redirect_stdouts=False,
         broker_connection_retry_on_startup=True,
+        # Probes need no remote control; without it a killed worker leaves no stale mailbox.
+        worker_enable_remote_control=False,
         # Results and tracebacks are logged by the worker; keep the result line short.
         worker_task_log_format=(
             "[%(asctime)s: %(levelname)s/%(processName)s] %(task_name)s[%(task_id)s]: %(message)s"

@@ -206,6 +206,11 @@ class Camera(_Strict):
     )
     ptz: list[PtzPreset] = Field(default_factory=list, description="PTZ presets, if any.")
     probe_interval_s: float | None = Field(default=None, gt=0)
+    probe_queue: Identifier | None = Field(
+        default=None,
+        description="Queue of the probe workers that reach this camera, e.g. its county's "
+        "(GAPWATCH_EXECUTOR=celery); default gapwatch.probe.",
+    )
     reference: str | None = Field(
         default=None,
         description="Reference picture of the healthy view (path), for shift/cover checks.",
