@@ -519,6 +519,8 @@ class DeliveryWorker:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            # Cleared before the pass, so a wake() arriving during it runs another pass at once.
+            self._wake.clear()
             try:
                 report = self.run_once()
             except Exception:
@@ -531,4 +533,3 @@ class DeliveryWorker:
             busy = report is not None and report.delivered >= self._batch
             if not busy:
                 self._wake.wait(self._interval_s)
-            self._wake.clear()
