@@ -38,9 +38,11 @@ import psutil
 from gapwatch.runtime.celery_executor import CeleryExecutor
 from gapwatch.runtime.executor import LocalExecutor, ProbeRequest, SamplingExecutor
 from gapwatch.vision import ProbePool
+from gapwatch.vision.baseline import Baseline
 from gapwatch.vision.types import ProbeResult
 
 ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = ROOT / "sample_streams" / "clips" / "reference_day.png"
 CLIPS = [
     ROOT / "sample_streams" / "clips" / n
     for n in ("clean_day.mp4", "fault_black.mp4", "fault_frozen.mp4")
@@ -48,7 +50,11 @@ CLIPS = [
 
 
 def drive(
-    executor: SamplingExecutor, probes: int, in_flight: int, timeout_s: float
+    executor: SamplingExecutor,
+    probes: int,
+    in_flight: int,
+    timeout_s: float,
+    baseline: Baseline | None = None,
 ) -> tuple[float, list[float], Counter[str]]:
     """Keep `in_flight` probes running until `probes` finished; wall time, latencies, verdicts."""
     done = threading.Semaphore(0)
@@ -69,7 +75,7 @@ def drive(
             done.acquire()
         clip = CLIPS[i % len(CLIPS)]
         sent = time.monotonic()
-        future = executor.submit(ProbeRequest(f"cam-{i}", str(clip), timeout_s))
+        future = executor.submit(ProbeRequest(f"cam-{i}", str(clip), timeout_s, baseline))
         future.add_done_callback(partial(finished, clip.stem, sent))
     for _ in range(min(in_flight, probes)):
         done.acquire()
@@ -100,11 +106,20 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--probes", type=int, default=120)
     parser.add_argument("--timeout", type=float, default=8.0)
+    parser.add_argument(
+        "--baseline",
+        action="store_true",
+        help="send each probe the day reference baseline, as the service does for a camera "
+        "with a reference picture (the message then carries its pictures)",
+    )
     args = parser.parse_args()
     broker = os.environ.get("GAPWATCH_BROKER_URL") or os.environ.get("GAPWATCH_TEST_REDIS_URL")
     if not broker:
         sys.exit("set GAPWATCH_BROKER_URL to a Redis URL, e.g. redis://127.0.0.1:6379/0")
     n = args.concurrency
+    baseline = Baseline.from_image(REFERENCE) if args.baseline else None
+    if baseline is not None:
+        print(f"baseline sent with every probe: {len(baseline.to_bytes()) / 1024:.0f} KiB")
 
     pool = ProbePool(max_workers=n)
     pool.warm(n)
@@ -112,7 +127,7 @@ def main() -> None:
         lambda r: pool.probe(r.source, timeout_s=r.timeout_s, baseline=r.baseline), workers=n
     )
     drive(local, n * 2, n, args.timeout)  # warm-up: first decodes load libraries
-    local_wall, local_lat, local_verdicts = drive(local, args.probes, n, args.timeout)
+    local_wall, local_lat, local_verdicts = drive(local, args.probes, n, args.timeout, baseline)
     local.shutdown()
     pool.close()
 
@@ -144,7 +159,9 @@ def main() -> None:
             time.sleep(0.1)
         remote = CeleryExecutor(broker, default_queue=queue, capacity=n)
         drive(remote, n * 2, n, args.timeout)
-        remote_wall, remote_lat, remote_verdicts = drive(remote, args.probes, n, args.timeout)
+        remote_wall, remote_lat, remote_verdicts = drive(
+            remote, args.probes, n, args.timeout, baseline
+        )
         worker_rss = tree_rss_mb(worker.pid)
         remote.shutdown()
     finally:
