@@ -42,8 +42,11 @@ __all__ = ["DEFAULT_MARGIN_S", "CeleryExecutor", "LearnedBaseline", "celery_exec
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MARGIN_S = 5.0
-"""Seconds a probe may spend on the broker and in a worker's queue on top of its own time-out."""
+DEFAULT_MARGIN_S = 4.0
+"""Seconds a probe may spend on the broker and in a worker's queue on top of its own time-out.
+
+Below the scheduler's overrun grace (5 s), so a lost probe is reported here, with its queue
+named, rather than by the scheduler's generic sweep."""
 
 LearnedBaseline = Callable[[str, "Baseline"], None]
 """Called with a camera id and the baseline a healthy remote probe taught."""
