@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gapwatch.alerts import records
 from gapwatch.alerts.lifecycle import Silence
-from gapwatch.alerts.state import OpenAlertState
+from gapwatch.alerts.startup import remember_alert
 from gapwatch.alerts.tasks import ACTIVE_STATUSES
 from gapwatch.storage import AlertRow, CameraStateRow, SilenceRow, TaskRow
 
@@ -73,19 +72,7 @@ def refresh_from_store(engine: AlertEngine, session: Session) -> RefreshReport:
             if c.status != "ok" or c.flapping
         }
         for alert_id in added:
-            alert = rows[alert_id]
-            state = OpenAlertState(
-                id=alert.id,
-                opened_at=alert.opened_at,
-                cameras=list(alert.cameras),
-                down={c for c in alert.cameras if c in down},
-                silenced=alert.silenced,
-                blind=records.geometry_from_features(alert.blind_spots, engine.site.projection),
-            )
-            state.lost_m2 = {z: float(g.area) for z, g in state.blind.items()}
-            engine.open_alerts[alert.id] = state
-            for cam in alert.cameras:
-                engine.camera_alert[cam] = alert.id
+            remember_alert(engine, rows[alert_id], down)
 
     task_ids: dict[str, list[str]] = {a: [] for a in engine.open_alerts}
     busy: dict[str, str] = {}

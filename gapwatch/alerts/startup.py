@@ -9,6 +9,7 @@ the same reason they do not escalate.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select
@@ -61,18 +62,7 @@ def load(engine: AlertEngine, session: Session) -> None:
         select(AlertRow).where(AlertRow.status != "resolved", AlertRow.kind != "coverage_gap")
     )
     for alert in rows:
-        state = OpenAlertState(
-            id=alert.id,
-            opened_at=alert.opened_at,
-            cameras=list(alert.cameras),
-            down={c for c in alert.cameras if c in down},
-            silenced=alert.silenced,
-            blind=records.geometry_from_features(alert.blind_spots, engine.site.projection),
-        )
-        state.lost_m2 = {z: float(g.area) for z, g in state.blind.items()}
-        engine.open_alerts[alert.id] = state
-        for cam in alert.cameras:
-            engine.camera_alert[cam] = alert.id
+        remember_alert(engine, alert, down)
     engine.busy_units.clear()
     engine.silences = [Silence.of(row) for row in session.scalars(select(SilenceRow))]
     tasks = session.scalars(select(TaskRow).order_by(TaskRow.created_at))
@@ -136,3 +126,19 @@ def standing_gaps(engine: AlertEngine, session: Session, at: dt.datetime) -> Non
             type="alert.opened",
             data=records.alert_summary(alert, severity=judged.name),
         )
+
+
+def remember_alert(engine: AlertEngine, alert: AlertRow, down: Collection[str]) -> None:
+    """Take a stored unresolved alert into the engine's memory (cameras `down` still failing)."""
+    state = OpenAlertState(
+        id=alert.id,
+        opened_at=alert.opened_at,
+        cameras=list(alert.cameras),
+        down={c for c in alert.cameras if c in down},
+        silenced=alert.silenced,
+        blind=records.geometry_from_features(alert.blind_spots, engine.site.projection),
+    )
+    state.lost_m2 = {z: float(g.area) for z, g in state.blind.items()}
+    engine.open_alerts[alert.id] = state
+    for cam in alert.cameras:
+        engine.camera_alert[cam] = alert.id
