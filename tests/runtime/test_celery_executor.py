@@ -320,3 +320,42 @@ def test_worker_command_without_a_broker_says_so(monkeypatch: pytest.MonkeyPatch
     outcome = CliRunner().invoke(app, ["worker", "--broker", "amqp://user:pw@host//"])
     assert outcome.exit_code == 2
     assert "redis://" in outcome.output and "pw@" not in outcome.output
+
+
+def test_the_service_sends_each_camera_to_its_sites_probe_queue(
+    redis_url: str, run_id: str, tmp_path: Path
+) -> None:
+    from gapwatch.runtime.celery_executor import celery_executor_for
+    from gapwatch.runtime.pipeline import build_service
+    from gapwatch.settings import Settings
+    from gapwatch.site import SiteError, load_site
+
+    example = Path(__file__).resolve().parents[2] / "config" / "examples" / "replay-site.yaml"
+    text = example.read_text()
+    camera_line = "    stream: rtsp://10.0.0.1/cam-sw\n"
+    assert camera_line in text
+    site_file = tmp_path / "site.yaml"
+    site_file.write_text(text.replace(camera_line, camera_line + f"    probe_queue: {run_id}-a\n"))
+    site = load_site(site_file)
+    settings = Settings(
+        executor="celery", broker_url=redis_url, db_url=f"sqlite:///{tmp_path / 'g.db'}"
+    )
+    executor = celery_executor_for(site, settings)
+    try:
+        assert executor.queue_for("cam-sw") == f"{run_id}-a"
+        assert executor.queue_for("cam-ne") == "gapwatch.probe"
+        assert executor.capacity == settings.probe_workers
+    finally:
+        executor.shutdown()
+
+    service = build_service(settings, site=site)
+    try:
+        chosen = service._executor()
+        assert isinstance(chosen, CeleryExecutor)
+        chosen.shutdown()
+    finally:
+        service.stop()
+
+    site_file.write_text(text.replace(camera_line, camera_line + "    probe_queue: 'no queue!'\n"))
+    with pytest.raises(SiteError, match="probe_queue"):
+        load_site(site_file)
