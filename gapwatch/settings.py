@@ -51,7 +51,11 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address the HTTP server binds.")
     port: int = Field(default=8000, ge=0, le=65535, description="Port the HTTP server binds.")
     probe_workers: int = Field(
-        default=4, ge=1, le=256, description="Probes running at the same time (local executor)."
+        default=4,
+        ge=1,
+        le=256,
+        description="Probes running at the same time (local executor; with celery, the "
+        "workers' total --concurrency, which the scheduler plans with).",
     )
     scheduler: bool = Field(
         default=True, description="Run the probe scheduler (off for read-only API replicas)."
