@@ -6,10 +6,9 @@ kept per set of working cameras and shared by every technician looking at it.
 
 from __future__ import annotations
 
-import csv
-import io
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -20,8 +19,8 @@ from starlette.concurrency import run_in_threadpool
 from gapwatch.api.coverage import FeatureCollection, healthy_cameras
 from gapwatch.api.deps import Reader, ReadSession, ServiceDep
 from gapwatch.api.errors import error_responses
-from gapwatch.coverage import feature, feature_collection
-from gapwatch.coverage.audit import Audit, run_audit
+from gapwatch.coverage import feature_collection
+from gapwatch.coverage.audit import Audit, audit_csv, audit_layers, run_audit
 from gapwatch.coverage.report import (
     AuditSummary,
     ZoneReport,
@@ -90,35 +89,6 @@ async def current_audit(request: Request, service: Service, healthy: frozenset[s
     return await run_in_threadpool(_audit, _cache(request, service), service, down)
 
 
-def _gap_features(audit: Audit) -> list[dict[str, Any]]:
-    projection = audit.site.projection
-    out = []
-    for rank, gap in enumerate(audit.failure_gaps, start=1):
-        for piece in gap.pieces:
-            props = {
-                "camera": gap.camera_id,
-                "rank": rank,
-                "zone": piece.zone,
-                "importance": piece.importance,
-                "area_m2": round(piece.area_m2, 2),
-                "camera_gap_m2": round(gap.area_m2, 2),
-            }
-            out.append(feature(piece.geometry, projection, props))
-    return out
-
-
-def _suggestion_features(audit: Audit) -> list[dict[str, Any]]:
-    projection = audit.site.projection
-    out = []
-    pairs = zip(audit.suggestions, audit.suggested_views, strict=True)
-    for rank, (pick, view) in enumerate(pairs, start=1):
-        if view is None or view.is_empty:
-            continue
-        props = {"rank": rank, **pick.model_dump(mode="json")}
-        out.append(feature(view, projection, props))
-    return out
-
-
 def _fc(features: list[dict[str, Any]]) -> FeatureCollection:
     return FeatureCollection.model_validate(feature_collection(features))
 
@@ -131,6 +101,7 @@ async def audit(
     cameras that are not healthy now counted as down."""
     result = await current_audit(request, service, healthy_cameras(service, session))
     report = build_coverage_report(service.site, result.result, down=result.down)
+    layers = await run_in_threadpool(audit_layers, result)
     return AuditOut(
         summary=result.summary,
         zones=report.zones,
@@ -147,43 +118,12 @@ async def audit(
             )
             for c in result.cameras
         ],
-        failure_gaps=_fc(_gap_features(result)),
-        suggestions=_fc(_suggestion_features(result)),
+        failure_gaps=_fc(layers["failure_gaps.geojson"]["features"]),
+        suggestions=_fc(layers["suggestions.geojson"]["features"]),
     )
 
 
 # ------------------------------------------------------------------ exports
-
-
-def _csv(header: list[str], rows: list[list[object]]) -> bytes:
-    text = io.StringIO()
-    writer = csv.writer(text)
-    writer.writerow(header)
-    writer.writerows(rows)
-    # With a byte-order mark, spreadsheet programs on Chinese desktops read UTF-8 correctly.
-    return text.getvalue().encode("utf-8-sig")
-
-
-def _zones_csv(audit: Audit) -> bytes:
-    report = build_coverage_report(audit.site, audit.result, down=audit.down)
-    header = ["zone", "name", "importance", "area_m2", "covered_m2", "coverage_ratio"]
-    header += ["blind_m2", "blind_spots"]
-    rows: list[list[object]] = []
-    for z in report.zones:
-        rows.append([z.id, z.name, z.importance, z.area_m2, z.covered_m2, z.coverage_ratio])
-        rows[-1] += [z.blind_m2, z.blind_spots]
-    return _csv(header, rows)
-
-
-def _cameras_csv(audit: Audit) -> bytes:
-    header = ["camera", "name", "group", "status", "view_m2", "failure_gap_m2"]
-    header += ["weighted_gap_m2", "rank"]
-    rows: list[list[object]] = []
-    for c in audit.cameras:
-        status = "working" if c.working else "down"
-        rows.append([c.id, c.name, c.group or "", status, f"{c.view_m2:.1f}"])
-        rows[-1] += [f"{c.failure_gap_m2:.1f}", f"{c.weighted_gap_m2:.1f}", c.rank or ""]
-    return _csv(header, rows)
 
 
 def _geojson(payload: dict[str, Any]) -> bytes:
@@ -198,7 +138,7 @@ def _coverage_geojson(audit: Audit) -> bytes:
 
 
 def _gaps_geojson(audit: Audit) -> bytes:
-    collection = feature_collection(_gap_features(audit))
+    collection = audit_layers(audit)["failure_gaps.geojson"]
     return _geojson({**collection, "name": f"{audit.site.id} failure gaps"})
 
 
@@ -250,5 +190,15 @@ _export(
     "geojson",
     "Ground each working camera alone sees (what its failure would leave blind), GeoJSON.",
 )
-_export("/exports/zones.csv", _zones_csv, "csv", "Coverage per zone now, CSV (UTF-8).")
-_export("/exports/cameras.csv", _cameras_csv, "csv", "Cameras with their failure gaps now, CSV.")
+_export(
+    "/exports/zones.csv",
+    partial(audit_csv, name="zones.csv"),
+    "csv",
+    "Coverage per zone now, CSV (UTF-8).",
+)
+_export(
+    "/exports/cameras.csv",
+    partial(audit_csv, name="cameras.csv"),
+    "csv",
+    "Cameras with their failure gaps now, CSV.",
+)

@@ -7,6 +7,7 @@ tables, a PNG map and a summary.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ __all__ = [
     "AUDIT_FILES",
     "Audit",
     "CameraAudit",
+    "audit_csv",
+    "audit_layers",
     "check_camera_ids",
     "run_audit",
     "write_audit",
@@ -233,7 +236,8 @@ def _write_json(path: Path, payload: Any) -> None:
     path.write_text(json.dumps(payload, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
-def _geojson_layers(audit: Audit) -> dict[str, dict[str, Any]]:
+def audit_layers(audit: Audit) -> dict[str, dict[str, Any]]:
+    """The audit's GeoJSON layers by file name (zones, views, blind spots, failure gaps, ...)."""
     site, model, proj = audit.site, audit.model, audit.site.projection
     coverage = {z.id: z for z in audit.result.zones}
     zones = []
@@ -313,12 +317,39 @@ def _geojson_layers(audit: Audit) -> dict[str, dict[str, Any]]:
     }
 
 
-def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
-    # utf-8-sig: spreadsheet programs on Chinese desktops then show the names correctly.
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
+_CSV_HEADERS = {
+    "zones.csv": [
+        "zone",
+        "name",
+        "importance",
+        "area_m2",
+        "covered_m2",
+        "coverage_ratio",
+        "blind_m2",
+        "blind_spots",
+    ],
+    "cameras.csv": [
+        "camera",
+        "name",
+        "group",
+        "status",
+        "view_m2",
+        "failure_gap_m2",
+        "weighted_gap_m2",
+        "rank",
+    ],
+}
+
+
+def audit_csv(audit: Audit, name: str) -> bytes:
+    """`zones.csv` or `cameras.csv` of the audit, UTF-8 with a byte-order mark."""
+    rows = _zone_rows(audit) if name == "zones.csv" else _camera_rows(audit)
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(_CSV_HEADERS[name])
+    writer.writerows(rows)
+    # With a byte-order mark, spreadsheet programs on Chinese desktops show the names correctly.
+    return text.getvalue().encode("utf-8-sig")
 
 
 def _zone_rows(audit: Audit) -> list[list[object]]:
@@ -362,37 +393,11 @@ def write_audit(audit: Audit, out_dir: Path) -> list[Path]:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    for name, collection in _geojson_layers(audit).items():
+    for name, collection in audit_layers(audit).items():
         _write_json(out_dir / name, collection)
         written.append(out_dir / name)
-    _write_csv(
-        out_dir / "zones.csv",
-        [
-            "zone",
-            "name",
-            "importance",
-            "area_m2",
-            "covered_m2",
-            "coverage_ratio",
-            "blind_m2",
-            "blind_spots",
-        ],
-        _zone_rows(audit),
-    )
-    _write_csv(
-        out_dir / "cameras.csv",
-        [
-            "camera",
-            "name",
-            "group",
-            "status",
-            "view_m2",
-            "failure_gap_m2",
-            "weighted_gap_m2",
-            "rank",
-        ],
-        _camera_rows(audit),
-    )
+    for name in ("zones.csv", "cameras.csv"):
+        (out_dir / name).write_bytes(audit_csv(audit, name))
     written += [out_dir / "zones.csv", out_dir / "cameras.csv"]
     render_audit_map(_map_layers(audit), out_dir / "map.png")
     written.append(out_dir / "map.png")
