@@ -11,7 +11,17 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
-from gapwatch.api import alerts, cameras, coverage, dashboard, events, health, tasks, tokens
+from gapwatch.api import (
+    alerts,
+    cameras,
+    coverage,
+    dashboard,
+    events,
+    health,
+    patrol_plans,
+    tasks,
+    tokens,
+)
 from gapwatch.api.auth import DbTokenStore, Role, ensure_token
 from gapwatch.api.errors import install_error_handlers
 from gapwatch.api.feed import EventFeed
@@ -72,7 +82,17 @@ def create_app(settings: Settings, *, build: ServiceBuilder = build_service) -> 
     )
     app.state.service = None
     install_error_handlers(app)
-    for module in (health, cameras, coverage, alerts, tasks, events, tokens, dashboard):
+    for module in (
+        health,
+        cameras,
+        coverage,
+        alerts,
+        patrol_plans,
+        tasks,
+        events,
+        tokens,
+        dashboard,
+    ):
         app.include_router(module.router)
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="dashboard")
     return app

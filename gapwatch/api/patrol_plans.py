@@ -1,0 +1,119 @@
+"""Plans an operator works from: scheduled video-patrol rounds and CAP exports of alerts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from gapwatch.alerts.cap import alert_to_cap
+from gapwatch.alerts.rounds import patrol_rounds, zone_views
+from gapwatch.api.coverage import healthy_cameras
+from gapwatch.api.deps import ID_PATTERN, Reader, ReadSession, ServiceDep
+from gapwatch.api.errors import ApiError, NotFoundError, error_responses
+from gapwatch.storage import AlertRow
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1", tags=["patrol plans"])
+
+# A day of rounds is what a shift plans with; longer spans are refused rather than truncated.
+MAX_SPAN = dt.timedelta(days=2)
+
+
+class RoundViewOut(BaseModel):
+    camera: str
+    preset: str | None
+    seen_m2: float
+    share: float
+
+
+class PatrolRoundOut(BaseModel):
+    """At `at`, look through `cameras` (best view of the zone first)."""
+
+    zone: str
+    zone_name: str
+    at: dt.datetime
+    importance: int
+    peak: bool
+    cameras: list[RoundViewOut]
+
+
+@router.get(
+    "/patrol-rounds",
+    response_model=list[PatrolRoundOut],
+    responses=error_responses(400, 401, 403, 422, 503),
+)
+def list_patrol_rounds(
+    service: ServiceDep,
+    session: ReadSession,
+    _who: Reader,
+    start: Annotated[
+        dt.datetime | None, Query(alias="from", description="Default: now (with UTC offset).")
+    ] = None,
+    hours: Annotated[float, Query(gt=0, le=48, description="Span of the plan, hours.")] = 12,
+) -> list[PatrolRoundOut]:
+    """Video-patrol rounds (视频巡查预案) due in the span, more often in busy periods, each
+    listing the working cameras and PTZ presets that see the zone."""
+    begin = start or dt.datetime.now(dt.UTC)
+    if begin.tzinfo is None:
+        raise ApiError("from needs a UTC offset, e.g. 2026-07-30T18:00:00+08:00 / 时间需带时区")
+    end = begin + min(dt.timedelta(hours=hours), MAX_SPAN)
+    calendar = service.alerts.calendar
+    views = zone_views(service.coverage, healthy_cameras(service, session))
+    names = {z.id: z.name for z in service.site.spec.zones}
+    base = {z.id: z.importance for z in service.site.spec.zones}
+    rounds = patrol_rounds(
+        calendar=calendar, base_importance=base, views=views, start=begin, end=end
+    )
+    return [
+        PatrolRoundOut(
+            zone=r.zone,
+            zone_name=names.get(r.zone, r.zone),
+            at=r.at,
+            importance=r.importance,
+            peak=r.peak,
+            cameras=[
+                RoundViewOut(
+                    camera=v.camera, preset=v.preset, seen_m2=round(v.seen_m2, 1), share=v.share
+                )
+                for v in r.cameras
+            ],
+        )
+        for r in rounds
+    ]
+
+
+@router.get(
+    "/alerts/{alert_id}/cap",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/cap+xml": {"schema": {"type": "string"}}}},
+        **error_responses(401, 403, 404, 422, 503),
+    },
+)
+def alert_cap(
+    service: ServiceDep,
+    session: ReadSession,
+    _who: Reader,
+    alert_id: Annotated[str, Path(pattern=ID_PATTERN, description="Alert id.")],
+) -> Response:
+    """The alert as an OASIS CAP 1.2 message, its blind spots as `<area>` polygons."""
+    alert = session.get(AlertRow, alert_id)
+    if alert is None:
+        raise NotFoundError(f"no alert {alert_id!r} / 没有告警 {alert_id!r}")
+    site = service.site
+    xml = alert_to_cap(
+        alert,
+        sender=f"gapwatch@{site.id}",
+        zone_names={z.id: z.name for z in site.spec.zones},
+        site_name=site.spec.site.name,
+    )
+    return Response(
+        xml,
+        media_type="application/cap+xml",
+        headers={"Content-Disposition": f'attachment; filename="{alert_id}.cap.xml"'},
+    )
