@@ -66,6 +66,11 @@ class CameraGeometry:
     presets: tuple[PresetGeometry, ...] = ()
 
     def __post_init__(self) -> None:
+        # Positions are kept to the micrometre: far finer than any survey, and it keeps values
+        # like 1e-300 (an "almost zero" from arithmetic) out of GEOS, whose overlays go wrong
+        # when coordinates in one input span hundreds of orders of magnitude.
+        object.__setattr__(self, "x", round(self.x, 6))
+        object.__setattr__(self, "y", round(self.y, 6))
         if not 0.0 < self.hfov_deg <= 360.0:
             raise ValueError(f"camera {self.id}: hfov_deg {self.hfov_deg} is outside (0, 360]")
         if not self.range_m > 0.0:

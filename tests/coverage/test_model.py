@@ -177,3 +177,24 @@ def test_views_into_ranks_cameras_and_ptz_presets_by_ground_seen() -> None:
         assert 0.0 < option.share <= 1.0
         assert option.seen_m2 == pytest.approx(option.share * 100.0)
     assert [o.seen_m2 for o in options] == sorted((o.seen_m2 for o in options), reverse=True)
+
+
+def test_a_camera_almost_at_the_origin_counts_like_one_at_it() -> None:
+    # Found by the live-coverage property test: a position of 9e-222 m made GEOS fill the hole
+    # of a ring-shaped view (a 360° camera with a dead zone), reporting 33.7 m² instead of 2.5.
+    zone = ZoneShape("a", "A", 1, shapely.box(0, 0, 20, 20))
+    ring = CameraGeometry(
+        "ring", 0.0, 3.0, 0.0, 360.0, 5.0, height_m=2.0, tilt_deg=15.0, vfov_deg=14.0
+    )
+
+    def covered(x: float) -> float:
+        cameras = [
+            CameraGeometry("c0", 0.0, 0.0, 0.0, 5.0, 5.0),
+            CameraGeometry("c1", 0.0, 0.0, 1.0, 5.0, 8.0),
+            ring,
+            CameraGeometry("c3", x, 0.0, 0.0, 5.0, 4.0),
+        ]
+        return CoverageModel.build([zone], [], cameras).compute(overlap=False).zones[0].covered_m2
+
+    assert covered(9.080372605968767e-222) == pytest.approx(covered(0.0), abs=1e-6)
+    assert covered(0.0) < 3.0  # the dead zone inside the ring is not seen
