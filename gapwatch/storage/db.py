@@ -12,6 +12,8 @@ revision after changing the models, against a database at the current head:
 from __future__ import annotations
 
 import logging
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -61,7 +63,7 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _enter_wal(cursor)
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
@@ -77,6 +79,25 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def _enter_wal(cursor: Any) -> None:
+    """Switch the file to WAL, waiting out other connections' locks.
+
+    Changing the journal mode needs an exclusive lock and SQLite answers "database is locked" at
+    once instead of calling the busy handler, so services opening a fresh file together (one
+    already migrating it) retry here for up to the busy timeout. Once in WAL mode the file stays
+    there and this is a no-op.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
 
 
 def session_factory(engine: Engine) -> SessionFactory:
