@@ -221,7 +221,16 @@ class AlertRow(Base):
     log: Mapped[list[AlertLogRow]] = relationship(back_populates="alert", order_by="AlertLogRow.id")
 
 
-class AlertLogRow(Base):
+class _AuditLine:
+    """The columns every audit-trail line has: when, who, what, and details."""
+
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AlertLogRow(_AuditLine, Base):
     """One line of an alert's audit trail: who did what, when."""
 
     __tablename__ = "alert_log"
@@ -229,10 +238,6 @@ class AlertLogRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id"))
-    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    actor: Mapped[str] = mapped_column(String(128))
-    action: Mapped[str] = mapped_column(String(64))
-    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     alert: Mapped[AlertRow] = relationship(back_populates="log")
 
@@ -261,7 +266,7 @@ class TaskRow(Base):
     log: Mapped[list[TaskLogRow]] = relationship(back_populates="task", order_by="TaskLogRow.id")
 
 
-class TaskLogRow(Base):
+class TaskLogRow(_AuditLine, Base):
     """One line of a task's audit trail (status reports from units, reassignments)."""
 
     __tablename__ = "task_log"
@@ -269,10 +274,6 @@ class TaskLogRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id"))
-    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    actor: Mapped[str] = mapped_column(String(128))
-    action: Mapped[str] = mapped_column(String(64))
-    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     task: Mapped[TaskRow] = relationship(back_populates="log")
 
