@@ -20,26 +20,27 @@ from typing import Any
 import shapely
 from sqlalchemy.orm import Session
 
-from gapwatch.alerts import camera_rows, lifecycle, patrols, records, startup
-from gapwatch.alerts.calendar import ImportanceCalendar
+from gapwatch.alerts import lifecycle, patrols, records, startup
 from gapwatch.alerts.grouping import (
     GROUP_WINDOW,
     ZONE_WINDOW,
     CameraFacts,
     choose_alert,
 )
-from gapwatch.alerts.health import HealthChange, HealthTracker, Probe
 from gapwatch.alerts.lifecycle import EngineError, Silence
 from gapwatch.alerts.refresh import RefreshReport, refresh_from_store
-from gapwatch.alerts.routing import RoadNetwork, UnitPosition
 from gapwatch.alerts.severity import Severity, assess, severity_name
 from gapwatch.alerts.state import SYSTEM, OpenAlertState
-from gapwatch.alerts.tasks import (
+from gapwatch.coverage import CoverageModel, GapChange, LiveCoverage
+from gapwatch.health import camera_rows
+from gapwatch.health.tracker import HealthChange, HealthTracker, Probe
+from gapwatch.patrol.calendar import ImportanceCalendar
+from gapwatch.patrol.routing import RoadNetwork, UnitPosition
+from gapwatch.patrol.tasks import (
     ACTIVE_STATUSES,
     ARRIVED_STATUSES,
     TERMINAL_STATUSES,
 )
-from gapwatch.coverage import CoverageModel, GapChange, LiveCoverage
 from gapwatch.site import Site
 from gapwatch.storage import (
     AlertKind,

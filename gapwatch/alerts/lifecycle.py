@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from gapwatch.alerts import patrols, records
 from gapwatch.alerts.severity import severity_name
 from gapwatch.alerts.state import SYSTEM
-from gapwatch.alerts.tasks import (
+from gapwatch.patrol.tasks import (
     ACTIVE_STATUSES,
     ARRIVED_STATUSES,
     TERMINAL_STATUSES,

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from gapwatch.alerts import records
-from gapwatch.alerts.routing import rank_units
 from gapwatch.alerts.severity import severity_name
 from gapwatch.alerts.state import SYSTEM, OpenAlertState
-from gapwatch.alerts.tasks import ViewChoice, road_patrol_payload, video_patrol_payload
+from gapwatch.patrol.routing import rank_units
+from gapwatch.patrol.tasks import ViewChoice, road_patrol_payload, video_patrol_payload
 from gapwatch.storage import AlertRow, TaskRow, new_id
 
 if TYPE_CHECKING:

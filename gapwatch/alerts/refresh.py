@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from gapwatch.alerts.lifecycle import Silence
 from gapwatch.alerts.startup import remember_alert
-from gapwatch.alerts.tasks import ACTIVE_STATUSES
+from gapwatch.patrol.tasks import ACTIVE_STATUSES
 from gapwatch.storage import AlertRow, CameraStateRow, SilenceRow, TaskRow
 
 if TYPE_CHECKING:

@@ -31,9 +31,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from gapwatch.alerts.engine import AlertEngine, EngineError
-from gapwatch.alerts.health import Probe
 from gapwatch.alerts.severity import severity_name
-from gapwatch.alerts.tasks import TERMINAL_STATUSES, TaskError
+from gapwatch.health.tracker import Probe
+from gapwatch.patrol.tasks import TERMINAL_STATUSES, TaskError
 from gapwatch.site import Site
 from gapwatch.storage import AlertRow, TaskRow, make_engine, session_factory, transaction
 from gapwatch.vision.types import FAULT_CODES
@@ -218,7 +218,7 @@ def replay(
 
 
 def _replay(site: Site, lines: Iterator[str] | list[str], db_url: str) -> ReplayReport:
-    from gapwatch.alerts.outbox import configured_endpoints, sync_endpoints
+    from gapwatch.dispatch.outbox import configured_endpoints, sync_endpoints
     from gapwatch.storage import Base
 
     cameras = {c.id for c in site.spec.cameras}

@@ -19,7 +19,7 @@ from gapwatch.alerts import records
 from gapwatch.alerts.lifecycle import Silence
 from gapwatch.alerts.severity import assess
 from gapwatch.alerts.state import SYSTEM, OpenAlertState
-from gapwatch.alerts.tasks import ACTIVE_STATUSES
+from gapwatch.patrol.tasks import ACTIVE_STATUSES
 from gapwatch.storage import AlertRow, CameraStateRow, SilenceRow, TaskRow, new_id
 
 if TYPE_CHECKING:

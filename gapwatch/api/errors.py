@@ -88,7 +88,8 @@ class UnavailableError(ApiError):
 def refusals_as_conflicts(service: Service) -> Iterator[None]:
     """Turn the alert engine's refusals (illegal transitions) into 409s; after any failure the
     engine reloads its memory from the store, since the transaction was rolled back."""
-    from gapwatch.alerts import EngineError, TaskError
+    from gapwatch.alerts import EngineError
+    from gapwatch.patrol import TaskError
 
     try:
         yield

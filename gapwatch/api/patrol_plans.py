@@ -9,11 +9,11 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from gapwatch.alerts.cap import alert_to_cap
-from gapwatch.alerts.rounds import patrol_rounds, zone_views
 from gapwatch.api.coverage import healthy_cameras
 from gapwatch.api.deps import ID_PATTERN, Reader, ReadSession, ServiceDep
 from gapwatch.api.errors import ApiError, NotFoundError, error_responses
+from gapwatch.dispatch.cap import alert_to_cap
+from gapwatch.patrol.rounds import patrol_rounds, zone_views
 from gapwatch.storage import AlertRow
 
 __all__ = ["router"]

@@ -23,15 +23,16 @@ from typing import TYPE_CHECKING, Protocol
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from gapwatch.alerts import AlertEngine, Probe
-from gapwatch.alerts.delivery import DeliveryWorker
-from gapwatch.alerts.outbox import (
+from gapwatch.alerts import AlertEngine
+from gapwatch.coverage import CoverageModel, CoverageResult
+from gapwatch.dispatch.delivery import DeliveryWorker
+from gapwatch.dispatch.outbox import (
     DEFAULT_SECRET_ENV,
     configured_endpoints,
     secret_lookup,
     sync_endpoints,
 )
-from gapwatch.coverage import CoverageModel, CoverageResult
+from gapwatch.health import Probe
 from gapwatch.runtime.baselines import BaselineBook
 from gapwatch.runtime.executor import LocalExecutor, ProbeFunction, ProbeRequest, SamplingExecutor
 from gapwatch.runtime.ingest import (

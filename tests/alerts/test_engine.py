@@ -11,9 +11,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gapwatch.alerts import AlertEngine, EngineError, Probe, TaskError, UnknownCameraProbe
-from gapwatch.alerts.outbox import EndpointSpec, sync_endpoints
+from gapwatch.alerts import AlertEngine, EngineError, UnknownCameraProbe
 from gapwatch.coverage import CoverageModel
+from gapwatch.dispatch.outbox import EndpointSpec, sync_endpoints
+from gapwatch.health import Probe
+from gapwatch.patrol import TaskError
 from gapwatch.site import Site
 from gapwatch.site.models import MaintenanceWindow
 from gapwatch.storage import (

@@ -8,8 +8,8 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
-from gapwatch.alerts.routing import RoadNetwork, UnitPosition, rank_units
 from gapwatch.coverage import CoverageModel
+from gapwatch.patrol.routing import RoadNetwork, UnitPosition, rank_units
 from gapwatch.site import Site
 from tests.alerts import scenario as sc
 from tests.alerts.scenario import action, local, probe

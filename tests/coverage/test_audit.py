@@ -265,7 +265,7 @@ def test_map_closes_up_on_small_important_zones() -> None:
 def test_demo_roads_bring_every_unit_to_every_zone(demo: Site) -> None:
     from shapely.geometry import Polygon
 
-    from gapwatch.alerts import RoadNetwork, UnitPosition
+    from gapwatch.patrol import RoadNetwork, UnitPosition
 
     projection = demo.projection
     network = RoadNetwork.from_site(demo.spec.roads, projection)

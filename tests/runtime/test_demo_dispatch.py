@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from gapwatch.alerts.webhooks import generate_secret, signed_headers
+from gapwatch.dispatch.webhooks import generate_secret, signed_headers
 from gapwatch.runtime.demo_dispatch import DemoDispatchReceiver, describe_message
 
 

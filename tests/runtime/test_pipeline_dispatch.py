@@ -12,15 +12,15 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from gapwatch.alerts.delivery import DeliveryWorker
-from gapwatch.alerts.outbox import DEFAULT_SECRET_ENV, secret_lookup
-from gapwatch.alerts.webhooks import generate_secret, verify
+from gapwatch.dispatch.delivery import DeliveryWorker
+from gapwatch.dispatch.outbox import DEFAULT_SECRET_ENV, secret_lookup
+from gapwatch.dispatch.webhooks import generate_secret, verify
 from gapwatch.runtime.pipeline import Service, build_service
 from gapwatch.settings import Settings
 from gapwatch.storage import OutboxRow, TaskRow, transaction
 from gapwatch.vision.types import ProbeResult
-from tests.alerts.receiver import Receiver, running_receiver
 from tests.api.site import write_site
+from tests.dispatch.receiver import Receiver, running_receiver
 
 STEP = dt.timedelta(seconds=30)
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gapwatch.alerts.calendar import ImportanceCalendar, PeriodRule, period_applies
+from gapwatch.patrol.calendar import ImportanceCalendar, PeriodRule, period_applies
 from gapwatch.site.models import Period, Zone, ZoneSchedule
 
 SH = ZoneInfo("Asia/Shanghai")

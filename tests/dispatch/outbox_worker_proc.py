@@ -1,4 +1,5 @@
-"""A delivery worker process for the crash tests (`python -m tests.alerts.outbox_worker_proc CFG`).
+"""A delivery worker process for the crash tests
+(`python -m tests.dispatch.outbox_worker_proc CFG`).
 
 CFG is JSON: db_url, delays_s, claim_s, pause_s, timeout_s, max_s, and optionally
 die_after_response (N: SIGKILL itself just after the N-th answer arrived, before it is
@@ -17,8 +18,8 @@ import time
 import httpx
 from sqlalchemy import func, select
 
-from gapwatch.alerts.delivery import RetryPolicy, deliver_due
-from gapwatch.alerts.outbox import secret_lookup
+from gapwatch.dispatch.delivery import RetryPolicy, deliver_due
+from gapwatch.dispatch.outbox import secret_lookup
 from gapwatch.storage import OutboxRow, make_engine, session_factory, transaction
 
 

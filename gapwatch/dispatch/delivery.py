@@ -29,8 +29,8 @@ import httpx
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
-from gapwatch.alerts.outbox import SecretLookup, disable_endpoint, secret_lookup
-from gapwatch.alerts.webhooks import WebhookSecretError, signed_headers
+from gapwatch.dispatch.outbox import SecretLookup, disable_endpoint, secret_lookup
+from gapwatch.dispatch.webhooks import WebhookSecretError, signed_headers
 from gapwatch.storage import (
     DispatchEndpointRow,
     EventRow,

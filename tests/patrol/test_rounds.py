@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from gapwatch.alerts import ImportanceCalendar, patrol_rounds, round_interval, zone_views
 from gapwatch.coverage import CoverageModel
+from gapwatch.patrol import ImportanceCalendar, patrol_rounds, round_interval, zone_views
 from tests.alerts import scenario as sc
 
 

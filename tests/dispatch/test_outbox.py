@@ -12,8 +12,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from gapwatch.alerts.delivery import STANDARD_RETRY_DELAYS_S, RetryPolicy, deliver_due
-from gapwatch.alerts.outbox import (
+from gapwatch.dispatch.delivery import STANDARD_RETRY_DELAYS_S, RetryPolicy, deliver_due
+from gapwatch.dispatch.outbox import (
     EndpointSpec,
     configured_endpoints,
     enqueue,
@@ -21,7 +21,7 @@ from gapwatch.alerts.outbox import (
     reenable_endpoint,
     sync_endpoints,
 )
-from gapwatch.alerts.webhooks import generate_secret, verify
+from gapwatch.dispatch.webhooks import generate_secret, verify
 from gapwatch.site import DispatchEndpoint
 from gapwatch.storage import (
     AlertRow,
@@ -32,7 +32,7 @@ from gapwatch.storage import (
     TaskRow,
     transaction,
 )
-from tests.alerts.receiver import Answer, Receiver, running_receiver
+from tests.dispatch.receiver import Answer, Receiver, running_receiver
 
 T0 = dt.datetime(2026, 7, 30, 13, 0, tzinfo=dt.UTC)  # 21:00 in Weiyuan
 SECRET_ENV = "GW_TEST_DISPATCH_SECRET"

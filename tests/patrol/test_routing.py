@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, box
 
-from gapwatch.alerts.routing import RoadLine, RoadNetwork, UnitPosition, rank_units
+from gapwatch.patrol.routing import RoadLine, RoadNetwork, UnitPosition, rank_units
 from gapwatch.site.projection import LocalProjection
 
 PROJ = LocalProjection(104.2, 35.1)

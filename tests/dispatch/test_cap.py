@@ -10,7 +10,7 @@ import pytest
 import shapely
 from shapely.geometry import Polygon, shape
 
-from gapwatch.alerts.cap import CAP_NAMESPACE, CapAlert, alert_to_cap
+from gapwatch.dispatch.cap import CAP_NAMESPACE, CapAlert, alert_to_cap
 from gapwatch.storage import AlertRow, SessionFactory, transaction
 
 NS = {"cap": CAP_NAMESPACE}

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from gapwatch.alerts.routing import RoutePlan
+from gapwatch.patrol.routing import RoutePlan
 
 __all__ = [
     "ACTIVE_STATUSES",

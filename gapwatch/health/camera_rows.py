@@ -11,7 +11,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam
 
-from gapwatch.alerts.health import FLAP_WINDOW, HealthTracker
+from gapwatch.health.tracker import FLAP_WINDOW, HealthTracker
 from gapwatch.storage import CameraStateRow, ProbeResultRow
 
 __all__ = ["insert_probes", "save_counters"]

@@ -14,8 +14,8 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from gapwatch.alerts.calendar import ImportanceCalendar
-from gapwatch.alerts.tasks import ViewChoice
+from gapwatch.patrol.calendar import ImportanceCalendar
+from gapwatch.patrol.tasks import ViewChoice
 
 if TYPE_CHECKING:
     from gapwatch.coverage import CoverageModel

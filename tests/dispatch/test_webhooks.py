@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gapwatch.alerts.webhooks import (
+from gapwatch.dispatch.webhooks import (
     WebhookSecretError,
     WebhookVerificationError,
     decode_secret,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gapwatch.alerts.health import FlapDetector, HealthTracker, Probe, flap_share
+from gapwatch.health.tracker import FlapDetector, HealthTracker, Probe, flap_share
 
 T0 = dt.datetime(2026, 7, 30, 12, 0, tzinfo=dt.UTC)
 

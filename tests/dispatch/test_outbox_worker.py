@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from gapwatch.alerts.delivery import DeliveryWorker
-from gapwatch.alerts.outbox import EndpointSpec, enqueue, secret_lookup, sync_endpoints
-from gapwatch.alerts.webhooks import generate_secret, verify
+from gapwatch.dispatch.delivery import DeliveryWorker
+from gapwatch.dispatch.outbox import EndpointSpec, enqueue, secret_lookup, sync_endpoints
+from gapwatch.dispatch.webhooks import generate_secret, verify
 from gapwatch.storage import (
     OutboxRow,
     SessionFactory,
@@ -18,7 +18,7 @@ from gapwatch.storage import (
     session_factory,
     transaction,
 )
-from tests.alerts.receiver import running_receiver
+from tests.dispatch.receiver import running_receiver
 
 
 def _wait_for(condition: object, timeout_s: float = 10.0) -> bool:
@@ -60,7 +60,7 @@ def test_a_failing_pass_is_logged_and_the_worker_carries_on(
 ) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'not-migrated.db'}")
     worker = DeliveryWorker(session_factory(engine), interval_s=0.01)
-    with caplog.at_level(logging.ERROR, logger="gapwatch.alerts.delivery"):
+    with caplog.at_level(logging.ERROR, logger="gapwatch.dispatch.delivery"):
         worker.start()
         try:
             assert _wait_for(lambda: worker.failed_passes >= 3)

@@ -22,11 +22,11 @@ import httpx
 import pytest
 from sqlalchemy import Engine, select
 
-from gapwatch.alerts.delivery import RetryPolicy, deliver_due
-from gapwatch.alerts.outbox import EndpointSpec, enqueue, sync_endpoints
-from gapwatch.alerts.webhooks import generate_secret, verify
+from gapwatch.dispatch.delivery import RetryPolicy, deliver_due
+from gapwatch.dispatch.outbox import EndpointSpec, enqueue, sync_endpoints
+from gapwatch.dispatch.webhooks import generate_secret, verify
 from gapwatch.storage import AlertRow, OutboxRow, SessionFactory, TaskRow, transaction
-from tests.alerts.receiver import Answer, running_receiver
+from tests.dispatch.receiver import Answer, running_receiver
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET_ENV = "GW_TEST_CRASH_SECRET"
@@ -74,7 +74,7 @@ def _worker(db_url: str, secret: str, **extra: object) -> subprocess.Popen[bytes
     }
     env = {**os.environ, SECRET_ENV: secret}
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.alerts.outbox_worker_proc", json.dumps(config)],
+        [sys.executable, "-m", "tests.dispatch.outbox_worker_proc", json.dumps(config)],
         cwd=ROOT,
         env=env,
         stderr=subprocess.PIPE,

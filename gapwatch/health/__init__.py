@@ -1,0 +1,27 @@
+"""Camera health over time: probe results in, debounced state changes out (debounce, flap
+damping, the down/up rule), and the per-probe rows that keep that state in the store."""
+
+from gapwatch.health.camera_rows import insert_probes, save_counters
+from gapwatch.health.tracker import (
+    BAD_STATUSES,
+    CameraHealth,
+    FlapDetector,
+    HealthChange,
+    HealthTracker,
+    Probe,
+    Status,
+    flap_share,
+)
+
+__all__ = [
+    "BAD_STATUSES",
+    "CameraHealth",
+    "FlapDetector",
+    "HealthChange",
+    "HealthTracker",
+    "Probe",
+    "Status",
+    "flap_share",
+    "insert_probes",
+    "save_counters",
+]

@@ -1,0 +1,41 @@
+"""Patrol planning: road-patrol routing and units, the paired task payloads and their status
+rules, video-patrol rounds, and the zone-importance calendar (crowd priorities)."""
+
+from gapwatch.patrol.calendar import ImportanceCalendar, PeriodRule, period_applies
+from gapwatch.patrol.rounds import PatrolRound, patrol_rounds, round_interval, zone_views
+from gapwatch.patrol.routing import RoadLine, RoadNetwork, RoutePlan, UnitPosition, rank_units
+from gapwatch.patrol.tasks import (
+    ACTIVE_STATUSES,
+    ARRIVED_STATUSES,
+    TERMINAL_STATUSES,
+    TaskError,
+    TaskKind,
+    ViewChoice,
+    check_transition,
+    road_patrol_payload,
+    video_patrol_payload,
+)
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "ARRIVED_STATUSES",
+    "TERMINAL_STATUSES",
+    "ImportanceCalendar",
+    "PatrolRound",
+    "PeriodRule",
+    "RoadLine",
+    "RoadNetwork",
+    "RoutePlan",
+    "TaskError",
+    "TaskKind",
+    "UnitPosition",
+    "ViewChoice",
+    "check_transition",
+    "patrol_rounds",
+    "period_applies",
+    "rank_units",
+    "road_patrol_payload",
+    "round_interval",
+    "video_patrol_payload",
+    "zone_views",
+]
