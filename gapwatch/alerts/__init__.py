@@ -3,7 +3,7 @@ silences, escalation, acknowledge and resolve), and `replay` of recorded probe r
 
 from gapwatch.alerts.engine import AlertEngine, UnknownCameraProbe
 from gapwatch.alerts.grouping import CameraFacts, OpenAlertFacts, choose_alert
-from gapwatch.alerts.lifecycle import EngineError
+from gapwatch.alerts.lifecycle import CamerasStillDown, EngineError
 from gapwatch.alerts.replay import ReplayProblem, ReplayReport, parse_events, replay
 from gapwatch.alerts.severity import SEVERITY_NAMES, Severity, assess, severity_name, severity_rank
 
@@ -11,6 +11,7 @@ __all__ = [
     "SEVERITY_NAMES",
     "AlertEngine",
     "CameraFacts",
+    "CamerasStillDown",
     "EngineError",
     "OpenAlertFacts",
     "ReplayProblem",

@@ -18,13 +18,14 @@ from sqlalchemy.orm import Session
 from gapwatch.alerts import patrols, records
 from gapwatch.alerts.severity import severity_name
 from gapwatch.alerts.state import SYSTEM
+from gapwatch.health import camera_is_down
 from gapwatch.patrol.tasks import (
     ACTIVE_STATUSES,
     ARRIVED_STATUSES,
     TERMINAL_STATUSES,
     check_transition,
 )
-from gapwatch.storage import AlertRow, SilenceRow, TaskRow, new_id
+from gapwatch.storage import AlertRow, CameraStateRow, SilenceRow, TaskRow, new_id
 
 if TYPE_CHECKING:
     from gapwatch.alerts.engine import AlertEngine
@@ -32,10 +33,12 @@ if TYPE_CHECKING:
     from gapwatch.alerts.state import OpenAlertState
 
 __all__ = [
+    "CamerasStillDown",
     "Silence",
     "acknowledge",
     "add_silence",
     "assign_waiting",
+    "cameras_down",
     "check_escalations",
     "regrade",
     "resolve",
@@ -81,7 +84,13 @@ class Silence:
 
 
 class EngineError(ValueError):
-    """A request the engine refuses, with a message a person can act on."""
+    """A request the engine refuses, with a message a person can act on.
+
+    A refusal is decided before anything changes, so the engine's memory needs no reload."""
+
+
+class CamerasStillDown(EngineError):
+    """Resolving by hand refused: cameras of the alert are still down."""
 
 
 def acknowledge(
@@ -131,6 +140,14 @@ def resolve(
     alert = _alert(session, alert_id)
     if alert.status == "resolved":
         return alert
+    still_down = cameras_down(session, alert.cameras)
+    if still_down:
+        names = ", ".join(still_down)
+        raise CamerasStillDown(
+            f"摄像机 {names} 仍然故障：恢复后告警会自动解决；如需暂停告警，请设置静默或维护窗口 / "
+            f"camera(s) {names} still down: the alert resolves itself once they recover; "
+            "to stop alerting, add a silence or a maintenance window"
+        )
     for task in session.scalars(select(TaskRow).where(TaskRow.alert_id == alert_id)):
         if task.status in ACTIVE_STATUSES:
             set_status(
@@ -299,6 +316,15 @@ def set_status(
             type="task.updated",
             data={"id": task.id, "kind": task.kind, "status": status, "alert_id": alert.id},
         )
+
+
+def cameras_down(session: Session, cameras: Sequence[str]) -> list[str]:
+    """Which of `cameras` the store says are down now (the store, not this process's memory,
+    since the prober may be another process)."""
+    if not cameras:
+        return []
+    rows = session.scalars(select(CameraStateRow).where(CameraStateRow.camera_id.in_(cameras)))
+    return sorted(r.camera_id for r in rows if camera_is_down(r.status, r.flapping))
 
 
 def _alert(session: Session, alert_id: str) -> AlertRow:

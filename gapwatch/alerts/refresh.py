@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from gapwatch.alerts.lifecycle import Silence
 from gapwatch.alerts.startup import remember_alert
+from gapwatch.health import camera_is_down
 from gapwatch.patrol.tasks import ACTIVE_STATUSES
 from gapwatch.storage import AlertRow, CameraStateRow, SilenceRow, TaskRow
 
@@ -69,7 +70,7 @@ def refresh_from_store(engine: AlertEngine, session: Session) -> RefreshReport:
         down = {
             c.camera_id
             for c in session.scalars(select(CameraStateRow))
-            if c.status != "ok" or c.flapping
+            if camera_is_down(c.status, c.flapping)
         }
         for alert_id in added:
             remember_alert(engine, rows[alert_id], down)

@@ -19,6 +19,7 @@ from gapwatch.alerts import records
 from gapwatch.alerts.lifecycle import Silence
 from gapwatch.alerts.severity import assess
 from gapwatch.alerts.state import SYSTEM, OpenAlertState
+from gapwatch.health import camera_is_down
 from gapwatch.patrol.tasks import ACTIVE_STATUSES
 from gapwatch.storage import AlertRow, CameraStateRow, SilenceRow, TaskRow, new_id
 
@@ -47,13 +48,18 @@ def load(engine: AlertEngine, session: Session) -> None:
     for row in session.scalars(select(CameraStateRow)):
         if row.camera_id not in engine.cameras:
             continue
-        if row.status != "ok" or row.flapping:
-            engine.tracker.restore(
-                row.camera_id,
-                row.status,
-                flapping=row.flapping,
-                history=[str(h) for h in row.flap_history or []],
-            )
+        # Every camera, with its stored debounce streak: a resync or restart between two bad
+        # probes must decide as if nothing had happened.
+        engine.tracker.restore(
+            row.camera_id,
+            row.status,
+            flapping=row.flapping,
+            history=[str(h) for h in row.flap_history or []],
+            streak=row.bad_streak if row.bad_streak > 0 else row.good_streak,
+            faults=[str(f) for f in row.faults or []],
+            last_at=row.last_probe_at,
+        )
+        if camera_is_down(row.status, row.flapping):
             down.add(row.camera_id)
     engine.live = engine.model.live([c for c in engine.model.camera_ids if c not in down])
     engine.open_alerts.clear()

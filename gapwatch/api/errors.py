@@ -86,8 +86,10 @@ class UnavailableError(ApiError):
 
 @contextmanager
 def refusals_as_conflicts(service: Service) -> Iterator[None]:
-    """Turn the alert engine's refusals (illegal transitions) into 409s; after any failure the
-    engine reloads its memory from the store, since the transaction was rolled back."""
+    """Turn the alert engine's refusals (illegal transitions) into 409s.
+
+    A refusal is decided before the engine changes anything, so it needs no reload; any other
+    failure rolled back a transaction the engine may have acted in, so its memory is reloaded."""
     from gapwatch.alerts import EngineError
     from gapwatch.patrol import TaskError
 
@@ -96,7 +98,6 @@ def refusals_as_conflicts(service: Service) -> Iterator[None]:
     except ApiError:
         raise  # decided before the engine was asked; nothing to reload
     except (EngineError, TaskError) as exc:
-        service.resync()
         raise ConflictError(str(exc)) from None
     except Exception:
         service.resync()

@@ -10,6 +10,7 @@ from gapwatch.health.tracker import (
     HealthTracker,
     Probe,
     Status,
+    camera_is_down,
     flap_share,
 )
 
@@ -21,6 +22,7 @@ __all__ = [
     "HealthTracker",
     "Probe",
     "Status",
+    "camera_is_down",
     "flap_share",
     "insert_probes",
     "save_counters",

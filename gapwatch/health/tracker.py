@@ -27,11 +27,13 @@ __all__ = [
     "HealthTracker",
     "Probe",
     "Status",
+    "camera_is_down",
     "flap_share",
 ]
 
 Status = Literal["ok", "degraded", "offline"]
 BAD_STATUSES: frozenset[str] = frozenset({"degraded", "offline"})
+_STATUSES: frozenset[str] = frozenset({"ok", *BAD_STATUSES})
 
 FLAP_WINDOW = 21
 FLAP_HIGH = 0.20
@@ -48,6 +50,11 @@ class Probe:
     faults: tuple[str, ...] = ()
 
 
+def camera_is_down(status: str, flapping: bool) -> bool:
+    """The down rule: not ok, or flapping (an unreliable picture is not a watched one)."""
+    return status != "ok" or flapping
+
+
 @dataclass(frozen=True)
 class HealthChange:
     """A camera's debounced state or flapping flag changed at `at`."""
@@ -62,13 +69,13 @@ class HealthChange:
 
     @property
     def was_down(self) -> bool:
-        """Down before: not ok, or flapping (an unreliable picture is not a watched one)."""
-        return self.previous != "ok" or self.was_flapping
+        """Down before (see `camera_is_down`)."""
+        return camera_is_down(self.previous, self.was_flapping)
 
     @property
     def down(self) -> bool:
         """Down now, in the same sense."""
-        return self.state != "ok" or self.flapping
+        return camera_is_down(self.state, self.flapping)
 
 
 def flap_share(history: list[str] | tuple[str, ...]) -> float:
@@ -172,15 +179,32 @@ class HealthTracker:
         *,
         flapping: bool = False,
         history: Sequence[str] = (),
+        streak: int | None = None,
+        faults: Sequence[str] = (),
+        last_at: dt.datetime | None = None,
     ) -> None:
-        """Start a camera from a known state (after a restart), without emitting a change."""
+        """Start a camera from its stored state (after a restart or a resync), without emitting
+        a change.
+
+        `streak` is the stored run of the latest raw status (the last entry of `history`), so
+        a camera one bad probe into its debounce is still one bad probe in afterwards; without
+        it the camera counts as settled in `state`.
+        """
         health = self.camera(camera)
         health.state = health.reported_state = state
-        health.streak_status, health.streak = state, self.open_after
+        health.faults = tuple(faults)
+        health.last_at = last_at
+        window = list(history)[-health.flap.window :]
+        if streak is None or not window:
+            health.streak_status, health.streak = state, max(self.open_after, self.close_after)
+        else:
+            latest = window[-1]
+            health.streak_status = latest if latest in _STATUSES else state  # type: ignore[assignment]
+            health.streak = max(0, streak)
         health.flap.flapping = health.reported_flapping = flapping
         # The recent raw results, so a flapping camera does not look calm after a restart.
         health.flap.history.clear()
-        health.flap.history.extend(list(history)[-health.flap.window :])
+        health.flap.history.extend(window)
 
     def observe(self, probe: Probe) -> HealthChange | None:
         """Feed one probe result; return the change it caused, if any."""

@@ -225,6 +225,15 @@ def test_resolving_by_hand_cancels_tasks_and_tells_dispatch(
         engine.acknowledge(
             session, alert_id=alert_id, by="op-wang", at=T0 + dt.timedelta(minutes=2)
         )
+    with db_factory() as session:
+        road = session.scalars(select(TaskRow).where(TaskRow.kind == "road_patrol")).one().id
+    with transaction(db_factory) as session:
+        engine.task_status(
+            session, task_id=road, status="on_scene", by="cad", at=T0 + dt.timedelta(minutes=2)
+        )
+    # Back, but the unit on scene keeps the alert open until someone resolves it.
+    up(engine, db_factory, "cam-sw", T0 + dt.timedelta(minutes=2))
+    with transaction(db_factory) as session:
         engine.resolve(
             session,
             alert_id=alert_id,
@@ -246,7 +255,7 @@ def test_resolving_by_hand_cancels_tasks_and_tells_dispatch(
                 select(AlertLogRow).where(AlertLogRow.alert_id == alert_id).order_by(AlertLogRow.id)
             )
         ]
-        assert actions == ["opened", "acknowledged", "resolved"]
+        assert actions == ["opened", "acknowledged", "camera_recovered", "resolved"]
     with pytest.raises(EngineError), transaction(db_factory) as session:
         engine.acknowledge(session, alert_id=alert_id, by="op-li", at=T0 + dt.timedelta(minutes=4))
 

@@ -16,6 +16,12 @@ def _down(api: Api, camera_id: str) -> None:
         api.service.handle_probe(camera_id, dt.datetime.now(dt.UTC), verdict)
 
 
+def _up(api: Api, camera_id: str) -> None:
+    for _ in range(api.service.site.spec.health.close_after):
+        verdict = ProbeResult(status="ok", faults=[], elapsed_s=1.0)
+        api.service.handle_probe(camera_id, dt.datetime.now(dt.UTC), verdict)
+
+
 def _read_events(url: str, headers: dict[str, str], count: int) -> list[tuple[int, str]]:
     got: list[tuple[int, str]] = []
     with httpx.stream("GET", url, headers=headers, timeout=20) as r:
@@ -68,6 +74,11 @@ def test_outage_alert_ack_task_callbacks_and_resolve(api: Api) -> None:
         == 1
     )
 
+    # While its camera is still down an alert cannot be resolved by hand: it would go unwatched.
+    refused = api.client.post(f"/api/v1/alerts/{alert['id']}/resolve", headers=op, json={})
+    assert refused.status_code == 409
+    assert "cam-1" in refused.json()["detail"][0]["msg"]
+    _up(api, "cam-1")  # back, but the unit on scene keeps the alert open
     resolved = api.client.post(
         f"/api/v1/alerts/{alert['id']}/resolve", headers=op, json={"note": "修复"}
     )

@@ -31,9 +31,14 @@ def test_a_replica_acknowledges_and_resolves_what_the_prober_raised(
             assert acked.status_code == 200, acked.text
             road = next(t for t in alert["tasks"] if t["kind"] == "road_patrol")
             accepted = replica.post(
-                f"/api/v1/tasks/{road['id']}/status", json={"status": "accepted"}
+                f"/api/v1/tasks/{road['id']}/status", json={"status": "on_scene"}
             )
             assert accepted.status_code == 200, accepted.text
+            refused = replica.post(f"/api/v1/alerts/{alert['id']}/resolve")
+            assert refused.status_code == 409, refused.text  # the camera is still down
+            for _ in range(prober.site.spec.health.close_after):
+                back = ProbeResult(status="ok", faults=[], elapsed_s=1.0)
+                prober.handle_probe("cam-1", dt.datetime.now(dt.UTC), back)
             resolved = replica.post(f"/api/v1/alerts/{alert['id']}/resolve")
             assert resolved.status_code == 200, resolved.text
         # The prober sees the replica's decisions: the camera's next failure is a new alert.

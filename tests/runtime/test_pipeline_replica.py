@@ -54,11 +54,27 @@ def _open_alert(service: Service, start: dt.datetime) -> tuple[str, dt.datetime]
     return alert_id, at
 
 
+def _handled_and_back(
+    prober: Service, replica: Service, alert_id: str, at: dt.datetime
+) -> dt.datetime:
+    """The unit reaches the scene (through the replica), then the camera recovers: the alert
+    stays open for the unit, and may now be resolved by hand."""
+    with transaction(replica.sessions, write=False) as session:
+        road = session.scalars(
+            select(TaskRow.id).where(TaskRow.alert_id == alert_id, TaskRow.kind == "road_patrol")
+        ).one()
+    with transaction(replica.sessions) as session:
+        replica.alerts.task_status(session, task_id=road, status="on_scene", by="cad", at=at)
+    prober.refresh_alerts()
+    return _probe(prober, "cam-1", "ok", prober.site.spec.health.close_after, at)
+
+
 def test_an_alert_resolved_by_the_replica_is_dropped_from_the_probers_memory(
     pair: tuple[Service, Service],
 ) -> None:
     prober, replica = pair
     first, at = _open_alert(prober, T0)
+    at = _handled_and_back(prober, replica, first, at)
     with transaction(replica.sessions) as session:
         replica.alerts.resolve(session, alert_id=first, by="operator-b", at=at, note="seen to")
 
@@ -66,9 +82,8 @@ def test_an_alert_resolved_by_the_replica_is_dropped_from_the_probers_memory(
     assert prober.alerts.open_alert_for("cam-1") is None
     assert prober.refresh_alerts() is False  # nothing more to take in
 
-    # The camera recovers and fails again: the resolved alert is left as the replica left it,
-    # and the new failure is a new alert with its own tasks.
-    at = _probe(prober, "cam-1", "ok", prober.site.spec.health.close_after, at)
+    # The camera fails again: the resolved alert is left as the replica left it, and the new
+    # failure is a new alert with its own tasks.
     second, _ = _open_alert(prober, at)
     assert second != first
     with transaction(prober.sessions, write=False) as session:
@@ -92,11 +107,11 @@ def test_stale_memory_never_writes_to_an_alert_resolved_elsewhere(
 ) -> None:
     prober, replica = pair
     first, at = _open_alert(prober, T0)
+    at = _handled_and_back(prober, replica, first, at)
     with transaction(replica.sessions) as session:
         replica.alerts.resolve(session, alert_id=first, by="operator-b", at=at)
-    # No refresh: the prober still believes the alert open when the camera comes back.
+    # No refresh: the prober still believes the alert open when the camera fails again.
     assert prober.alerts.open_alert_for("cam-1") == first
-    at = _probe(prober, "cam-1", "ok", prober.site.spec.health.close_after, at)
     second, _ = _open_alert(prober, at)
     assert second != first
     with transaction(prober.sessions, write=False) as session:
@@ -105,7 +120,7 @@ def test_stale_memory_never_writes_to_an_alert_resolved_elsewhere(
         actions = list(
             session.scalars(select(AlertLogRow.action).where(AlertLogRow.alert_id == first))
         )
-    assert "camera_recovered" not in actions and actions.count("resolved") == 1
+    assert "camera_joined" not in actions and actions.count("resolved") == 1
 
 
 def test_the_replica_learns_of_new_alerts_and_the_prober_of_reassigned_patrols(

@@ -1,0 +1,143 @@
+"""The lifecycle promises that operators rely on, each against a real database."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from gapwatch.alerts import AlertEngine, CamerasStillDown
+from gapwatch.coverage import CoverageModel
+from gapwatch.health import Probe
+from gapwatch.site import Site
+from gapwatch.storage import AlertRow, SessionFactory, TaskRow, transaction
+from tests.alerts import scenario as sc
+from tests.alerts.test_engine import started
+
+T0 = sc.local("2026-07-29", "09:00")
+STEP = dt.timedelta(seconds=30)
+
+
+@pytest.fixture(scope="module")
+def site() -> Site:
+    return sc.site()
+
+
+@pytest.fixture(scope="module")
+def model(site: Site) -> CoverageModel:
+    return CoverageModel.from_site(site)
+
+
+def feed(engine: AlertEngine, db: SessionFactory, *probes: Probe) -> None:
+    for probe in probes:
+        with transaction(db) as session:
+            engine.ingest(session, [probe])
+
+
+def bad(at: dt.datetime, camera: str = "cam-sw") -> Probe:
+    return Probe(at, camera, "offline", ("no_signal",))
+
+
+def good(at: dt.datetime, camera: str = "cam-sw") -> Probe:
+    return Probe(at, camera, "ok")
+
+
+def open_alerts(db: SessionFactory) -> list[AlertRow]:
+    with db() as session:
+        return list(
+            session.scalars(
+                select(AlertRow).where(
+                    AlertRow.status != "resolved", AlertRow.kind != "coverage_gap"
+                )
+            )
+        )
+
+
+def test_resolving_an_alert_whose_camera_is_still_down_is_refused_and_it_stays_watched(
+    site: Site, model: CoverageModel, db_factory: SessionFactory
+) -> None:
+    engine = started(site, model, db_factory)
+    feed(engine, db_factory, bad(T0), bad(T0 + STEP))
+    alert_id = engine.open_alert_for("cam-sw")
+    assert alert_id is not None
+    with pytest.raises(CamerasStillDown, match="cam-sw"), transaction(db_factory) as session:
+        engine.resolve(session, alert_id=alert_id, by="op-wang", at=T0 + 3 * STEP)
+    # Still open, still held in memory, and still there for the next process.
+    assert [a.id for a in open_alerts(db_factory)] == [alert_id]
+    assert engine.open_alert_for("cam-sw") == alert_id
+    restarted = started(site, model, db_factory)
+    assert restarted.open_alert_for("cam-sw") == alert_id
+    # Once the camera is back, the alert closes by itself (its tasks not yet under way).
+    feed(restarted, db_factory, good(T0 + 4 * STEP), good(T0 + 5 * STEP))
+    assert open_alerts(db_factory) == []
+
+
+def test_a_recovered_camera_whose_unit_is_on_scene_can_be_resolved_by_hand(
+    site: Site, model: CoverageModel, db_factory: SessionFactory
+) -> None:
+    engine = started(site, model, db_factory)
+    feed(engine, db_factory, bad(T0), bad(T0 + STEP))
+    alert_id = engine.open_alert_for("cam-sw")
+    assert alert_id is not None
+    with db_factory() as session:
+        road = session.scalars(select(TaskRow).where(TaskRow.kind == "road_patrol")).one()
+    with transaction(db_factory) as session:
+        engine.task_status(session, task_id=road.id, status="on_scene", by="cad", at=T0 + 2 * STEP)
+    feed(engine, db_factory, good(T0 + 3 * STEP), good(T0 + 4 * STEP))
+    assert [a.id for a in open_alerts(db_factory)] == [alert_id]  # the unit is still there
+    with transaction(db_factory) as session:
+        engine.resolve(session, alert_id=alert_id, by="op-wang", at=T0 + 5 * STEP)
+    assert open_alerts(db_factory) == []
+
+
+@pytest.mark.parametrize("how", ["reload", "restart"])
+def test_a_resync_or_restart_between_two_bad_probes_keeps_the_debounce(
+    site: Site, model: CoverageModel, db_factory: SessionFactory, how: str
+) -> None:
+    assert site.spec.health.open_after == 2
+    engine = started(site, model, db_factory)
+    feed(engine, db_factory, good(T0), bad(T0 + STEP))
+    assert open_alerts(db_factory) == []
+    if how == "reload":
+        with transaction(db_factory, write=False) as session:
+            engine.reload(session)
+    else:
+        engine = started(site, model, db_factory)
+    feed(engine, db_factory, bad(T0 + 2 * STEP))
+    assert [a.cameras for a in open_alerts(db_factory)] == [["cam-sw"]]
+
+
+def test_a_resync_does_not_make_one_good_probe_close_an_outage(
+    site: Site, model: CoverageModel, db_factory: SessionFactory
+) -> None:
+    engine = started(site, model, db_factory)
+    feed(engine, db_factory, bad(T0), bad(T0 + STEP), good(T0 + 2 * STEP))
+    with transaction(db_factory, write=False) as session:
+        engine.reload(session)
+    feed(engine, db_factory, bad(T0 + 3 * STEP), good(T0 + 4 * STEP))
+    # ok, bad, ok never made two good probes in a row: the camera stays down, its alert open.
+    assert [a.cameras for a in open_alerts(db_factory)] == [["cam-sw"]]
+
+
+class _CountingService:
+    """Counts reloads; the only part of the service `refusals_as_conflicts` touches."""
+
+    def __init__(self) -> None:
+        self.resyncs = 0
+
+    def resync(self) -> None:
+        self.resyncs += 1
+
+
+def test_a_refusal_answers_409_without_reloading_and_a_failure_reloads() -> None:
+    from gapwatch.alerts import EngineError
+    from gapwatch.api.errors import ConflictError, refusals_as_conflicts
+
+    service = _CountingService()
+    with pytest.raises(ConflictError), refusals_as_conflicts(service):  # type: ignore[arg-type]
+        raise EngineError("alert al-1 is already resolved")
+    assert service.resyncs == 0
+    with pytest.raises(RuntimeError), refusals_as_conflicts(service):  # type: ignore[arg-type]
+        raise RuntimeError("database went away")
+    assert service.resyncs == 1
