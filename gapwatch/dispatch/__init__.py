@@ -25,6 +25,7 @@ from gapwatch.dispatch.outbox import (
     reenable_endpoint,
     secret_lookup,
     sync_endpoints,
+    wake_on_commit,
 )
 from gapwatch.dispatch.webhooks import (
     HEADER_ID,
@@ -78,4 +79,5 @@ __all__ = [
     "signed_headers",
     "sync_endpoints",
     "verify",
+    "wake_on_commit",
 ]

@@ -21,8 +21,8 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
 from pydantic import BaseModel
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from gapwatch.storage import DispatchEndpointRow, EventRow, OutboxRow, utcnow
 
@@ -41,6 +41,7 @@ __all__ = [
     "reenable_endpoint",
     "secret_lookup",
     "sync_endpoints",
+    "wake_on_commit",
 ]
 
 log = logging.getLogger(__name__)
@@ -262,7 +263,28 @@ def enqueue(
         last_error=endpoint.disabled_reason if endpoint.disabled else None,
     )
     session.add(row)
+    if row.state == "pending":
+        session.info[_QUEUED_KEY] = session.info.get(_QUEUED_KEY, 0) + 1
     return row
+
+
+_QUEUED_KEY = "gapwatch.outbox.queued"
+
+
+def wake_on_commit(sessions: sessionmaker[Session], wake: Callable[[], None]) -> None:
+    """Call `wake` after every commit, through any session of `sessions`, that queued a
+    message: delivery looks at once, whoever wrote (probe batch, API request, tick)."""
+
+    def committed(session: Session) -> None:
+        queued = session.info.pop(_QUEUED_KEY, 0)
+        if queued:
+            wake()
+
+    def rolled_back(session: Session, _previous: object) -> None:
+        session.info.pop(_QUEUED_KEY, None)
+
+    event.listen(sessions, "after_commit", committed)
+    event.listen(sessions, "after_soft_rollback", rolled_back)
 
 
 def enqueue_all(

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from gapwatch.alerts import AlertEngine
 from gapwatch.coverage import CoverageModel, CoverageResult
@@ -31,6 +30,7 @@ from gapwatch.dispatch.outbox import (
     configured_endpoints,
     secret_lookup,
     sync_endpoints,
+    wake_on_commit,
 )
 from gapwatch.health import Probe
 from gapwatch.runtime.baselines import BaselineBook
@@ -47,7 +47,6 @@ from gapwatch.runtime.scheduler import PeriodicTask, ProbeScheduler, ProbeTarget
 from gapwatch.settings import Settings
 from gapwatch.site import Camera, Site
 from gapwatch.storage import (
-    OutboxRow,
     SessionFactory,
     make_engine,
     migrate,
@@ -287,9 +286,6 @@ class Service:
         ]
         with self._handling, transaction(self.sessions) as session:
             self.alerts.ingest(session, probes, details=details)
-            queued = _queues_messages(session)
-        if queued:
-            self._wake_delivery()
 
     def tick(self, at: dt.datetime) -> None:
         """Periodic alert-engine work (escalations), in one transaction."""
@@ -298,12 +294,10 @@ class Service:
                 return
             try:
                 with transaction(self.sessions) as session:
-                    escalated = self.alerts.check_escalations(session, now=at)
+                    self.alerts.check_escalations(session, now=at)
             except Exception:
                 self.resync()
                 raise
-        if escalated:
-            self._wake_delivery()
 
     def refresh_alerts(self, _at: dt.datetime | None = None) -> bool:
         """Take in what other processes did to alerts; True if the engine's memory changed."""
@@ -329,18 +323,11 @@ class Service:
         except Exception:
             log.exception("reloading the alert engine failed")
 
-    def _wake_delivery(self) -> None:
+    def wake_delivery(self) -> None:
+        """Tell the delivery worker that messages are waiting (called after a commit)."""
         for worker in self.workers:
             if isinstance(worker, DeliveryWorker):
                 worker.wake()
-
-
-def _queues_messages(session: Session) -> bool:
-    """Whether this transaction adds outbox messages (so delivery should look now)."""
-    if any(isinstance(o, OutboxRow) for o in session.new):
-        return True
-    # Rows flushed early (a task the message refers to) sit in the identity map instead.
-    return any(isinstance(o, OutboxRow) for o in session.identity_map.values())
 
 
 class AlertRefresher:
@@ -435,6 +422,8 @@ def build_service(
         writer_linger_s=writer_linger_s,
     )
     service.workers.append(AlertRefresher(service.refresh_alerts))
+    # Every commit that queued a message wakes delivery, whichever part of the service wrote.
+    wake_on_commit(sessions, service.wake_delivery)
     return service
 
 

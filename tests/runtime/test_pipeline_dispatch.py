@@ -189,3 +189,48 @@ def test_a_receiver_down_for_an_hour_gets_each_task_later_exactly_once(tmp_path:
         assert message["data"]["task"]["id"] in tasks
         kinds.add(message["data"]["task"]["kind"])
     assert kinds == {"video_patrol", "road_patrol"}
+
+
+def test_an_operators_commit_that_queues_messages_wakes_delivery(tmp_path: Path) -> None:
+    secret = generate_secret()
+    with running_receiver() as receiver:
+        # An hour between passes: only a wake-up after the commit sends the messages now.
+        service = _service(
+            tmp_path,
+            receiver.url,
+            secret,
+            lambda s: DeliveryWorker(
+                s.sessions, interval_s=3600, secrets=secret_lookup({DEFAULT_SECRET_ENV: secret})
+            ),
+        )
+        service.start()
+        try:
+            at = dt.datetime.now(dt.UTC)
+            alert_id = _fail(service, "cam-1", at)
+            _wait(lambda: len(receiver.ids()) >= 2, "the task webhooks never arrived")
+            with transaction(service.sessions, write=False) as session:
+                road = session.scalars(
+                    select(TaskRow.id).where(
+                        TaskRow.alert_id == alert_id, TaskRow.kind == "road_patrol"
+                    )
+                ).one()
+            # What the task-status route does: the unit refuses, the task goes to another.
+            with transaction(service.sessions) as session:
+                service.alerts.task_status(
+                    session, task_id=road, status="rejected", by="cad", at=dt.datetime.now(dt.UTC)
+                )
+            _wait(lambda: len(receiver.ids()) >= 3, "the reassigned task was not sent at once")
+            # A rolled-back transaction that had queued a message wakes nothing and leaks no
+            # count into the next commit of the same session factory.
+            try:
+                with transaction(service.sessions) as session:
+                    service.alerts.task_status(
+                        session, task_id=road, status="rejected", by="cad", at=at + STEP
+                    )
+                    raise RuntimeError("request failed")
+            except RuntimeError:
+                pass
+        finally:
+            service.stop()
+    kinds = [json.loads(r.body)["data"]["task"]["kind"] for r in receiver.received]
+    assert sorted(kinds) == ["road_patrol", "road_patrol", "video_patrol"]
