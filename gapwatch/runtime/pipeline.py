@@ -73,6 +73,8 @@ log = logging.getLogger(__name__)
 
 ESCALATION_CHECK_S = 15.0
 BASELINE_SAVE_S = 60.0
+BASELINE_SYNC_S = 10.0
+"""Seconds between looks for baselines another process changed (a reset on an API replica)."""
 REFRESH_S = 2.0
 """Seconds between looks at what other processes did to alerts (acknowledged, resolved, …)."""
 
@@ -184,6 +186,7 @@ class Service:
             periodic = [PeriodicTask("alert-tick", ESCALATION_CHECK_S, self.tick)]
             if book is not None:
                 periodic.append(PeriodicTask("baseline-save", BASELINE_SAVE_S, book.save))
+                periodic.append(PeriodicTask("baseline-sync", BASELINE_SYNC_S, book.sync))
             self.scheduler = ProbeScheduler(
                 targets=probe_targets(self.site, self.settings),
                 executor=self._executor(),
