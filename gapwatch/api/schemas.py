@@ -61,6 +61,10 @@ class AlertOut(BaseModel):
     assignee: str | None
     escalation_level: int
     tasks: list[TaskOut]
+    road_patrol: TaskOut | None = Field(
+        default=None,
+        description="The road patrol assigned now (a refused one is replaced; see tasks for all).",
+    )
 
 
 def task_out(row: TaskRow) -> TaskOut:
@@ -99,4 +103,12 @@ def alert_out(row: AlertRow) -> AlertOut:
         assignee=row.assignee,
         escalation_level=row.escalation_level,
         tasks=[task_out(t) for t in row.tasks],
+        road_patrol=_current_road(row),
     )
+
+
+def _current_road(row: AlertRow) -> TaskOut | None:
+    from gapwatch.patrol import current_road_patrol
+
+    road = current_road_patrol(row.tasks)
+    return task_out(road) if road is not None else None

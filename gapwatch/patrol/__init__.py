@@ -12,6 +12,7 @@ from gapwatch.patrol.tasks import (
     TaskKind,
     ViewChoice,
     check_transition,
+    current_road_patrol,
     road_patrol_payload,
     video_patrol_payload,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "UnitPosition",
     "ViewChoice",
     "check_transition",
+    "current_road_patrol",
     "patrol_rounds",
     "period_applies",
     "rank_units",

@@ -19,9 +19,10 @@ Status flow (CAD convention):
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeVar
 
 from gapwatch.patrol.routing import RoutePlan
 
@@ -33,6 +34,7 @@ __all__ = [
     "TaskKind",
     "ViewChoice",
     "check_transition",
+    "current_road_patrol",
     "road_patrol_payload",
     "video_patrol_payload",
 ]
@@ -80,6 +82,24 @@ def check_transition(kind: str, current: str, new: str) -> bool:
             f"a {kind} task that is {current} cannot become {new!r} (allowed: {choices})"
         )
     return True
+
+
+class _TaskLike(Protocol):
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def created_at(self) -> dt.datetime: ...
+
+
+T = TypeVar("T", bound=_TaskLike)
+
+
+def current_road_patrol(tasks: Sequence[T]) -> T | None:
+    """The road patrol an alert has now: the newest one (a refusal or a freed unit replaces a
+    road patrol with a new task, so older ones are history), or None."""
+    roads = [(t.created_at, i, t) for i, t in enumerate(tasks) if t.kind == "road_patrol"]
+    return max(roads, key=lambda item: (item[0], item[1]))[2] if roads else None
 
 
 @dataclass(frozen=True)

@@ -105,3 +105,27 @@ def test_events_replay_from_last_event_id_without_loss(api: Api) -> None:
     assert resumed == everything[1:]
     by_query = _read_events(f"{url}?last_event_id={seqs[1]}", op, 1)
     assert by_query == everything[2:]
+
+
+def test_the_road_patrol_shown_follows_the_unit_assigned_now(api: Api) -> None:
+    op, disp = api.headers("operator"), api.headers("dispatcher")
+    _down(api, "cam-1")
+    alert = api.client.get("/api/v1/alerts?status=open", headers=op).json()["items"][0]
+    first = alert["road_patrol"]
+    assert first is not None and first["assignee"] == "unit-1"
+    refused = api.client.post(
+        f"/api/v1/tasks/{first['id']}/status", headers=disp, json={"status": "rejected"}
+    )
+    assert refused.status_code == 200
+    now = api.client.get(f"/api/v1/alerts/{alert['id']}", headers=op).json()
+    current = now["road_patrol"]
+    # The site's only unit refused: the road patrol now waits for a unit, with no route of
+    # the unit that refused it.
+    assert current["id"] != first["id"] and current["assignee"] is None
+    assert current["status"] == "pending" and "route" not in current["payload"]
+    assert current["payload"]["refused_by"] == ["unit-1"]
+    # The rejected task stays in the history, listed before its replacement.
+    roads = [t for t in now["tasks"] if t["kind"] == "road_patrol"]
+    assert [t["status"] for t in roads] == ["rejected", "pending"]
+    listed = api.client.get("/api/v1/alerts?status=open", headers=op).json()["items"][0]
+    assert listed["road_patrol"]["id"] == current["id"]

@@ -300,7 +300,7 @@ export class SiteMap {
       { pane: "routePane", style: { color: "#ffffff", weight: 2, dashArray: "2 3", fill: false } },
     ).addTo(this.layers.route);
     if (spots.getLayers().length) bounds.extend(spots.getBounds());
-    const road = (alert.tasks || []).find((task) => task.kind === "road_patrol");
+    const road = alert.road_patrol;
     const payload = road ? road.payload : null;
     if (payload && payload.route && payload.route.coordinates.length > 1) {
       const line = payload.route.coordinates.map(([lon, lat]) => [lat, lon]);
