@@ -9,7 +9,7 @@ without counting overlapping views twice, and keeps what is normal per zone, wee
 from gapwatch.crowd.counting import CountSettings, CrowdCount, PersonBlob, count_people
 from gapwatch.crowd.normal import CrowdNormals, Trend
 from gapwatch.crowd.pose import PERSON_HEIGHT_M, CameraPose
-from gapwatch.crowd.zones import CameraCrowd, ZoneCrowd, camera_crowd, zone_crowds
+from gapwatch.crowd.zones import CameraCrowd, CrowdMap, ZoneCrowd, camera_crowd, zone_crowds
 
 __all__ = [
     "PERSON_HEIGHT_M",
@@ -17,6 +17,7 @@ __all__ = [
     "CameraPose",
     "CountSettings",
     "CrowdCount",
+    "CrowdMap",
     "CrowdNormals",
     "PersonBlob",
     "Trend",

@@ -12,6 +12,7 @@ from gapwatch.crowd import (
     CameraCrowd,
     CameraPose,
     CrowdCount,
+    CrowdMap,
     PersonBlob,
     camera_crowd,
     zone_crowds,
@@ -60,3 +61,17 @@ def test_a_camera_places_its_people_on_the_ground_and_drops_those_outside_its_vi
     assert got.people == pytest.approx(2.0)
     assert got.xy[0] == pytest.approx([0.0, 8.0], abs=1e-6)
     assert got.density_per_m2 == pytest.approx(2.0 / 800.0)
+
+
+def test_a_view_without_a_count_this_round_does_not_halve_anyone() -> None:
+    left, right = shapely.box(0, 0, 60, 40), shapely.box(40, 0, 100, 40)
+    zone = shapely.box(0, 0, 100, 40)
+    crowd_map = CrowdMap({"a": left, "b": right}, {"z": zone})
+    person = np.array([[50.0, 20.0]])  # where both views overlap
+    only_a = [CameraCrowd("a", 1.0, left.area, person, np.ones(1))]
+    got = crowd_map.zone_crowds(only_a)["z"]
+    assert got.people == pytest.approx(1.0)
+    assert got.cameras == ("a",)
+    both = [*only_a, CameraCrowd("b", 1.0, right.area, person, np.ones(1))]
+    assert crowd_map.zone_crowds(both)["z"].people == pytest.approx(1.0)
+    assert crowd_map.zone_crowds([])["z"].people == 0.0
