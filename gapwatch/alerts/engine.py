@@ -39,7 +39,13 @@ from gapwatch.alerts.tasks import (
     ARRIVED_STATUSES,
     TERMINAL_STATUSES,
 )
-from gapwatch.coverage import CoverageModel, GapChange, LiveCoverage
+from gapwatch.coverage import (
+    CoverageModel,
+    GapChange,
+    LiveCoverage,
+    robust_union,
+    robust_union_all,
+)
 from gapwatch.site import Site
 from gapwatch.storage import (
     AlertKind,
@@ -391,7 +397,7 @@ class AlertEngine:
         for piece in gap.pieces:
             current = state.blind.get(piece.zone)
             state.blind[piece.zone] = (
-                piece.geometry if current is None else shapely.union(current, piece.geometry)
+                piece.geometry if current is None else robust_union(current, piece.geometry)
             )
         for zone, area in gap.by_zone.items():
             state.lost_m2[zone] = state.lost_m2.get(zone, 0.0) + area
@@ -419,7 +425,7 @@ class AlertEngine:
     def ground_of(self, state: OpenAlertState) -> Geometry:
         """All of the alert's blind ground as one metric geometry."""
         parts = list(state.blind.values())
-        return shapely.union_all(parts) if parts else shapely.Polygon()
+        return robust_union_all(parts) if parts else shapely.Polygon()
 
     # ------------------------------------------------------------------ recovery and changes
 
