@@ -10,6 +10,7 @@ it cannot, so a caller can set the record aside instead of failing.
 
 from __future__ import annotations
 
+import json
 import math
 import warnings
 from collections.abc import Mapping
@@ -115,19 +116,11 @@ def to_geojson(
     geometry: Any, projection: LocalProjection, digits: int = DEGREE_DIGITS
 ) -> dict[str, Any]:
     """A metric geometry as an RFC 7946 geometry dict (see lonlat_geometry)."""
-    out: dict[str, Any] = _plain(
-        shapely.geometry.mapping(lonlat_geometry(geometry, projection, digits))
+    # GEOS's GeoJSON writer, read back as plain lists: several times faster than mapping().
+    out: dict[str, Any] = json.loads(
+        shapely.to_geojson(lonlat_geometry(geometry, projection, digits))
     )
     return out
-
-
-def _plain(value: Any) -> Any:
-    # mapping() gives nested tuples; JSON writers and comparisons want plain lists of floats.
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 def from_geojson(geometry: Mapping[str, Any], projection: LocalProjection) -> Any:
