@@ -116,10 +116,11 @@ def to_geojson(
     geometry: Any, projection: LocalProjection, digits: int = DEGREE_DIGITS
 ) -> dict[str, Any]:
     """A metric geometry as an RFC 7946 geometry dict (see lonlat_geometry)."""
+    lonlat = lonlat_geometry(geometry, projection, digits)
+    if lonlat.is_empty:  # smaller than the grid; GEOS would write [[]] for an empty polygon
+        return {"type": lonlat.geom_type, "coordinates": []}
     # GEOS's GeoJSON writer, read back as plain lists: several times faster than mapping().
-    out: dict[str, Any] = json.loads(
-        shapely.to_geojson(lonlat_geometry(geometry, projection, digits))
-    )
+    out: dict[str, Any] = json.loads(shapely.to_geojson(lonlat))
     return out
 
 

@@ -122,3 +122,9 @@ def test_reader_repairs_a_bow_tie() -> None:
     }
     metric = from_geojson(bow, WEIYUAN)
     assert metric.is_valid and metric.area > 0
+
+
+def test_ground_smaller_than_the_grid_is_written_empty_and_left_out_of_features() -> None:
+    speck = shapely.box(0.0, 0.0, 0.001, 0.001)
+    assert to_geojson(speck, WEIYUAN) == {"type": "Polygon", "coordinates": []}
+    assert blind_features({"z": speck}, WEIYUAN, min_area_m2=0.0) == []
