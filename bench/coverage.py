@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/coverage.py            # 5,000 cameras, 40 zones, 2,000 buildings
     .venv/bin/python bench/coverage.py --small    # 400 cameras, 10 zones, 120 buildings
+    .venv/bin/python bench/coverage.py --province --runs 1  # 50,000 cameras, 400 zones, 20,000 bldg
+    .venv/bin/python bench/coverage.py --grid-only          # every overlay on the 1 mm grid
 
 Prints the full computation time (views + coverage of every zone; best of --runs, on the default
 threads and on one), one failure gap and one live take_down (per-call spread), peak memory, and
@@ -37,6 +39,7 @@ from gapwatch.coverage import (
     CoverageResult,
     PresetGeometry,
     ZoneShape,
+    overlay,
 )
 from gapwatch.coverage.views import ObstacleIndex, ground_limits, sectors, shadows
 
@@ -208,6 +211,17 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--small", action="store_true", help="a small site that runs in seconds")
+    parser.add_argument(
+        "--province",
+        action="store_true",
+        help="province scale: 50,000 cameras, 400 zones, 20,000 buildings (stronger baseline and "
+        "overlap left out: they take minutes)",
+    )
+    parser.add_argument(
+        "--grid-only",
+        action="store_true",
+        help="run every overlay on the 1 mm grid (snap rounding) instead of floating first",
+    )
     parser.add_argument("--cameras", type=int)
     parser.add_argument("--zones", type=int)
     parser.add_argument("--buildings", type=int)
@@ -220,13 +234,17 @@ def main() -> None:
         "default 60 with --small, 100 otherwise; give the camera count to run it all",
     )
     args = parser.parse_args()
-    cams = args.cameras or (400 if args.small else 5000)
-    zones = args.zones or (10 if args.small else 40)
-    buildings = args.buildings or (120 if args.small else 2000)
-    sample = min(cams, args.baseline_sample or (60 if args.small else 100))
+    if args.grid_only:
+        overlay.FLOATING_FIRST = False
+    cams = args.cameras or (400 if args.small else 50_000 if args.province else 5000)
+    zones = args.zones or (10 if args.small else 400 if args.province else 40)
+    buildings = args.buildings or (120 if args.small else 20_000 if args.province else 2000)
+    default_sample = 60 if args.small else 10 if args.province else 100
+    sample = min(cams, args.baseline_sample or default_sample)
 
     site = synthetic_site(cams, zones, buildings)
-    print(f"site: {cams} cameras, {zones} zones, {buildings} buildings (seed 7)")
+    mode = "every overlay on the 1 mm grid" if args.grid_only else "floating first, grid on failure"
+    print(f"site: {cams} cameras, {zones} zones, {buildings} buildings (seed 7); {mode}")
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
 
     # Warm up imports and GEOS once so the first measurement is not charged for them.
@@ -248,7 +266,7 @@ def main() -> None:
     )
     compute_t, _ = best_of(args.runs, lambda: model.compute(overlap=False))
     neighbours_t, _ = timed(lambda: model.neighbours)
-    overlap_t, _ = timed(lambda: model.compute(overlap=True))
+    overlap_t = None if args.province else timed(lambda: model.compute(overlap=True))[0]
     print(
         f"full computation (build views + compute), best of {args.runs}, "
         f"{model.workers} threads: {full_t}"
@@ -257,7 +275,8 @@ def main() -> None:
     print(f"  build views (sectors, dead zones, shadows, indexes): {build_t}")
     print(f"  compute() coverage + blind spots per zone:           {compute_t}")
     print(f"neighbour index (once, before the first failure gap): {neighbours_t}")
-    print(f"compute(overlap=True) (adds ground seen twice):       {overlap_t}")
+    if overlap_t is not None:
+        print(f"compute(overlap=True) (adds ground seen twice):       {overlap_t}")
     print(
         f"coverage: {result.covered_m2:,.0f} of {result.area_m2:,.0f} m² "
         f"({result.coverage_ratio:.1%}), {len(result.blind_spots)} blind spots"
@@ -324,6 +343,9 @@ def main() -> None:
         "speed-up of the full computation against the baseline: "
         f"{base_cpu / full_t.cpu_s:.1f}x by cpu time, {base_wall / full_t.wall_s:.1f}x by wall time"
     )
+    if args.province:
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
+        return
     filtered_t, covered = timed(lambda: filtered_baseline(site))
     print(
         f"stronger baseline (only buildings each sector touches, brute force; one union): "

@@ -31,7 +31,13 @@ from gapwatch.alerts.lifecycle import EngineError, Silence
 from gapwatch.alerts.refresh import RefreshReport, refresh_from_store
 from gapwatch.alerts.severity import Severity, assess, severity_name
 from gapwatch.alerts.state import SYSTEM, OpenAlertState
-from gapwatch.coverage import CoverageModel, GapChange, LiveCoverage
+from gapwatch.coverage import (
+    CoverageModel,
+    GapChange,
+    LiveCoverage,
+    robust_union,
+    robust_union_all,
+)
 from gapwatch.health import camera_rows
 from gapwatch.health.tracker import HealthChange, HealthTracker, Probe
 from gapwatch.patrol.calendar import ImportanceCalendar
@@ -392,7 +398,7 @@ class AlertEngine:
         for piece in gap.pieces:
             current = state.blind.get(piece.zone)
             state.blind[piece.zone] = (
-                piece.geometry if current is None else shapely.union(current, piece.geometry)
+                piece.geometry if current is None else robust_union(current, piece.geometry)
             )
         for zone, area in gap.by_zone.items():
             state.lost_m2[zone] = state.lost_m2.get(zone, 0.0) + area
@@ -420,7 +426,7 @@ class AlertEngine:
     def ground_of(self, state: OpenAlertState) -> Geometry:
         """All of the alert's blind ground as one metric geometry."""
         parts = list(state.blind.values())
-        return shapely.union_all(parts) if parts else shapely.Polygon()
+        return robust_union_all(parts) if parts else shapely.Polygon()
 
     # ------------------------------------------------------------------ recovery and changes
 

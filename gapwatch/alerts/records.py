@@ -7,20 +7,25 @@ of them commits: the caller's transaction does.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import numpy as np
 import shapely
-from shapely.geometry import shape
 from sqlalchemy.orm import Session
 
+from gapwatch.coverage import (
+    CoverageGeometryError,
+    GeoJSONGeometryError,
+    from_geojson,
+    robust_union_all,
+    to_geojson,
+)
 from gapwatch.dispatch.outbox import enqueue_all
 from gapwatch.site.projection import LocalProjection
 from gapwatch.storage import AlertLogRow, AlertRow, EventRow, TaskLogRow, TaskRow
 
 __all__ = [
+    "StoredGeometryError",
     "alert_log",
     "alert_summary",
     "blind_features",
@@ -33,7 +38,6 @@ __all__ = [
 ]
 
 Geometry = Any
-DEGREE_DIGITS = 7
 
 
 def alert_log(
@@ -94,10 +98,13 @@ def blind_features(
             area = float(part.area)
             if part.geom_type != "Polygon" or area <= 0.0 or area < min_area_m2:
                 continue
+            written = lonlat_geojson(part, projection)
+            if not written["coordinates"]:
+                continue  # smaller than the 1e-7° grid: nothing a map can draw
             features.append(
                 {
                     "type": "Feature",
-                    "geometry": lonlat_geojson(part, projection),
+                    "geometry": written,
                     "properties": {"zone": zone, "area_m2": round(area, 2)},
                 }
             )
@@ -105,31 +112,57 @@ def blind_features(
 
 
 def lonlat_geojson(geometry: Geometry, projection: LocalProjection) -> dict[str, Any]:
-    """A metric geometry as RFC 7946 GeoJSON: lon/lat to 1e-7° (about 1 cm), rings
-    counter-clockwise.
-
-    Coordinates are rounded, not snapped with GEOS: snapping a blind spot with a narrow hole can
-    fail outright (the hole touches its shell), and a failure here would lose the whole alert.
-    """
-    lonlat = shapely.transform(projection.unproject(geometry), _round_degrees)
-    lonlat = shapely.orient_polygons(lonlat, exterior_cw=False)
-    out: dict[str, Any] = json.loads(shapely.to_geojson(lonlat))
-    return out
+    """A metric geometry as RFC 7946 GeoJSON: the coverage engine's one writer (lon/lat on a
+    1e-7° grid, made valid after rounding, rings counter-clockwise)."""
+    return to_geojson(geometry, projection)
 
 
-def _round_degrees(coords: Any) -> Any:
-    return np.round(coords, DEGREE_DIGITS)
+class StoredGeometryError(ValueError):
+    """A stored blind-spot Feature that cannot be loaded back (the caller sets it aside)."""
+
+    def __init__(self, message: str, *, index: int, zone: str) -> None:
+        super().__init__(message)
+        self.index = index
+        self.zone = zone
 
 
 def geometry_from_features(
     features: Iterable[Mapping[str, Any]], projection: LocalProjection
 ) -> dict[str, Geometry]:
-    """Stored blind-spot Features back to per-zone metric geometries (after a restart)."""
+    """Stored blind-spot Features back to per-zone metric geometries (after a restart).
+
+    Invalid geometry is repaired; a Feature that cannot be read raises StoredGeometryError
+    naming it, so start-up and resync can quarantine the record instead of failing.
+    """
     by_zone: dict[str, list[Geometry]] = {}
-    for feature in features:
-        zone = str(feature.get("properties", {}).get("zone", ""))
-        by_zone.setdefault(zone, []).append(projection.project(shape(feature["geometry"])))
-    return {z: shapely.union_all(parts) for z, parts in by_zone.items()}
+    for index, item in enumerate(features):
+        properties = item.get("properties") if isinstance(item, Mapping) else None
+        zone = str(properties.get("zone", "")) if isinstance(properties, Mapping) else ""
+        geometry = item.get("geometry") if isinstance(item, Mapping) else None
+        if not isinstance(geometry, Mapping):
+            raise StoredGeometryError(
+                f"stored blind spot {index} (zone {zone!r}) has no geometry",
+                index=index,
+                zone=zone,
+            )
+        try:
+            metric = from_geojson(geometry, projection)
+        except GeoJSONGeometryError as err:
+            raise StoredGeometryError(
+                f"stored blind spot {index} (zone {zone!r}) cannot be loaded: {err}",
+                index=index,
+                zone=zone,
+            ) from err
+        by_zone.setdefault(zone, []).append(metric)
+    out: dict[str, Geometry] = {}
+    for zone, parts in by_zone.items():
+        try:
+            out[zone] = parts[0] if len(parts) == 1 else robust_union_all(parts)
+        except CoverageGeometryError as err:
+            raise StoredGeometryError(
+                f"stored blind spots of zone {zone!r} cannot be joined: {err}", index=-1, zone=zone
+            ) from err
+    return out
 
 
 def alert_summary(alert: AlertRow, *, severity: str) -> dict[str, Any]:

@@ -1,9 +1,19 @@
 """Coverage engine: camera views on the ground, blind spots, failure gaps, live coverage and
 placement suggestions. All geometry is metric (the site's local projection)."""
 
-from gapwatch.coverage.geojson import feature, feature_collection, to_geojson
+from gapwatch.coverage.geojson import (
+    GeoJSONGeometryError,
+    feature,
+    feature_collection,
+    from_geojson,
+    lonlat_geometry,
+    to_geojson,
+)
 from gapwatch.coverage.live import LiveCoverage
 from gapwatch.coverage.model import CoverageModel, UnknownCameraError
+from gapwatch.coverage.overlay import CoverageGeometryError
+from gapwatch.coverage.overlay import union as robust_union
+from gapwatch.coverage.overlay import union_all as robust_union_all
 from gapwatch.coverage.placement import (
     CandidateSpec,
     Placement,
@@ -33,10 +43,12 @@ __all__ = [
     "CameraGeometry",
     "CameraView",
     "CandidateSpec",
+    "CoverageGeometryError",
     "CoverageModel",
     "CoverageResult",
     "FailureGap",
     "GapChange",
+    "GeoJSONGeometryError",
     "LiveCoverage",
     "Placement",
     "PresetGeometry",
@@ -50,7 +62,11 @@ __all__ = [
     "density_range_m",
     "feature",
     "feature_collection",
+    "from_geojson",
     "ground_limits",
+    "lonlat_geometry",
+    "robust_union",
+    "robust_union_all",
     "sample_candidates",
     "site_geometry",
     "suggest_placements",

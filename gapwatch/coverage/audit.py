@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import shapely
 from shapely.geometry import Point, Polygon
 
+from gapwatch.coverage import overlay
 from gapwatch.coverage.geojson import to_geojson
 from gapwatch.coverage.report import (
     AuditSummary,
@@ -443,7 +443,7 @@ def _map_layers(audit: Audit) -> Any:
         obstacles=[proj.project(Polygon(o.polygon)) for o in site.spec.obstacles],
         cameras=cameras,
         blind_spots=[s.geometry for s in audit.result.blind_spots],
-        failure_gaps=[shapely.union_all([p.geometry for p in g.pieces]) for g in top if g.pieces],
+        failure_gaps=[overlay.union_all([p.geometry for p in g.pieces]) for g in top if g.pieces],
         suggestions=[
             MapSuggestion(rank, *proj.to_metres(*pick.location), view)
             for rank, (pick, view) in enumerate(

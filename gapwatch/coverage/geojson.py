@@ -1,44 +1,157 @@
-"""Metric geometries to RFC 7946 GeoJSON in longitude/latitude."""
+"""The project's one GeoJSON geometry writer and reader: metric geometry ⇄ RFC 7946 lon/lat.
+
+Writing rounds to a 1e-7° grid (about 1 cm) and then makes the result valid: a valid metric
+polygon can turn invalid on the way, since the projection bends its edges and rounding moves its
+vertices (a narrow spike or a hole touching its shell ends up crossing itself). Snapping with
+GEOS instead (set_precision) raises on such input. Exteriors come out counter-clockwise and holes
+clockwise (RFC 7946 §3.1.6). Reading repairs what it can and raises GeoJSONGeometryError for what
+it cannot, so a caller can set the record aside instead of failing.
+"""
 
 from __future__ import annotations
 
+import json
+import math
+import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
 import shapely.geometry
+from shapely.errors import GEOSException, ShapelyError
+
+from gapwatch.coverage import overlay
 
 if TYPE_CHECKING:
     from gapwatch.site import LocalProjection
 
-__all__ = ["feature", "feature_collection", "to_geojson"]
+__all__ = [
+    "DEGREE_DIGITS",
+    "GeoJSONGeometryError",
+    "feature",
+    "feature_collection",
+    "from_geojson",
+    "lonlat_geometry",
+    "to_geojson",
+]
 
 DEGREE_DIGITS = 7
 """1e-7 degrees is about 1 cm on the ground, finer than any camera position."""
+
+# Attempts at round-then-repair: make_valid can add vertices off the grid (where edges cross),
+# which the next round puts back on it. Two rounds settle every case seen; the loop is a bound.
+_SETTLE_ROUNDS = 4
+
+_AREAL = {"Polygon", "MultiPolygon"}
+
+
+class GeoJSONGeometryError(ValueError):
+    """A GeoJSON geometry that cannot be read back as valid ground."""
+
+
+def _rounded(geometry: Any, digits: int) -> Any:
+    # Vertices closer than the grid fall onto one position: keep it once (RFC 7946 readers
+    # such as geojson-validator flag repeated positions).
+    rounded = shapely.transform(geometry, lambda coords: np.round(coords, digits))
+    try:
+        return shapely.remove_repeated_points(rounded)
+    except GEOSException:  # a ring collapsed to fewer than three positions
+        return _without_collapsed_rings(rounded)
+
+
+def _ring(coords: Any) -> Any:
+    keep = np.ones(len(coords), dtype=bool)
+    keep[1:] = np.any(coords[1:] != coords[:-1], axis=1)
+    unique = coords[keep]
+    return unique if len(unique) >= 4 else None
+
+
+def _without_collapsed_rings(geometry: Any) -> Any:
+    """Polygons rebuilt from their rings without repeated positions; collapsed rings left out."""
+    polygons = []
+    for part in shapely.get_parts(geometry):
+        if part.geom_type != "Polygon" or part.is_empty:
+            continue
+        shell = _ring(np.asarray(part.exterior.coords))
+        if shell is None:
+            continue
+        holes = [h for h in (_ring(np.asarray(r.coords)) for r in part.interiors) if h is not None]
+        polygons.append(shapely.Polygon(shell, holes))
+    if not polygons:
+        return shapely.Polygon()
+    return polygons[0] if len(polygons) == 1 else shapely.MultiPolygon(polygons)
+
+
+def _areal_part(geometry: Any) -> Any:
+    """Only the polygons of a repaired geometry (make_valid can add lines and points)."""
+    if geometry.geom_type in _AREAL:
+        return geometry
+    parts = [p for p in shapely.get_parts(geometry) if p.geom_type == "Polygon" and p.area > 0]
+    if not parts:
+        return shapely.Polygon()
+    return parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
+
+
+def lonlat_geometry(geometry: Any, projection: LocalProjection, digits: int = DEGREE_DIGITS) -> Any:
+    """A metric geometry in lon/lat: on the 10^-digits degree grid, valid, RFC 7946 winding."""
+    lonlat = _rounded(projection.unproject(geometry), digits)
+    areal = lonlat.geom_type in _AREAL or (
+        lonlat.geom_type == "GeometryCollection"
+        and any(p.geom_type in _AREAL for p in shapely.get_parts(lonlat))
+    )
+    for _ in range(_SETTLE_ROUNDS):
+        if shapely.is_valid(lonlat):
+            break
+        fixed = overlay.repaired(lonlat)
+        lonlat = _rounded(_areal_part(fixed) if areal else fixed, digits)
+    if not shapely.is_valid(lonlat):
+        # Still crossing itself after rounding: keep the repaired form, just off the grid.
+        lonlat = overlay.repaired(lonlat)
+        lonlat = _areal_part(lonlat) if areal else lonlat
+    return shapely.orient_polygons(lonlat, exterior_cw=False)
 
 
 def to_geojson(
     geometry: Any, projection: LocalProjection, digits: int = DEGREE_DIGITS
 ) -> dict[str, Any]:
-    """A metric geometry as an RFC 7946 geometry dict: lon/lat, exteriors counter-clockwise."""
-    lonlat = projection.unproject(geometry)
-    # RFC 7946 §3.1.6: exterior rings counter-clockwise, holes clockwise.
-    lonlat = shapely.set_precision(lonlat, 10.0**-digits, mode="keep_collapsed")
-    lonlat = shapely.orient_polygons(lonlat, exterior_cw=False)
-    # Snapping leaves binary noise (104.05010000000001); round so the text is clean.
-    lonlat = shapely.transform(lonlat, lambda coords: np.round(coords, digits))
-    out: dict[str, Any] = _plain(shapely.geometry.mapping(lonlat))
+    """A metric geometry as an RFC 7946 geometry dict (see lonlat_geometry)."""
+    lonlat = lonlat_geometry(geometry, projection, digits)
+    if lonlat.is_empty:  # smaller than the grid; GEOS would write [[]] for an empty polygon
+        return {"type": lonlat.geom_type, "coordinates": []}
+    # GEOS's GeoJSON writer, read back as plain lists: several times faster than mapping().
+    out: dict[str, Any] = json.loads(shapely.to_geojson(lonlat))
     return out
 
 
-def _plain(value: Any) -> Any:
-    # mapping() gives nested tuples; JSON writers and comparisons want plain lists of floats.
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
+def from_geojson(geometry: Mapping[str, Any], projection: LocalProjection) -> Any:
+    """A GeoJSON geometry (lon/lat) back to valid metric geometry; GeoJSONGeometryError if not.
+
+    Invalid polygons are repaired (in lon/lat, and again after projecting); a geometry that is
+    malformed, not finite or off the globe cannot be read.
+    """
+    try:
+        with warnings.catch_warnings():
+            # shapely only warns about NaN positions ("invalid value encountered").
+            warnings.simplefilter("error", RuntimeWarning)
+            shape = shapely.geometry.shape(geometry)
+    except RuntimeWarning as err:
+        raise GeoJSONGeometryError("a coordinate is not a finite number") from err
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, ShapelyError) as err:
+        raise GeoJSONGeometryError(f"not a GeoJSON geometry: {err}") from err
+    coords = shapely.get_coordinates(shape)
+    if not np.isfinite(coords).all():
+        raise GeoJSONGeometryError("a coordinate is not a finite number")
+    if len(coords) and (np.abs(coords[:, 0]).max() > 180.0 or np.abs(coords[:, 1]).max() > 90.0):
+        raise GeoJSONGeometryError("a position lies outside longitude ±180°, latitude ±90°")
+    try:
+        metric = projection.project(overlay.repaired(shape))
+        metric = overlay.repaired(metric)
+    except (GEOSException, ValueError) as err:
+        raise GeoJSONGeometryError(f"cannot repair the geometry: {err}") from err
+    if not metric.is_empty and not math.isfinite(float(metric.area)):
+        raise GeoJSONGeometryError("the geometry does not project to the site's plane")
+    return metric
 
 
 def feature(

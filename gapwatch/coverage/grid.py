@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import shapely
+
+from gapwatch.coverage import overlay
 
 __all__ = ["Adjacency", "group_unions", "union_of"]
 
@@ -42,7 +43,7 @@ def union_of(geometries: ObjectArray) -> Any:
         return None
     if len(geometries) == 1:
         return geometries[0]
-    return shapely.union_all(geometries)
+    return overlay.union_all(geometries)
 
 
 def group_unions(
@@ -68,6 +69,6 @@ def group_unions(
     out[single] = table[single, 0]
     many = filled & ~single
     if many.any():
-        union = shapely.disjoint_subset_union_all if clustered else shapely.union_all
+        union = overlay.disjoint_union_all if clustered else overlay.union_all
         out[many] = union(table[many], axis=1)
     return out

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 import shapely
 from shapely.geometry.polygon import orient
 
+from gapwatch.coverage import overlay
+
 if TYPE_CHECKING:
     from gapwatch.coverage.mapplot import MapLayers
 
@@ -253,12 +255,12 @@ def draw_layers(
     ax.set_ylim(miny, maxy)
     ax.set_aspect("equal")
     nearby = [o for o in layers.obstacles if o.intersects(box)]
-    walls = shapely.union_all(nearby) if nearby else None
+    walls = overlay.union_all(nearby) if nearby else None
     labels = []
     for zone in sorted(layers.zones, key=lambda z: -z.drawn.area):
         if not zone.drawn.intersects(box):
             continue
-        ground = zone.drawn if walls is None else zone.drawn.difference(walls)
+        ground = zone.drawn if walls is None else overlay.difference(zone.drawn, walls)
         anchor = (ground if not ground.is_empty else zone.drawn).representative_point()
         text = f"{wrap_bilingual(zone.name)} · {zone.coverage_ratio:.0%}"
         labels.append((anchor.x, anchor.y, text))

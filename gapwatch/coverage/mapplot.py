@@ -17,6 +17,7 @@ from typing import Any
 
 import shapely
 
+from gapwatch.coverage import overlay
 from gapwatch.coverage.mapdraw import BLIND_SPOT_RGB, coverage_cmap, draw_layers, legend_handles
 
 __all__ = [
@@ -115,7 +116,7 @@ def map_panels(layers: MapLayers) -> list[tuple[float, float, float, float]]:
     shapes += [c.view for c in layers.cameras if not c.view.is_empty]
     if not shapes:
         return []
-    merged = shapely.union_all(shapely.buffer(shapes, _CLUSTER_GAP_M / 2.0, quad_segs=2))
+    merged = overlay.union_all(shapely.buffer(shapes, _CLUSTER_GAP_M / 2.0, quad_segs=2))
     boxes: list[tuple[float, float, float, float]] = []
     for part in shapely.get_parts(merged):
         inner = [s for s in shapes if s.intersects(part)]
@@ -151,7 +152,7 @@ def _detail_limits(
     if not inside:
         return None
     top = max(z.importance for z in inside)
-    focus = shapely.union_all([z.drawn for z in inside if z.importance == top])
+    focus = overlay.union_all([z.drawn for z in inside if z.importance == top])
     fx0, fy0, fx1, fy1 = focus.bounds
     extent = max(fx1 - fx0, fy1 - fy0)
     if extent * _DETAIL_RATIO > max(maxx - minx, maxy - miny):
@@ -165,7 +166,7 @@ def _emptiest_corner(
     """Which corner (0 NW, 1 NE, 2 SW, 3 SE) of the panel an inset hides least in."""
     minx, maxx, miny, maxy = limits
     width, height = (maxx - minx) * share, (maxy - miny) * share
-    drawn = shapely.union_all(
+    drawn = overlay.union_all(
         [z.drawn for z in layers.zones] + [c.view for c in layers.cameras if not c.view.is_empty]
     )
     corners = [
@@ -174,7 +175,7 @@ def _emptiest_corner(
         shapely.box(minx, miny, minx + width, miny + height),
         shapely.box(maxx - width, miny, maxx, miny + height),
     ]
-    hidden = [float(drawn.intersection(c).area) for c in corners]
+    hidden = [float(overlay.intersection(drawn, c).area) for c in corners]
     return hidden.index(min(hidden))
 
 

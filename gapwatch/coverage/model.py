@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import shapely
 
+from gapwatch.coverage import overlay
 from gapwatch.coverage.grid import Adjacency, group_unions, union_of
 from gapwatch.coverage.parallel import default_workers, run_split
 from gapwatch.coverage.slivers import drop_slivers, drop_slivers_one
@@ -88,9 +89,9 @@ def _without(ground: Geometry, views: ObjectArray) -> Geometry:
         return ground
     views = views[shapely.intersects(ground, views)]
     if len(views) > _SEQUENTIAL_DIFFERENCES:
-        return _clean(shapely.difference(ground, shapely.union_all(views)))
+        return _clean(overlay.difference(ground, overlay.union_all(views)))
     for view in views:
-        ground = drop_slivers_one(shapely.difference(ground, view))
+        ground = drop_slivers_one(overlay.difference(ground, view))
         if ground.is_empty:
             break
     return _clean(ground)
@@ -168,8 +169,8 @@ class CoverageModel:
             inside = valid[obstacle_tree.query(outline, predicate="intersects")]
             ground = outline
             if len(inside):
-                blocked = shapely.disjoint_subset_union_all(inside)
-                ground = _clean(shapely.difference(outline, blocked))
+                blocked = overlay.disjoint_union_all(inside)
+                ground = _clean(overlay.difference(outline, blocked))
             areas.append(ZoneArea(zone.id, zone.name, zone.importance, ground, float(ground.area)))
         batches = run_split(
             lambda batch: camera_views(batch, index, arc_step_deg),
@@ -283,8 +284,8 @@ class CoverageModel:
             bounds = view.bounds
             cached = []
             for z in zones:
-                local = shapely.clip_by_rect(self._zone_arr[z], *bounds)
-                ground = _clean(shapely.intersection(local, view))
+                local = overlay.clip(self._zone_arr[z], bounds)
+                ground = _clean(overlay.intersection(local, view))
                 if not ground.is_empty:
                     cached.append((int(z), ground))
             self._zone_views[i] = cached
@@ -340,7 +341,7 @@ class CoverageModel:
         has = np.array([s is not None for s in seen], dtype=bool)
         blind = self._zone_arr[np.array(zones, dtype=np.intp)]
         if has.any():
-            blind[has] = shapely.difference(blind[has], seen[has])
+            blind[has] = overlay.difference(blind[has], seen[has])
         return blind
 
     def _overlap(self, mask: BoolArray) -> dict[str, Geometry]:
@@ -351,7 +352,7 @@ class CoverageModel:
         right = nb.indices
         keep = (left < right) & mask[left] & mask[right]
         left, right = left[keep], right[keep]
-        common = shapely.intersection(self._view_arr[left], self._view_arr[right])
+        common = overlay.intersection(self._view_arr[left], self._view_arr[right])
         groups = []
         reaches = np.zeros(len(self.cameras), dtype=bool)
         for z in range(len(self.zones)):
@@ -365,7 +366,7 @@ class CoverageModel:
             if twice[k] is None:
                 out[zone.id] = shapely.Polygon()
             else:
-                out[zone.id] = _clean(shapely.intersection(self._zone_arr[k], twice[k]))
+                out[zone.id] = _clean(overlay.intersection(self._zone_arr[k], twice[k]))
         return out
 
     # ------------------------------------------------------------------ failures
@@ -389,7 +390,7 @@ class CoverageModel:
         total = weighted = 0.0
         for z, grounds in by_zone.items():
             zone = self.zones[z]
-            own = grounds[0] if len(grounds) == 1 else shapely.union_all(grounds)
+            own = grounds[0] if len(grounds) == 1 else overlay.union_all(grounds)
             own = _without(own, blockers)
             area = float(own.area)
             if area <= 0.0:
@@ -429,7 +430,7 @@ class CoverageModel:
         for k in range(max((len(r) for r in rows), default=0)):
             pick = np.array([len(r) > k for r in rows], dtype=bool)
             other = np.array([r[k] for r in rows if len(r) > k], dtype=np.intp)
-            rest[pick] = drop_slivers(shapely.difference(rest[pick], self._view_arr[other]))
+            rest[pick] = drop_slivers(overlay.difference(rest[pick], self._view_arr[other]))
         areas = shapely.area(rest) if len(rest) else np.empty(0)
         ids = [int(c) for c in cams]
         plain: dict[int, float] = dict.fromkeys(ids, 0.0)
@@ -460,7 +461,7 @@ class CoverageModel:
         cams = self._zone_cameras.row(z)
         seen = union_of(self._view_arr[cams[mask[cams]]])
         zone = self._zone_arr[z]
-        return zone if seen is None else _clean(shapely.difference(zone, seen))
+        return zone if seen is None else _clean(overlay.difference(zone, seen))
 
     def blind_spot_pieces(self, z: int, geometry: Geometry) -> list[BlindSpot]:
         """Zone `z`'s blind geometry as blind spots (slivers dropped)."""

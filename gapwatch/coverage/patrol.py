@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import shapely
 
+from gapwatch.coverage import overlay
 from gapwatch.coverage.types import ViewOption
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ def views_into(
     hits = model.cameras_seeing(geometry)
     hits = hits[mask[hits]]
     if len(hits):
-        seen = shapely.area(shapely.intersection(model.view_geometries[hits], geometry))
+        seen = shapely.area(overlay.intersection(model.view_geometries[hits], geometry))
         for i, area in zip(hits, seen, strict=True):
             if area > 0.0:
                 share = float(area) / target_area
@@ -38,7 +39,7 @@ def views_into(
             view = presets[int(k)]
             if not mask[model.position(view.camera_id)]:
                 continue
-            area = float(shapely.intersection(view.geometry, geometry).area)
+            area = float(overlay.intersection(view.geometry, geometry).area)
             if area > 0.0:
                 options.append(ViewOption(view.camera_id, view.preset_id, area, area / target_area))
     options.sort(key=lambda o: (-o.seen_m2, o.camera_id, o.preset_id or ""))

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import shapely
 
+from gapwatch.coverage import overlay
 from gapwatch.coverage.slivers import drop_slivers, drop_slivers_one
 from gapwatch.coverage.types import CameraGeometry
 from gapwatch.coverage.views import camera_views
@@ -113,7 +114,7 @@ class _BlindState:
             boxes = shapely.box(xs.ravel(), ys.ravel(), xs.ravel() + tile_m, ys.ravel() + tile_m)
             zone_of.extend([z] * len(boxes))
             cells.extend(boxes)
-            pieces.extend(drop_slivers(shapely.intersection(blind, boxes)))
+            pieces.extend(drop_slivers(overlay.intersection(blind, boxes)))
         self.zone_of = np.array(zone_of, dtype=np.intp)
         self.cells = _array(cells)
         self.blind = _array(pieces)
@@ -129,7 +130,7 @@ class _BlindState:
             return plain, weighted
         view_idx, tile_idx = self.tree.query(views, predicate="intersects")
         if len(view_idx):
-            areas = shapely.area(shapely.intersection(views[view_idx], self.blind[tile_idx]))
+            areas = shapely.area(overlay.intersection(views[view_idx], self.blind[tile_idx]))
             np.add.at(plain, view_idx, areas)
             np.add.at(weighted, view_idx, areas * self.weights[self.zone_of[tile_idx]])
         return plain, weighted
@@ -137,14 +138,14 @@ class _BlindState:
     def cover(self, view: Geometry) -> None:
         """The view's ground is watched from now on."""
         hits = self.tree.query(view, predicate="intersects")
-        self.blind[hits] = drop_slivers(shapely.difference(self.blind[hits], view))
+        self.blind[hits] = drop_slivers(overlay.difference(self.blind[hits], view))
 
     def uncover(self, ground: Geometry) -> None:
         """The zone ground within `ground` is blind from now on."""
         for t in self.tree.query(ground, predicate="intersects"):
             zone = self.model.zones[int(self.zone_of[t])].polygon
-            piece = shapely.intersection(shapely.intersection(ground, self.cells[t]), zone)
-            self.blind[t] = drop_slivers_one(shapely.union(self.blind[t], piece))
+            piece = overlay.intersection(overlay.intersection(ground, self.cells[t]), zone)
+            self.blind[t] = drop_slivers_one(overlay.union(self.blind[t], piece))
 
     def weigh(self, ground: Geometry) -> tuple[float, float]:
         """(m², weighted m²) of the zone ground within `ground`, blind or not."""
@@ -153,8 +154,8 @@ class _BlindState:
         if ground.is_empty:
             return plain, weighted
         for z in self.model.zones_touching(ground):
-            zone = shapely.clip_by_rect(self.model.zones[int(z)].polygon, *bounds)
-            area = float(shapely.intersection(ground, zone).area)
+            zone = overlay.clip(self.model.zones[int(z)].polygon, bounds)
+            area = float(overlay.intersection(ground, zone).area)
             plain += area
             weighted += area * self.weights[int(z)]
         return plain, weighted
@@ -229,7 +230,7 @@ def _only_seen_by(
     others.extend(v for v in added if v.intersects(own))
     if not others:
         return own
-    return drop_slivers_one(shapely.difference(own, shapely.union_all(others)))
+    return drop_slivers_one(overlay.difference(own, overlay.union_all(others)))
 
 
 def suggest_placements(
@@ -290,7 +291,7 @@ def suggest_placements(
             lost = losses[option.camera_index]
             plain, weighted = state.gains(_one(option.view))
             # Ground only this camera watched goes blind unless the new aim still sees it.
-            lost_plain, lost_weighted = state.weigh(shapely.difference(lost, option.view))
+            lost_plain, lost_weighted = state.weigh(overlay.difference(lost, option.view))
             gain_w = float(weighted[0]) - lost_weighted
             if best_ptz is None or gain_w > best_ptz[0]:
                 best_ptz = (gain_w, float(plain[0]) - lost_plain, option, lost)

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import shapely
 
+from gapwatch.coverage import overlay
 from gapwatch.coverage.grid import group_unions
 from gapwatch.coverage.slivers import drop_slivers
 from gapwatch.coverage.types import DENSITY_BANDS, CameraGeometry
@@ -223,7 +224,7 @@ class ObstacleIndex:
         column = np.arange(width)[None, :]
         real = column <= (sizes - 2)[:, None]
         vertices = coords[starts[:, None] + np.where(real, column, 0)]
-        union = shapely.disjoint_subset_union_all(parts)
+        union = overlay.disjoint_union_all(parts)
         tree = shapely.STRtree(arr)
         tree.query(shapely.Point(0.0, 0.0))  # GEOS builds the tree on first use: do it now, once
         return cls(pieces=arr, vertices=vertices, tree=tree, union=union)
@@ -310,11 +311,11 @@ def camera_views(
     for k in range(int(counts[few].max()) if few.any() else 0):
         pick = (column == k) & few[rows]
         target = rows[pick]
-        seen[target] = drop_slivers(shapely.difference(seen[target], hidden[pick]))
+        seen[target] = drop_slivers(overlay.difference(seen[target], hidden[pick]))
     many = np.flatnonzero(~few)
     if len(many):
         groups = [np.arange(starts[r], starts[r] + counts[r]) for r in many]
-        seen[many] = drop_slivers(shapely.difference(seen[many], group_unions(groups, hidden)))
+        seen[many] = drop_slivers(overlay.difference(seen[many], group_unions(groups, hidden)))
     out[affected] = seen
     return out
 
@@ -348,5 +349,5 @@ def density_bands(camera: CameraGeometry, view: Geometry) -> dict[str, Geometry]
             bands[name] = shapely.Polygon()
         else:
             disc = _full_circle(camera.x, camera.y, 0.0, limit, ARC_STEP_DEG)
-            bands[name] = shapely.intersection(view, disc)
+            bands[name] = overlay.intersection(view, disc)
     return bands

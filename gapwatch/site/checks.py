@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+import shapely.errors
 
 from gapwatch.site.models import LonLat
 from gapwatch.site.parts import SiteParts
@@ -283,7 +284,12 @@ def _check_open_ground(parts: SiteParts, ground: _Ground, report: _Report) -> No
         hits = tree.query(zone, predicate="intersects")
         if hits.size == 0:
             continue
-        open_ground = zone.difference(shapely.union_all(obstacles[hits])).area
+        try:
+            open_ground = zone.difference(shapely.union_all(obstacles[hits])).area
+        except shapely.errors.GEOSException:
+            # Touching buildings can trip GEOS's floating overlay; on a 1 mm grid it is robust.
+            blocked = shapely.union_all(obstacles[hits], grid_size=1e-3)
+            open_ground = shapely.difference(zone, blocked, grid_size=1e-3).area
         if open_ground < MIN_OPEN_GROUND_M2:
             report.warn(
                 ("zones", position, "polygon"),

@@ -9,8 +9,14 @@ GEOMETRY_TYPES = {"Point", "Polygon", "MultiPolygon"}
 
 
 def ring_signed_area(ring: list[list[float]]) -> float:
-    """Shoelace area in degrees²: positive when counter-clockwise."""
-    return 0.5 * sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in itertools.pairwise(ring))
+    """Shoelace area in degrees²: positive when counter-clockwise.
+
+    Taken relative to the first position: products of raw longitudes (~150°) would cancel
+    away the area of a small ring in rounding error.
+    """
+    ox, oy = ring[0]
+    rel = [(x - ox, y - oy) for x, y in ring]
+    return 0.5 * sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in itertools.pairwise(rel))
 
 
 def check_position(position: list[float]) -> None:

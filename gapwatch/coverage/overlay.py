@@ -1,0 +1,162 @@
+"""Overlays that never raise: every intersection, difference and union of the engine goes here.
+
+GEOS's floating-point overlay raises TopologyException ("side location conflict", "unable to
+assign free hole to a shell") on some valid but nearly coincident inputs: grid-aligned towns,
+cameras on building corners, rings that touch. Its snap-rounding overlay on a fixed precision grid
+(shapely's `grid_size`) is robust for valid inputs by construction, but costs three to six times
+as much (bench/coverage.py --grid-only measures it). So each call runs the floating overlay, and
+when GEOS reports a failure the same call is redone on a 1 mm grid with the inputs repaired by
+`make_valid`; a result from the grid is valid and on the grid. Inputs that can be invalid
+(user polygons, `clip_by_rect` pieces, geometry read back from storage) are repaired first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.errors import GEOSException
+
+__all__ = [
+    "GRID_M",
+    "CoverageGeometryError",
+    "clip",
+    "difference",
+    "disjoint_union_all",
+    "intersection",
+    "on_grid",
+    "repaired",
+    "union",
+    "union_all",
+]
+
+GRID_M = 1e-3
+"""The fixed precision grid of the fallback overlay: 1 mm, far below any survey's accuracy."""
+
+FLOATING_FIRST = True
+"""Try GEOS's floating overlay before the grid (bench/coverage.py --grid-only turns it off to
+measure the all-grid cost)."""
+
+Geometry = Any
+
+
+class CoverageGeometryError(ValueError):
+    """Geometry GEOS cannot overlay even after repair (a message a person can act on)."""
+
+
+def repaired(geometry: Any) -> Any:
+    """The geometry (or array) with every invalid element made valid; valid ones untouched."""
+    if isinstance(geometry, np.ndarray):
+        out = geometry.copy()
+        present = shapely.is_geometry(geometry)
+        bad = present & ~shapely.is_valid(geometry)
+        if bad.any():
+            out[bad] = shapely.make_valid(geometry[bad], method="structure", keep_collapsed=False)
+        return out
+    if geometry is None or shapely.is_valid(geometry):
+        return geometry
+    return shapely.make_valid(geometry, method="structure", keep_collapsed=False)
+
+
+def on_grid(geometry: Any) -> Any:
+    """Valid geometry snapped to the 1 mm grid (and made valid again if snapping collapsed it)."""
+    return repaired(shapely.set_precision(repaired(geometry), GRID_M))
+
+
+def _deep_repair(geometry: Any) -> Any:
+    if geometry is None:
+        return None
+    snapped = shapely.set_precision(repaired(geometry), GRID_M, mode="pointwise")
+    return repaired(snapped)
+
+
+def _robust(
+    op: Callable[..., Any], name: str, *args: Any, grid: bool = False, **kwargs: Any
+) -> Any:
+    """`op(*args)`: floating first, then on the grid with repaired inputs, then element-wise."""
+    if FLOATING_FIRST and not grid:
+        try:
+            return op(*args, **kwargs)
+        except GEOSException:
+            pass
+    fixed = [repaired(a) for a in args]
+    try:
+        return op(*fixed, grid_size=GRID_M, **kwargs)
+    except GEOSException as err:
+        if not any(isinstance(a, np.ndarray) for a in fixed):
+            try:
+                return op(*(_deep_repair(a) for a in fixed), grid_size=GRID_M, **kwargs)
+            except GEOSException as again:
+                raise CoverageGeometryError(
+                    f"几何运算失败 geometry {name} failed even on a {GRID_M} m grid: {again}"
+                ) from err
+    return _elementwise(op, name, fixed, kwargs)
+
+
+def _elementwise(op: Callable[..., Any], name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    """A vectorised binary call that failed on the grid: redo it element by element."""
+    arrays = np.broadcast_arrays(*(np.asarray(a, dtype=object) for a in args))
+    out = np.empty(arrays[0].shape, dtype=object)
+    for index in np.ndindex(out.shape):
+        out[index] = _robust(op, name, *(a[index] for a in arrays), grid=True, **kwargs)
+    return out
+
+
+def intersection(a: Any, b: Any) -> Any:
+    """shapely.intersection that never raises a GEOS topology error."""
+    return _robust(shapely.intersection, "intersection", a, b)
+
+
+def difference(a: Any, b: Any) -> Any:
+    """shapely.difference that never raises a GEOS topology error."""
+    return _robust(shapely.difference, "difference", a, b)
+
+
+def union(a: Any, b: Any) -> Any:
+    """shapely.union that never raises a GEOS topology error."""
+    return _robust(shapely.union, "union", a, b)
+
+
+def union_all(geometries: Any, axis: int | None = None) -> Any:
+    """shapely.union_all that never raises a GEOS topology error."""
+    if FLOATING_FIRST:
+        try:
+            return shapely.union_all(geometries, axis=axis)
+        except GEOSException:
+            pass
+    fixed = repaired(np.asarray(geometries, dtype=object))
+    try:
+        return shapely.union_all(fixed, grid_size=GRID_M, axis=axis)
+    except GEOSException:
+        pass
+    if axis is None or fixed.ndim == 1:
+        deep = np.array([_deep_repair(g) for g in fixed.ravel()], dtype=object)
+        try:
+            return shapely.union_all(deep, grid_size=GRID_M)
+        except GEOSException as err:
+            raise CoverageGeometryError(
+                f"几何合并失败 geometry union failed even on a {GRID_M} m grid: {err}"
+            ) from err
+    moved = np.moveaxis(fixed, axis, -1)
+    out = np.empty(moved.shape[:-1], dtype=object)
+    for index in np.ndindex(out.shape):
+        out[index] = union_all(moved[index])
+    return out
+
+
+def disjoint_union_all(geometries: Any, axis: int | None = None) -> Any:
+    """Union of geometries that fall apart into clusters (faster); never raises either."""
+    if FLOATING_FIRST:
+        try:
+            return shapely.disjoint_subset_union_all(geometries, axis=axis)
+        except GEOSException:
+            pass
+    # disjoint_subset_union_all has no grid_size: the grid path is the plain grid union.
+    return union_all(geometries, axis=axis)
+
+
+def clip(geometry: Geometry, bounds: tuple[float, float, float, float]) -> Geometry:
+    """The part of `geometry` inside the rectangle `bounds`, valid (clip_by_rect's may not be)."""
+    return repaired(shapely.clip_by_rect(geometry, *bounds))
