@@ -13,6 +13,7 @@ applies by default), which matters only for ranges of a kilometre or more.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -52,6 +53,8 @@ _HIDDEN_BELOW_M = 0.01
 # Samples along a ray: at least this many, at most _MAX_SAMPLES, else half a DEM cell apart.
 _MIN_SAMPLES = 8
 _MAX_SAMPLES = 256
+# Hidden ground reaches this far (radians) beyond a sector's side edges.
+_SIDE_OVERLAP_RAD = 1e-6
 # Samples swept at once (bounds the temporary arrays to a few tens of MB).
 _CHUNK_SAMPLES = 1_000_000
 
@@ -105,7 +108,10 @@ def _fan(cameras: Sequence[CameraGeometry], far: FloatArray, cell_m: float) -> _
     camera = np.repeat(np.arange(len(cameras)), rays)
     first = np.concatenate([[0], np.cumsum(rays)[:-1]]).astype(np.intp)
     t = (np.arange(len(camera)) - first[camera]) / (rays[camera] - 1)
-    bearing = heading[camera] - hfov[camera] / 2.0 + hfov[camera] * t
+    # The fan opens a hair wider than the sector, so hidden ground along its side edges is cut
+    # cleanly instead of leaving zero-width spikes on them.
+    spread = hfov + np.where(hfov < 2.0 * math.pi, 2.0 * _SIDE_OVERLAP_RAD, 0.0)
+    bearing = heading[camera] - spread[camera] / 2.0 + spread[camera] * t
     return _Fan(camera, bearing, step[camera], samples[camera], first, rays, samples)
 
 

@@ -8,6 +8,7 @@ happens only when a site names a DEM, so rasterio (and its GDAL) is imported laz
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -128,14 +129,17 @@ def site_extent_m(spec: SiteFile, projection: LocalProjection) -> tuple[float, f
 
 def _open(path: Path) -> Any:
     import rasterio
-    from rasterio.errors import RasterioIOError
+    from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 
     if not path.exists():
         raise DemError(f"DEM file not found: {path}", f"找不到 DEM 文件：{path}")
     if path.is_dir():
         raise DemError(f"{path} is a folder, not a DEM file", f"{path} 是文件夹，不是 DEM 文件")
     try:
-        return rasterio.open(path)
+        with warnings.catch_warnings():
+            # A raster without georeferencing is reported as an error of its own (no CRS).
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            return rasterio.open(path)
     except RasterioIOError as exc:
         reason = str(exc).splitlines()[0] if str(exc) else "unreadable"
         raise DemError(
