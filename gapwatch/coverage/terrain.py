@@ -222,14 +222,19 @@ def _sweep(
         return
     points, offsets, outers = found
     column, row = points[:, 0], points[:, 1]
-    owner = row_camera[np.minimum(np.floor(row).astype(np.intp), grid.shape[0] - 1)]
+    # Interpolated rows come out a rounding error off whole numbers (232.99999999999997 for
+    # a camera's first ray at row 233): snap before looking up the owner.
+    snapped = np.clip(np.floor(row + 1e-6).astype(np.intp), 0, grid.shape[0] - 1)
+    owner = row_camera[snapped]
+    lost = owner < 0
+    owner[lost] = row_camera[np.maximum(snapped[lost] - 1, 0)]
+    row = np.clip(row, block[np.searchsorted(shadowed, owner)], None)
     first_ray = fan.first_ray[owner]
     at = block[np.searchsorted(shadowed, owner)]
     ray = row - at  # fractional ray index within the camera
-    global_ray = first_ray + np.floor(ray).astype(np.intp)
     span = fan.bearing[first_ray + 1] - fan.bearing[first_ray]
     bearing = fan.bearing[first_ray] + ray * span
-    distance = (column + 1.0) * fan.step[global_ray]
+    distance = (column + 1.0) * fan.step[first_ray]
     xy = np.column_stack(
         [
             origin[owner, 0] + distance * np.sin(bearing),
