@@ -56,7 +56,7 @@ _MAX_SAMPLES = 256
 # Hidden ground reaches this far (radians) beyond a sector's side edges.
 _SIDE_OVERLAP_RAD = 1e-6
 # Samples swept at once (bounds the temporary arrays to a few tens of MB).
-_CHUNK_SAMPLES = 1_000_000
+_CHUNK_SAMPLES = 100_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -182,7 +182,7 @@ def terrain_shadows(
     start = 0
     while start < len(cameras):
         # A batch of whole cameras of about _CHUNK_SAMPLES samples.
-        budget = np.cumsum(fan.rays[start:] * per_camera[start:])
+        budget = np.cumsum(per_camera[start:])
         stop = start + max(1, int(np.searchsorted(budget, _CHUNK_SAMPLES)))
         _sweep(range(start, stop), origin, lens, fan, terrain, out)
         start = stop
