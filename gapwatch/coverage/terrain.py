@@ -228,10 +228,9 @@ def _sweep(
     owner = row_camera[snapped]
     lost = owner < 0
     owner[lost] = row_camera[np.maximum(snapped[lost] - 1, 0)]
-    row = np.clip(row, block[np.searchsorted(shadowed, owner)], None)
     first_ray = fan.first_ray[owner]
     at = block[np.searchsorted(shadowed, owner)]
-    ray = row - at  # fractional ray index within the camera
+    ray = np.clip(row - at, 0.0, fan.rays[owner] - 1.0)  # fractional ray within the camera
     span = fan.bearing[first_ray + 1] - fan.bearing[first_ray]
     bearing = fan.bearing[first_ray] + ray * span
     distance = (column + 1.0) * fan.step[first_ray]
