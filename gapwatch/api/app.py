@@ -20,6 +20,7 @@ from gapwatch.api import (
     health,
     patrol_plans,
     tasks,
+    terrain,
     tokens,
 )
 from gapwatch.api.auth import DbTokenStore, Role, ensure_token
@@ -91,6 +92,7 @@ def create_app(settings: Settings, *, build: ServiceBuilder = build_service) -> 
         tasks,
         events,
         tokens,
+        terrain,
         dashboard,
     ):
         app.include_router(module.router)

@@ -451,6 +451,7 @@ def _map_layers(audit: Audit) -> Any:
             )
             if pick.location is not None
         ],
+        terrain=model.obstacles.terrain.elevation if model.obstacles.terrain else None,
     )
 
 

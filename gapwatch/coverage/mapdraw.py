@@ -13,10 +13,12 @@ from gapwatch.coverage import overlay
 
 if TYPE_CHECKING:
     from gapwatch.coverage.mapplot import MapLayers
+    from gapwatch.site.dem import Elevation
 
 __all__ = [
     "BLIND_SPOT_RGB",
     "coverage_cmap",
+    "draw_hillshade",
     "draw_layers",
     "halo",
     "legend_handles",
@@ -170,6 +172,8 @@ def draw_layers(
     cmap = coverage_cmap()
     minx, maxx, miny, maxy = limits
     box = shapely.box(minx, miny, maxx, maxy)
+    if layers.terrain is not None:  # hook: the site's DEM as hillshade under every layer
+        draw_hillshade(ax, layers.terrain, limits)
     for zone in layers.zones:
         if zone.drawn.intersects(box):
             colour = cmap(zone.coverage_ratio)
@@ -335,3 +339,37 @@ def legend_handles() -> list[Any]:
             label="布点建议 suggested camera",
         ),
     ]
+
+
+def draw_hillshade(
+    ax: Any, elevation: Elevation, limits: tuple[float, float, float, float]
+) -> None:
+    """The DEM's hillshade over `limits` (minx, maxx, miny, maxy), beneath every other layer."""
+    import numpy as np
+
+    from gapwatch.coverage.hillshade import hillshade, hillshade_rgba
+
+    minx, maxx, miny, maxy = limits
+    rows, cols = elevation.shape
+    cell = elevation.cell_m
+    # The cells under the panel, one more on each side so the 3x3 window has neighbours.
+    j0 = max(0, math.floor((minx - elevation.west) / cell) - 1)
+    j1 = min(cols, math.ceil((maxx - elevation.west) / cell) + 1)
+    i0 = max(0, math.floor((elevation.north - maxy) / cell) - 1)
+    i1 = min(rows, math.ceil((elevation.north - miny) / cell) + 1)
+    if j1 - j0 < 2 or i1 - i0 < 2:
+        return
+    shade = hillshade(np.asarray(elevation.heights[i0:i1, j0:j1]), cell)
+    extent = (
+        elevation.west + j0 * cell,
+        elevation.west + j1 * cell,
+        elevation.north - i1 * cell,
+        elevation.north - i0 * cell,
+    )
+    ax.imshow(
+        hillshade_rgba(shade, strength=0.6),
+        extent=extent,
+        origin="upper",
+        interpolation="bilinear",
+        zorder=0,
+    )

@@ -13,12 +13,15 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import shapely
 
 from gapwatch.coverage import overlay
 from gapwatch.coverage.mapdraw import BLIND_SPOT_RGB, coverage_cmap, draw_layers, legend_handles
+
+if TYPE_CHECKING:
+    from gapwatch.site.dem import Elevation
 
 __all__ = [
     "BLIND_SPOT_RGB",
@@ -86,6 +89,8 @@ class MapLayers:
     blind_spots: Sequence[Geometry]
     failure_gaps: Sequence[Geometry] = field(default_factory=list)
     suggestions: Sequence[MapSuggestion] = field(default_factory=list)
+    terrain: Elevation | None = None
+    """The site's DEM (local metres), drawn as hillshade under the layers."""
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from gapwatch.coverage.views import ARC_STEP_DEG, ObstacleIndex, camera_views
 if TYPE_CHECKING:
     from gapwatch.coverage.live import LiveCoverage
     from gapwatch.coverage.placement import CandidateSpec, Placement
+    from gapwatch.coverage.terrain import Terrain
     from gapwatch.site import Site
 
 __all__ = ["CoverageModel", "UnknownCameraError"]
@@ -129,7 +130,8 @@ class CoverageModel:
         self._zone_cameras = Adjacency(zone_idx, cam_idx, len(self.zones))
         self._zone_views: dict[int, list[tuple[int, Geometry]]] = {}
         self.views: dict[str, CameraView] = {
-            cam.id: CameraView(cam.id, geom, cam) for cam, geom in zip(cameras, views, strict=True)
+            cam.id: CameraView(cam.id, geom, cam, terrain=obstacles.terrain)
+            for cam, geom in zip(cameras, views, strict=True)
         }
 
     # ------------------------------------------------------------------ building
@@ -144,10 +146,12 @@ class CoverageModel:
         min_blind_area_m2: float = 2.0,
         arc_step_deg: float = ARC_STEP_DEG,
         workers: int | None = None,
+        terrain: Terrain | None = None,
     ) -> CoverageModel:
         """Build the model from metric zones, obstacle polygons and cameras.
 
         `workers`: threads for big batches (default: up to two, as many as there are cores).
+        `terrain`: the ground's shape (a DEM), so that hills hide ground as buildings do.
         """
         workers = default_workers() if workers is None else max(1, workers)
         seen: set[str] = set()
@@ -161,7 +165,7 @@ class CoverageModel:
                 raise ValueError(f"zone id {zone.id!r} appears twice")
             zone_ids.add(zone.id)
         valid = shapely.make_valid(_object_array(list(obstacles)))
-        index = ObstacleIndex.build(list(valid))
+        index = ObstacleIndex.build(list(valid), terrain=terrain)
         areas = []
         obstacle_tree = shapely.STRtree(valid)
         for zone in zones:
@@ -193,6 +197,7 @@ class CoverageModel:
     def from_site(cls, site: Site) -> CoverageModel:
         """Build the model of a loaded site (positions projected to the site's metric plane)."""
         from gapwatch.coverage.site_geometry import site_geometry
+        from gapwatch.coverage.terrain import site_terrain
 
         geo = site_geometry(site)
         model = cls.build(
@@ -200,6 +205,7 @@ class CoverageModel:
             geo.obstacles,
             geo.cameras,
             min_blind_area_m2=geo.min_blind_area_m2,
+            terrain=site_terrain(site),
         )
         model.roads = geo.roads
         return model
@@ -235,7 +241,7 @@ class CoverageModel:
         aimed = [(cam, p) for cam in self.cameras for p in cam.presets]
         geoms = camera_views([cam.aimed(p) for cam, p in aimed], self.obstacles, self.arc_step_deg)
         return {
-            (cam.id, p.id): CameraView(cam.id, geom, cam.aimed(p), p.id)
+            (cam.id, p.id): CameraView(cam.id, geom, cam.aimed(p), p.id, self.obstacles.terrain)
             for (cam, p), geom in zip(aimed, geoms, strict=True)
         }
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gapwatch.coverage.terrain import Terrain
 
 __all__ = [
     "DENSITY_BANDS",
@@ -126,6 +129,8 @@ class CameraView:
     geometry: Geometry
     camera: CameraGeometry
     preset_id: str | None = None
+    terrain: Terrain | None = field(default=None, repr=False)
+    """The site's terrain, when it has a DEM: density bands then use slant distances."""
 
     @property
     def area_m2(self) -> float:
@@ -136,7 +141,7 @@ class CameraView:
         """Ground seen at each IEC 62676-4 pixel density (empty without a resolution)."""
         from gapwatch.coverage.views import density_bands
 
-        return density_bands(self.camera, self.geometry)
+        return density_bands(self.camera, self.geometry, self.terrain)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import shapely
 from gapwatch.coverage import overlay
 from gapwatch.coverage.grid import group_unions
 from gapwatch.coverage.slivers import drop_slivers
+from gapwatch.coverage.terrain import Terrain, cut_terrain_shadows, slant_reach
 from gapwatch.coverage.types import DENSITY_BANDS, CameraGeometry
 
 __all__ = [
@@ -194,9 +195,11 @@ class ObstacleIndex:
     vertices: FloatArray  # (n_pieces, m, 2), padded by repeating the first vertex
     tree: shapely.STRtree
     union: Geometry
+    terrain: Terrain | None = None
+    """The ground's shape, when the site has a DEM: hills hide ground too (coverage/terrain.py)."""
 
     @classmethod
-    def build(cls, obstacles: Sequence[Geometry]) -> ObstacleIndex:
+    def build(cls, obstacles: Sequence[Geometry], terrain: Terrain | None = None) -> ObstacleIndex:
         """Split obstacles into convex pieces and index them."""
         parts = shapely.get_parts(np.array(list(obstacles), dtype=object)) if obstacles else []
         parts = np.array(
@@ -204,7 +207,9 @@ class ObstacleIndex:
         )
         if len(parts) == 0:
             empty = np.empty(0, dtype=object)
-            return cls(empty, np.empty((0, 3, 2)), shapely.STRtree(empty), shapely.Polygon())
+            return cls(
+                empty, np.empty((0, 3, 2)), shapely.STRtree(empty), shapely.Polygon(), terrain
+            )
         hull_area = shapely.area(shapely.convex_hull(parts))
         area = shapely.area(parts)
         convex = (shapely.get_num_interior_rings(parts) == 0) & (
@@ -227,7 +232,7 @@ class ObstacleIndex:
         union = overlay.disjoint_union_all(parts)
         tree = shapely.STRtree(arr)
         tree.query(shapely.Point(0.0, 0.0))  # GEOS builds the tree on first use: do it now, once
-        return cls(pieces=arr, vertices=vertices, tree=tree, union=union)
+        return cls(pieces=arr, vertices=vertices, tree=tree, union=union, terrain=terrain)
 
 
 def shadows(
@@ -269,9 +274,12 @@ def camera_views(
     obstacles: ObstacleIndex,
     step_deg: float = ARC_STEP_DEG,
 ) -> np.ndarray[Any, np.dtype[np.object_]]:
-    """Each camera's seen ground: its sector minus the shadows of nearby obstacle pieces."""
+    """Each camera's seen ground: its sector minus the shadows of hills and obstacle pieces."""
     limits = ground_limits_of(cameras)
     fov = sectors(cameras, step_deg, limits)
+    if obstacles.terrain is not None and len(fov):
+        # Hook: the ground hills hide is cut like a building's shadow (coverage/terrain.py).
+        fov = cut_terrain_shadows(fov, cameras, limits[:, 1], obstacles.terrain)
     if len(obstacles.pieces) == 0 or len(fov) == 0:
         return fov
     # A building inside the dead zone still hides ground behind it: look for blockers over the
@@ -334,8 +342,14 @@ def density_range_m(camera: CameraGeometry, pixels_per_m: float) -> float | None
     return width_px / (per_metre * pixels_per_m)
 
 
-def density_bands(camera: CameraGeometry, view: Geometry) -> dict[str, Geometry]:
-    """Ground seen at each IEC 62676-4 density (detect, observe, recognise, identify)."""
+def density_bands(
+    camera: CameraGeometry, view: Geometry, terrain: Terrain | None = None
+) -> dict[str, Geometry]:
+    """Ground seen at each IEC 62676-4 density (detect, observe, recognise, identify).
+
+    With terrain, the density limit is a slant distance from the lens (horizontal distance and
+    height difference), not a distance over flat ground.
+    """
     bands: dict[str, Geometry] = {}
     if camera.resolution is None:
         return bands
@@ -343,7 +357,10 @@ def density_bands(camera: CameraGeometry, view: Geometry) -> dict[str, Geometry]
     for name, ppm in DENSITY_BANDS.items():
         limit = density_range_m(camera, ppm)
         assert limit is not None
-        if limit >= far:
+        if terrain is not None:
+            # Hook: slant distance over the DEM (coverage/terrain.py).
+            bands[name] = shapely.intersection(view, slant_reach(camera, terrain, limit))
+        elif limit >= far:
             bands[name] = view
         elif limit <= near:
             bands[name] = shapely.Polygon()

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from gapwatch.site.checks import check_site
+from gapwatch.site.dem import check_dem
 from gapwatch.site.geojson_source import merge_geojson_sources
 from gapwatch.site.loaded import Site, SiteError
 from gapwatch.site.messages import describe_error
@@ -117,6 +118,8 @@ def read_site(path: str | Path) -> SiteReading:
     check_errors, check_warnings = check_site(parts, data, locator, site_path)
     errors.extend(check_errors)
     warnings.extend(check_warnings)
+    # A DEM named under `terrain:` is opened and checked against the site's ground (site/dem.py).
+    errors.extend(check_dem(spec, data, locator, site_path, list(parts.positions())))
 
     def order(problem: Problem) -> tuple[bool, str, int]:
         # The site file's own problems first, then each GeoJSON layer's, each by line.

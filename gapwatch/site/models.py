@@ -27,6 +27,7 @@ __all__ = [
     "Road",
     "SiteFile",
     "SiteInfo",
+    "TerrainSettings",
     "Zone",
     "ZoneSchedule",
 ]
@@ -339,6 +340,27 @@ class GeoJsonSources(_Strict):
     )
 
 
+class TerrainSettings(_Strict):
+    """The ground's shape: a DEM that hills' shadows and slant distances are computed from."""
+
+    dem: str = Field(
+        min_length=1,
+        description="Digital elevation model: a GeoTIFF (or any raster GDAL reads) in any CRS "
+        "with heights in metres, path relative to the site file.",
+    )
+    band: int = Field(default=1, ge=1, description="Raster band holding the heights.")
+    mount_height_m: float = Field(
+        default=3.0,
+        gt=0,
+        le=200,
+        description="Lens height above the ground for cameras without `height_m`, metres.",
+    )
+    note: str | None = Field(
+        default=None,
+        description="Free text, e.g. where the DEM came from or that it is illustrative.",
+    )
+
+
 class SiteFile(_Strict):
     """The whole site file as written."""
 
@@ -357,3 +379,6 @@ class SiteFile(_Strict):
     health: HealthSettings = Field(default_factory=HealthSettings)
     coverage: CoverageSettings = Field(default_factory=CoverageSettings)
     geojson: GeoJsonSources = Field(default_factory=GeoJsonSources)
+    terrain: TerrainSettings | None = Field(
+        default=None, description="Optional DEM: hills hide ground like buildings do."
+    )

@@ -26,12 +26,17 @@ class LocalProjection:
     _inverse: Transformer = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        local = CRS.from_proj4(
-            f"+proj=aeqd +lat_0={self.lat0} +lon_0={self.lon0} +x_0=0 +y_0=0 +ellps=WGS84 +units=m"
-        )
+        local = CRS.from_proj4(self.proj4)
         wgs84 = CRS.from_epsg(4326)
         object.__setattr__(self, "_forward", Transformer.from_crs(wgs84, local, always_xy=True))
         object.__setattr__(self, "_inverse", Transformer.from_crs(local, wgs84, always_xy=True))
+
+    @property
+    def proj4(self) -> str:
+        """The projection as a PROJ string (for GDAL/rasterio, which reproject DEMs into it)."""
+        return (
+            f"+proj=aeqd +lat_0={self.lat0} +lon_0={self.lon0} +x_0=0 +y_0=0 +ellps=WGS84 +units=m"
+        )
 
     @classmethod
     def around(cls, points: Iterable[tuple[float, float]]) -> LocalProjection:

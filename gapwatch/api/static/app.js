@@ -2,7 +2,7 @@
 import { Api, EventFeed } from "./api.js";
 import { AlertBoard } from "./board.js";
 import { formatNumber, formatPercent, joinList, language, preferredLanguage, t, tCode, useLanguage } from "./i18n.js";
-import { SiteMap } from "./map.js";
+import { SiteMap, addHillshade } from "./map.js";
 import { TechView } from "./tech.js";
 
 const TOKEN_KEY = "gapwatch.token";
@@ -298,6 +298,7 @@ function start() {
     },
     onNote: (key) => showMapNote(key),
   });
+  addHillshade(state.map, state.api).catch((error) => console.warn("hillshade", error));
   const can = (permission) => state.session.permissions.includes(permission);
   state.board = new AlertBoard({
     api: state.api,

@@ -373,3 +373,22 @@ export class SiteMap {
     this.map.invalidateSize();
   }
 }
+
+/**
+ * The hillshade of the site's DEM under every layer, when the site has one (terrain.dem).
+ * Resolves to the Leaflet image overlay, or null when the site has no DEM (the API says 404).
+ */
+export async function addHillshade(siteMap, api) {
+  let shade;
+  try {
+    shade = await api.get("/api/v1/terrain/hillshade");
+  } catch (error) {
+    if (error.status === 404) return null;
+    throw error;
+  }
+  const map = siteMap.map;
+  const pane = map.getPane("hillshadePane") || map.createPane("hillshadePane");
+  pane.style.zIndex = 300; // above map tiles (200), below zones (350)
+  pane.style.pointerEvents = "none";
+  return L.imageOverlay(shade.image, shade.bounds, { pane: "hillshadePane", interactive: false, alt: "" }).addTo(map);
+}
