@@ -14,17 +14,29 @@ from .conftest import LocalCameras, RecordingJudge
 
 
 @pytest.mark.parametrize(
-    ("location", "kind", "live"),
+    ("location", "kind", "bare"),
     [
-        ("rtsp://user:pass@10.1.2.3:554/Streaming/Channels/101", "rtsp", True),
-        ("rtsps://cam.example/ch1", "rtsp", True),
-        ("http://127.0.0.1:8080/video.mjpg", "http", True),
-        ("https://cam.example/stream.ts", "http", True),
+        (
+            "rtsp://user:pass@10.1.2.3:554/Streaming/Channels/101",
+            "rtsp",
+            "rtsp://10.1.2.3:554/Streaming/Channels/101",
+        ),
+        ("rtsps://cam.example/ch1", "rtsp", None),
+        ("rtmp://10.0.0.8:1935/rtp/34020000001320000001", "rtmp", None),
+        ("http://127.0.0.1:8080/video.mjpg", "http", None),
+        ("https://cam.example/stream.ts", "http", None),
+        ("http://10.0.0.8/rtp/34020000001320000001.live.flv", "http", None),
+        ("http://10.0.0.8/rtp/34020000001320000001/hls.m3u8", "hls", None),
+        ("ws://10.0.0.8/rtp/34020000001320000001.live.flv", "ws", None),
+        ("wss://10.0.0.8/rtp/ch1.live.ts", "ws", None),
     ],
 )
-def test_parse_classifies_network_sources(location: str, kind: str, live: bool) -> None:
+def test_parse_classifies_network_sources(location: str, kind: str, bare: str | None) -> None:
     source = parse(location)
-    assert (source.kind, source.live, source.location) == (kind, live, location)
+    assert (source.kind, source.live) == (kind, True)
+    # The location FFmpeg is handed carries no credentials; the real URL is rebuilt from parts.
+    assert source.location == (bare or location)
+    assert source.spec.real_url() == location
 
 
 def test_parse_accepts_paths_and_file_urls(clip_dir: Path) -> None:
