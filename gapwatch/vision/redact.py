@@ -75,9 +75,16 @@ def split_userinfo(url: str) -> tuple[str, str | None]:
         return url, None
     at = len(rest)
     while (at := rest.rfind("@", 0, at)) >= 0:
-        if _HOST_PORT.match(rest, at + 1):
+        if _HOST_PORT.match(rest, at + 1) and not _is_path_parameter(rest[:at]):
             return f"{scheme}://{rest[at + 1 :]}", rest[:at]
     return url, None
+
+
+def _is_path_parameter(candidate: str) -> bool:
+    # `10.0.0.9/user=admin_password=p@ss`: a host, then key=value parameters; the `@` belongs
+    # to a value in the path (XMEye) or the query, not to a login before the host.
+    first, slash, _ = candidate.partition("/")
+    return bool(slash) and "=" in candidate and _HOST_PORT.fullmatch(first) is not None
 
 
 def url_host(url: str) -> str | None:
@@ -91,7 +98,7 @@ def shown_url(url: str) -> str:
     """The URL as it may be shown or logged: userinfo and secret parameter values replaced."""
     bare, userinfo = split_userinfo(url.strip())
     scheme, sep, rest = bare.partition("://")
-    if userinfo is None and sep and "@" in rest:
+    if userinfo is None and sep and "@" in re.split(r"[/?#]", rest, maxsplit=1)[0]:
         # No host after the `@`: not a usable URL, and whatever precedes the `@` may be secret.
         return f"{scheme}://{_MASK}@{_mask_parameters(rest.rpartition('@')[2])}"
     if userinfo is not None:
@@ -114,8 +121,17 @@ def _mask_parameters(text: str) -> str:
     return head + sep + "".join(pairs)
 
 
+_WHOLE_URL = re.compile(r"^\s*[A-Za-z][A-Za-z0-9+.-]*://")
+
+
 def redact(text: str) -> str:
-    """The text with every URL's user name, password and secret parameters replaced."""
+    """The text with every URL's user name, password and secret parameters replaced.
+
+    A text that is one URL (a camera's stream as given) is read as one, so a password with
+    spaces in it is masked whole; in other text a URL ends at whitespace.
+    """
+    if _WHOLE_URL.match(text) and "\n" not in text:
+        return shown_url(text)
     text = _USERINFO.sub(rf"\g<scheme>{_MASK}@", text)
     return _TEXT_SECRETS.sub(rf"\g<key>{_MASK}", text)
 

@@ -179,6 +179,8 @@ class Connection:
     """A live read that waits longer than this means the stream stalled."""
     failure: Callable[[], str | None] = field(default=lambda: None)
     """Why the bytes stopped, when something other than FFmpeg reads them (a websocket)."""
+    cut_short: Callable[[], bool] = field(default=lambda: False)
+    """Whether that reader stopped because the sampling time ran out."""
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:
@@ -191,7 +193,11 @@ class Connection:
 
 
 def open_stream(
-    source: StreamSource, *, open_timeout_s: float, read_timeout_s: float
+    source: StreamSource,
+    *,
+    open_timeout_s: float,
+    read_timeout_s: float,
+    stop_at: float | None = None,
 ) -> Connection:
     """Open a source for demuxing; connecting and every later read are bounded by the time-outs.
 
@@ -204,7 +210,10 @@ def open_stream(
             from gapwatch.vision.websocket_feed import open_websocket
 
             return open_websocket(
-                source, open_timeout_s=open_timeout_s, read_timeout_s=read_timeout_s
+                source,
+                open_timeout_s=open_timeout_s,
+                read_timeout_s=read_timeout_s,
+                stop_at=stop_at if stop_at is not None else time.monotonic() + 3600.0,
             )
         stall_s = read_timeout_s
         if source.kind == "hls":

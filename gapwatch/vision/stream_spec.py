@@ -193,7 +193,12 @@ def _encode(value: str) -> str:
 
 def _decode(value: str) -> str:
     # `%40` in an inline password means `@`; a `%` that starts no escape is a literal percent.
-    return unquote(value) if _well_escaped(value) else value
+    if not _well_escaped(value):
+        return value
+    try:
+        return unquote(value, errors="strict")
+    except UnicodeDecodeError:  # `%ab` that is no UTF-8: a literal password, not an escape
+        return value
 
 
 def _well_escaped(value: str) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import time
 from typing import TYPE_CHECKING
 
 from gapwatch.vision.redact import redact
@@ -28,15 +29,20 @@ MAX_MESSAGE_BYTES = 16 << 20
 class WebsocketFeed:
     """A file-like reader over a websocket's binary messages (what PyAV reads from)."""
 
-    def __init__(self, connection: ClientConnection, *, read_timeout_s: float) -> None:
+    def __init__(
+        self, connection: ClientConnection, *, read_timeout_s: float, stop_at: float
+    ) -> None:
         self.connection = connection
         self.read_timeout_s = read_timeout_s
+        self.stop_at = stop_at
         self.buffer = b""
         self.failure: str | None = None
+        self.cut_short = False
+        """The probe's sampling time ran out while waiting: not the camera's fault."""
 
     def read(self, size: int = -1) -> bytes:
         """Up to `size` bytes; b"" (end of stream) once the socket closed or stalled."""
-        while not self.buffer and self.failure is None:
+        while not self.buffer and self.failure is None and not self.cut_short:
             self._receive()
         if size < 0:
             size = len(self.buffer)
@@ -46,9 +52,17 @@ class WebsocketFeed:
     def _receive(self) -> None:
         from websockets.exceptions import ConnectionClosed
 
+        # Never wait past the probe's sampling time: the worker must report, not be killed.
+        wait = min(self.read_timeout_s, self.stop_at - time.monotonic())
+        if wait <= 0:
+            self.cut_short = True
+            return
         try:
-            message = self.connection.recv(timeout=self.read_timeout_s)
+            message = self.connection.recv(timeout=wait)
         except TimeoutError:
+            if wait < self.read_timeout_s:
+                self.cut_short = True
+                return
             self.failure = f"stream stalled: no data for {self.read_timeout_s:.1f} s / 视频流卡住"
             return
         except ConnectionClosed:
@@ -63,7 +77,7 @@ class WebsocketFeed:
 
 
 def open_websocket(
-    source: StreamSource, *, open_timeout_s: float, read_timeout_s: float
+    source: StreamSource, *, open_timeout_s: float, read_timeout_s: float, stop_at: float
 ) -> Connection:
     """Connect to a WS-FLV (or WS-TS) stream and open its bytes as a container."""
     import av
@@ -96,7 +110,7 @@ def open_websocket(
     except (OSError, InvalidHandshake, InvalidURI) as exc:
         text = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
         raise SourceError(f"cannot open: {redact(str(text))} / 无法打开") from None
-    feed = WebsocketFeed(connection, read_timeout_s=read_timeout_s)
+    feed = WebsocketFeed(connection, read_timeout_s=read_timeout_s, stop_at=stop_at)
     try:
         container = av.open(
             feed,
@@ -112,5 +126,6 @@ def open_websocket(
         container=container,
         stall_s=read_timeout_s,
         failure=lambda: feed.failure,
+        cut_short=lambda: feed.cut_short,
         closers=[feed.close],
     )

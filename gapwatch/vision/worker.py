@@ -74,7 +74,12 @@ def _run(task: SamplingTask, conn: Connection) -> None:
     plan = task.plan
     open_timeout = max(0.05, min(plan.open_timeout_s, task.stop_at - started))
     try:
-        stream = open_stream(task.source, open_timeout_s=open_timeout, read_timeout_s=plan.stall_s)
+        stream = open_stream(
+            task.source,
+            open_timeout_s=open_timeout,
+            read_timeout_s=plan.stall_s,
+            stop_at=task.stop_at,
+        )
     except SourceError as exc:
         conn.send(SamplingReport("failed", str(exc), 0, 0, 0.0))
         return
@@ -82,9 +87,20 @@ def _run(task: SamplingTask, conn: Connection) -> None:
         conn.send(Opened(open_s=time.monotonic() - started))
         if stream.stall_s != plan.stall_s:  # HLS: a stall is judged against its segment length
             plan = dataclasses.replace(plan, stall_s=stream.stall_s)
-        report = sample(stream.container, task.source, plan, stop_at=task.stop_at, emit=conn.send)
+        taken: list[SampledFrame] = []
+
+        def emit(frame: SampledFrame) -> None:
+            taken.append(frame)
+            conn.send(frame)
+
+        report = sample(stream.container, task.source, plan, stop_at=task.stop_at, emit=emit)
         failure = stream.failure()
-        if failure is not None and report.outcome == "ended":
+        if report.outcome == "ended" and stream.cut_short() and taken:
+            # The feed stopped at the probe's time: what was taken is judged, as for FFmpeg.
+            report = dataclasses.replace(
+                report, outcome="complete", reason="sampling cut short by the time-out"
+            )
+        elif failure is not None and report.outcome == "ended":
             # A websocket feed ends the container's bytes on a stall; say which it was.
             outcome: Outcome = "stalled" if "stalled" in failure else "ended"
             report = dataclasses.replace(report, outcome=outcome, reason=failure)
