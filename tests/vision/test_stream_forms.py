@@ -256,3 +256,74 @@ def test_mjpeg_over_http_is_live_and_a_silent_one_is_no_signal(
     assert_live(result, recording_judge)
     result, started = probe_now(pool, cameras.http("/mjpeg-silent"))
     assert_no_signal(result, started)
+
+
+# --- the service, end to end ---
+
+SERVICE_SITE = """\
+site: {{id: forms, name: 播放地址测试}}
+zones:
+  - id: gate
+    name: 大门
+    importance: 5
+    polygon: [[104.0500, 35.1300], [104.0530, 35.1300], [104.0530, 35.1310], [104.0500, 35.1310]]
+cameras:
+{cameras}
+"""
+SERVICE_CAMERA = """\
+  - id: {id}
+    name: {id}
+    stream: {stream}
+    location: [104.05{n:02d}, 35.1301]
+    heading_deg: 30
+    hfov_deg: 90
+    range_m: 60
+"""
+
+
+@needs_media_server
+def test_service_judges_platform_play_urls_without_a_false_outage(
+    media_server: MediaServer, hls_server: HlsServer, tmp_path: Path
+) -> None:
+    import httpx
+
+    from gapwatch.api import create_app
+    from gapwatch.settings import Settings
+    from tests.api.serving import running
+
+    streams = {
+        "rtmp": media_server.rtmp("cam"),
+        "http-flv": media_server.http_flv("cam"),
+        "ws-flv": media_server.ws_flv("cam"),
+        "hls": hls_server.url,
+    }
+    cameras = "".join(
+        SERVICE_CAMERA.format(id=name, stream=url, n=n)
+        for n, (name, url) in enumerate(streams.items())
+    )
+    site = tmp_path / "site.yaml"
+    site.write_text(SERVICE_SITE.format(cameras=cameras), encoding="utf-8")
+    token = "gw_test-admin-token-0123456789abcdef"
+    service = create_app(
+        Settings(
+            db_url=f"sqlite:///{tmp_path / 'gw.db'}",
+            site=site,
+            admin_token=token,
+            probe_interval_s=4.0,
+        )
+    )
+    headers = {"Authorization": f"Bearer {token}"}
+    with running(service) as base_url, httpx.Client(base_url=base_url, timeout=30) as client:
+        deadline = time.monotonic() + 60
+        while True:
+            listed = client.get("/api/v1/cameras", headers=headers).json()
+            if all(c["last_probe_at"] for c in listed) or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        alerts = client.get("/api/v1/alerts?status=open", headers=headers).json()
+    by_id = {c["id"]: c for c in listed}
+    for name in streams:
+        assert by_id[name]["last_probe_at"] is not None, name
+        assert by_id[name]["status"] != "offline", by_id[name]
+        assert "no_signal" not in by_id[name]["faults"]
+    assert all("no_signal" not in json_text for json_text in map(str, alerts))
