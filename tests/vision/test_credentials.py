@@ -174,6 +174,7 @@ def test_inline_password_with_url_breaking_characters_still_logs_in(
     assert result.frames >= 1
 
 
+@pytest.mark.slow
 @settings(
     max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
