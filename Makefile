@@ -12,7 +12,9 @@ LOCK_ARGS := pyproject.toml --extra test --extra dev --python-version 3.11 -o re
 # pytest workers: xdist spreads the suite over the machine's cores
 JOBS   ?= auto
 
-.PHONY: install run test lint typecheck unit suite bench lock upgrade clean
+SERVERS_STAMP := tests/servers/node_modules/.installed
+
+.PHONY: install run test lint typecheck unit suite bench lock upgrade clean servers
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,8 +42,15 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q -n $(JOBS) -m "not slow and not rtsp and not postgres and not browser"
 
+# stream servers the tests start on loopback (node-media-server: RTMP, HTTP-FLV, WS-FLV)
+$(SERVERS_STAMP): tests/servers/package.json tests/servers/package-lock.json
+	cd tests/servers && npm ci --no-audit --no-fund --loglevel=error
+	touch $(SERVERS_STAMP)
+
+servers: $(SERVERS_STAMP)
+
 # the whole suite, spread over the cores
-suite: $(STAMP)
+suite: $(STAMP) $(SERVERS_STAMP)
 	$(BIN)/pytest -q -n $(JOBS)
 
 test: lint typecheck suite
@@ -56,4 +65,4 @@ upgrade: $(BIN)/python
 	$(BIN)/uv pip compile -q --upgrade $(LOCK_ARGS)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache tests/servers/node_modules

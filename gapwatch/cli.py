@@ -145,7 +145,8 @@ def probe(
         str | None,
         typer.Argument(
             metavar="SOURCE",
-            help="Stream: rtsp://, http(s)://, file path or file://. 视频流地址或文件。",
+            help="Stream: rtsp://, rtmp://, http(s):// (FLV, HLS .m3u8, MJPEG, TS), ws(s):// "
+            "(WS-FLV), file path or file://. 视频流地址或文件。",
             show_default=False,
         ),
     ] = None,
@@ -166,12 +167,36 @@ def probe(
     output_format: Annotated[
         str, typer.Option("--format", help="text | json. 输出格式。")
     ] = "text",
+    rtsp_transport: Annotated[
+        str, typer.Option("--rtsp-transport", help="tcp | udp (RTSP only). RTSP 传输方式。")
+    ] = "tcp",
+    username: Annotated[
+        str | None, typer.Option("--username", help="Stream user name. 视频流用户名。")
+    ] = None,
+    password_env: Annotated[
+        str | None,
+        typer.Option(
+            "--password-env",
+            metavar="VAR",
+            help="Environment variable holding the stream password. 存放密码的环境变量。",
+        ),
+    ] = None,
 ) -> None:
     """Sample one stream and judge its health; exit 0 ok, 1 degraded, 2 offline, 3 unknown.
     采样一路视频并判断其状态。"""
     from gapwatch.vision.command import probe_command
 
-    raise typer.Exit(probe_command(source, reference, timeout, output_format))
+    raise typer.Exit(
+        probe_command(
+            source,
+            reference,
+            timeout,
+            output_format,
+            rtsp_transport=rtsp_transport,
+            username=username,
+            password_env=password_env,
+        )
+    )
 
 
 @app.command()

@@ -22,7 +22,7 @@ from gapwatch.api.errors import ConflictError, NotFoundError, error_responses
 from gapwatch.runtime.pipeline import Service
 from gapwatch.site import Camera
 from gapwatch.storage import CameraStateRow, ProbeResultRow
-from gapwatch.vision.redact import redact
+from gapwatch.vision.redact import redact, shown_url
 
 __all__ = ["router"]
 
@@ -75,7 +75,7 @@ def _camera_out(camera: Camera, state: CameraStateRow | None) -> CameraOut:
         hfov_deg=camera.hfov_deg,
         range_m=camera.range_m,
         group=camera.group,
-        stream=redact(camera.stream),
+        stream=shown_url(camera.stream),
     )
 
 

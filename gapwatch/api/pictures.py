@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-    from gapwatch.vision import Baseline, ProbePool
+    from gapwatch.vision import Baseline, ProbePool, StreamSpec
 
 __all__ = ["Picture", "SnapshotTaker", "router"]
 
@@ -97,7 +97,7 @@ class SnapshotTaker:
         self._frames = list(frames)
         return Verdict(status="ok", faults=[])
 
-    def take(self, camera_id: str, source: str) -> Picture:
+    def take(self, camera_id: str, source: str | StreamSpec) -> Picture:
         """The stream's picture now (or of the last few seconds); when the camera gives none,
         the last picture taken from it marked stale; NoPictureError if there never was one."""
         cached = self._cache.get(camera_id)
@@ -117,7 +117,7 @@ class SnapshotTaker:
             return cached.picture
         return Picture(cached.picture.jpeg, cached.picture.taken_at, stale=True)
 
-    def _attempt(self, source: str, previous: Picture | None) -> _Snapshot:
+    def _attempt(self, source: str | StreamSpec, previous: Picture | None) -> _Snapshot:
         from gapwatch.vision import ProbePool, SamplingPlan
 
         if self._stopped:
@@ -151,7 +151,7 @@ def _taker(request: Request, service: Service) -> SnapshotTaker:
 _TAKER_LOCK = threading.Lock()
 
 
-def _source(service: Service, camera_id: str) -> str:
+def _source(service: Service, camera_id: str) -> str | StreamSpec:
     for target in probe_targets(service.site, service.settings):
         if target.camera_id == camera_id:
             return target.source

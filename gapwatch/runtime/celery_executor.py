@@ -129,11 +129,13 @@ class CeleryExecutor(SamplingExecutor):
 
     def _send(self, item: _Outgoing) -> _Pending | None:
         request = item.request
+        source = request.source
         message = ProbeMessage(
             camera_id=request.camera_id,
-            source=request.source,
+            source=source if isinstance(source, str) else source.url,
             timeout_s=request.timeout_s,
             baseline=request.baseline.to_dict() if request.baseline is not None else None,
+            stream=None if isinstance(source, str) else source.to_json(),
         )
         target = self.queue_for(request.camera_id)
         waited = time.monotonic() - item.sent

@@ -16,6 +16,7 @@ from gapwatch.vision.types import ProbeResult
 
 if TYPE_CHECKING:
     from gapwatch.vision.baseline import Baseline
+    from gapwatch.vision.stream_spec import StreamSpec
 
 __all__ = ["LocalExecutor", "ProbeFunction", "ProbeRequest", "SamplingExecutor"]
 
@@ -27,7 +28,7 @@ class ProbeRequest:
     """One probe to run: which camera, its stream, the deadline and its baseline."""
 
     camera_id: str
-    source: str
+    source: str | StreamSpec
     timeout_s: float
     baseline: Baseline | None = None
 

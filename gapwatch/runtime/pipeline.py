@@ -55,6 +55,7 @@ from gapwatch.storage import (
     utcnow,
 )
 from gapwatch.vision.redact import redact
+from gapwatch.vision.stream_spec import StreamSpec
 from gapwatch.vision.types import ProbeResult
 
 if TYPE_CHECKING:
@@ -96,11 +97,20 @@ class BackgroundWorker(Protocol):
     def stop(self) -> None: ...
 
 
-def _camera_source(site: Site, stream: str) -> str:
-    # A URL stays as written; a plain path is relative to the site file's folder.
-    if "://" in stream:
-        return stream
-    return str(site.resolve(stream))
+def _camera_source(site: Site, camera: Camera) -> StreamSpec:
+    # A URL stays as written; a plain path (and a password file) is relative to the site file's
+    # folder. The password itself is read only by the decoder worker that connects.
+    stream = camera.stream if "://" in camera.stream else str(site.resolve(camera.stream))
+    password_file = camera.password_file
+    if password_file is not None:
+        password_file = str(site.resolve(password_file))
+    return StreamSpec.from_text(
+        stream,
+        username=camera.username,
+        password_env=camera.password_env,
+        password_file=password_file,
+        rtsp_transport=camera.rtsp_transport,
+    )
 
 
 def probe_targets(site: Site, settings: Settings) -> list[ProbeTarget]:
@@ -112,7 +122,7 @@ def probe_targets(site: Site, settings: Settings) -> list[ProbeTarget]:
         targets.append(
             ProbeTarget(
                 camera_id=camera.id,
-                source=_camera_source(site, camera.stream),
+                source=_camera_source(site, camera),
                 interval_s=interval,
                 timeout_s=min(health.probe_timeout_s, interval),
             )

@@ -16,7 +16,7 @@ import threading
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from gapwatch.vision.redact import RedactingFilter, redact
+from gapwatch.vision.redact import RedactingFilter, redact, shown_url
 from gapwatch.vision.types import FAULT_CODES, ProbeResult, Status
 
 if TYPE_CHECKING:
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from gapwatch.vision.baseline import Baseline
     from gapwatch.vision.probe import ProbePool
+    from gapwatch.vision.stream_spec import StreamSpec
     from gapwatch.vision.types import Frame, Verdict
 
 __all__ = [
@@ -61,12 +62,22 @@ class ProbeMessage:
 
     camera_id: str
     source: str
+    """The stream address; no credentials when `stream` carries them."""
     timeout_s: float
     baseline: dict[str, Any] | None = None
+    stream: dict[str, Any] | None = None
+    """The camera's stream spec (`StreamSpec.to_json`): the password's *place* (an environment
+    variable or file on the worker's machine), read only by the decoder that connects."""
 
     def to_json(self) -> dict[str, Any]:
         """The message body (JSON)."""
         return asdict(self)
+
+    def spec(self) -> str | StreamSpec:
+        """What the worker probes: the spec when the message has one, else the address."""
+        from gapwatch.vision.stream_spec import StreamSpec
+
+        return StreamSpec.from_json(self.stream) if self.stream is not None else self.source
 
     @classmethod
     def from_json(cls, data: object) -> ProbeMessage:
@@ -87,12 +98,22 @@ class ProbeMessage:
             raise MessageError("probe message timeout_s must be a positive number")
         if baseline is not None and not isinstance(baseline, dict):
             raise MessageError("probe message baseline must be a JSON object")
-        return cls(camera_id, source, float(timeout), baseline)
+        stream = data.get("stream")
+        if stream is not None:
+            from gapwatch.vision.stream_spec import StreamSpec
+
+            try:
+                StreamSpec.from_json(stream)
+            except ValueError as exc:
+                raise MessageError(f"probe message stream: {exc}") from None
+        return cls(camera_id, source, float(timeout), baseline, stream)
 
     @property
     def shown(self) -> str:
         """The message as it may appear in logs and monitors: credentials removed."""
-        return f"camera={self.camera_id} source={redact(self.source)} timeout={self.timeout_s:g}s"
+        return (
+            f"camera={self.camera_id} source={shown_url(self.source)} timeout={self.timeout_s:g}s"
+        )
 
 
 @dataclass(frozen=True)
@@ -213,7 +234,7 @@ def run_probe(message: ProbeMessage, *, workers: int = 4, worker: str = "") -> P
         except BaselineError as exc:
             # A damaged baseline must not stop probing: judge without one.
             log.warning("camera %s: baseline unusable (%s)", message.camera_id, exc)
-    result = prober.pool.probe(message.source, timeout_s=message.timeout_s, baseline=baseline)
+    result = prober.pool.probe(message.spec(), timeout_s=message.timeout_s, baseline=baseline)
     learned = baseline.to_dict() if baseline is not None and prober.judge.take(baseline) else None
     return ProbeReply(result, learned, worker)
 

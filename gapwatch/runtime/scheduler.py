@@ -20,6 +20,7 @@ from gapwatch.vision.types import ProbeResult
 
 if TYPE_CHECKING:
     from gapwatch.vision.baseline import Baseline
+    from gapwatch.vision.stream_spec import StreamSpec
 
 __all__ = [
     "PeriodicTask",
@@ -40,7 +41,8 @@ class ProbeTarget:
     """One camera to probe: its stream, how often and how long a probe may take."""
 
     camera_id: str
-    source: str
+    source: str | StreamSpec
+    """The camera's stream: a URL or path, or a spec whose password only the decoder reads."""
     interval_s: float
     timeout_s: float
 

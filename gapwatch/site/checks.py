@@ -5,6 +5,7 @@ Errors stop loading; warnings (doubtful but usable) are reported and loading goe
 
 from __future__ import annotations
 
+import os
 import re
 import statistics
 from collections.abc import Sequence
@@ -76,6 +77,7 @@ def check_site(
             _check_polygon((section, index, "polygon"), item.polygon, report)
     _check_references(parts, data, report)
     _check_files(parts, site_path, report)
+    _check_stream_secrets(parts, site_path, report)
     _check_placement(parts, report)
     return report.errors, report.warnings
 
@@ -230,6 +232,57 @@ def _check_files(parts: SiteParts, site_path: Path, report: _Report) -> None:
                     ("cameras", index, key),
                     f"file {value!r} does not exist (looked for {path})",
                     f"文件 {value!r} 不存在（查找路径 {path}）",
+                )
+
+
+# `scheme://user:password@host`: a password written into the site file itself.
+_INLINE_PASSWORD_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^@]*:[^@]*@")
+_SECRET_QUERY_RE = re.compile(
+    r"[?&;/_](?:password|passwd|pwd|token|access_token|api_key|auth_key|signature|sign|secret)="
+    r"(?!\{password\})",
+    re.IGNORECASE,
+)
+
+
+def _check_stream_secrets(parts: SiteParts, site_path: Path, report: _Report) -> None:
+    """Passwords belong in the environment or a secrets file; say where one is written inline."""
+    for index, camera in parts.cameras:
+        stream = getattr(camera, "stream", None)
+        if not isinstance(stream, str):
+            continue
+        env = getattr(camera, "password_env", None)
+        secret_file = getattr(camera, "password_file", None)
+        inline = bool(_INLINE_PASSWORD_RE.match(stream))
+        if inline and (env or secret_file):
+            report.error(
+                ("cameras", index, "stream"),
+                "the stream URL holds a password and the camera names password_env or "
+                "password_file: give it once",
+                "视频流地址中含密码，同时又设置了 password_env 或 password_file：只能给一处",
+            )
+        elif inline or _SECRET_QUERY_RE.search(stream):
+            report.warn(
+                ("cameras", index, "stream"),
+                "a password or key is written in the site file; put it in an environment "
+                "variable (password_env) or a secrets file (password_file), and `{password}` "
+                "where the URL needs it",
+                "站点文件中写有密码或密钥；请改用环境变量（password_env）或密码文件"
+                "（password_file），在地址中需要处写 `{password}`",
+            )
+        if env and env not in os.environ:
+            report.warn(
+                ("cameras", index, "password_env"),
+                f"environment variable {env} is not set here; the service must have it",
+                f"此处未设置环境变量 {env}；运行服务时必须设置",
+            )
+        if secret_file:
+            path = Path(secret_file)
+            path = path if path.is_absolute() else site_path.parent / path
+            if not path.is_file():
+                report.warn(
+                    ("cameras", index, "password_file"),
+                    f"password file {secret_file} does not exist here (looked for {path})",
+                    f"密码文件 {secret_file} 不存在（查找路径 {path}）",
                 )
 
 

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
+    "STREAM_SCHEMES",
     "Camera",
     "CoverageSettings",
     "DispatchEndpoint",
@@ -179,14 +180,72 @@ class PtzPreset(_Strict):
     tilt_deg: float | None = Field(default=None, ge=0, le=90)
 
 
+STREAM_SCHEMES: tuple[str, ...] = (
+    "rtsp", "rtsps", "rtmp", "rtmps", "http", "https", "ws", "wss", "file",
+)  # fmt: skip
+"""URL schemes a camera stream may use: the forms gapwatch.vision reads (kept equal by a test)."""
+
+_SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+_ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+
+
+def _check_stream(value: str) -> str:
+    found = _SCHEME_RE.match(value)
+    if found and found.group(1).lower() not in STREAM_SCHEMES:
+        scheme = found.group(1)
+        forms = ", ".join(f"{s}://" for s in STREAM_SCHEMES)
+        raise ValueError(
+            f"gapwatch cannot read {scheme}:// streams; use one of {forms} or a file path"
+            f" ｜ 无法读取 {scheme}:// 视频流；可用 {forms} 或文件路径"
+        )
+    return value
+
+
+def _check_env_name(value: str) -> str:
+    if not _ENV_NAME_RE.match(value):
+        raise ValueError(
+            f"{value!r} is not an environment variable name (letters, digits, '_')"
+            f" ｜ {value!r} 不是环境变量名（字母、数字、'_'）"
+        )
+    return value
+
+
+StreamLocation = Annotated[str, AfterValidator(_check_stream)]
+EnvName = Annotated[str, AfterValidator(_check_env_name)]
+
+
 class Camera(_Strict):
     """One camera: where it stands, where it looks, how to reach its stream."""
 
     id: Identifier
     name: str = Field(min_length=1)
-    stream: str = Field(
+    stream: StreamLocation = Field(
         min_length=1,
-        description="rtsp://, http(s)://, file:// URL or a file path (relative to the site file).",
+        description="rtsp://, rtmp://, http(s):// (HTTP-FLV, HLS .m3u8, MJPEG, MPEG-TS), "
+        "ws(s):// (WS-FLV), file:// URL or a file path (relative to the site file). Give the "
+        "password with `password_env` or `password_file`, not in the URL; `{username}` and "
+        "`{password}` in the URL mark where vendor forms put them.",
+    )
+    username: str | None = Field(
+        default=None,
+        min_length=1,
+        description="User name the stream logs in with (or fills `{username}` in `stream`).",
+    )
+    password_env: EnvName | None = Field(
+        default=None,
+        description="Name of the environment variable holding the stream password; read by "
+        "the decoder when it connects, never written to the site file.",
+    )
+    password_file: str | None = Field(
+        default=None,
+        min_length=1,
+        description="A file holding the stream password (e.g. /run/secrets/cam-007; relative "
+        "to the site file), read by the decoder when it connects.",
+    )
+    rtsp_transport: Literal["tcp", "udp"] = Field(
+        default="tcp",
+        description="RTP over the RTSP connection (tcp, default) or over UDP for cameras and "
+        "platforms that only send UDP.",
     )
     location: LonLat
     heading_deg: float = Field(ge=-360, le=360, description="Degrees clockwise from north.")
@@ -216,6 +275,34 @@ class Camera(_Strict):
         default=None,
         description="Reference picture of the healthy view (path), for shift/cover checks.",
     )
+
+    @model_validator(mode="after")
+    def _check_credentials(self) -> Camera:
+        if self.password_env and self.password_file:
+            raise ValueError(
+                "give the stream password once: password_env or password_file, not both"
+                " ｜ 视频流密码只能给一处：password_env 或 password_file"
+            )
+        scheme = _SCHEME_RE.match(self.stream)
+        if self.rtsp_transport == "udp" and not (
+            scheme and scheme.group(1).lower() in ("rtsp", "rtsps")
+        ):
+            raise ValueError(
+                "rtsp_transport applies to rtsp:// streams only"
+                " ｜ rtsp_transport 仅适用于 rtsp:// 视频流"
+            )
+        has_secret = bool(self.password_env or self.password_file)
+        if "{password}" in self.stream and not has_secret:
+            raise ValueError(
+                "the stream has a {password} slot but the camera names no password_env or "
+                "password_file ｜ 视频流地址含 {password}，但未设置 password_env 或 password_file"
+            )
+        if "{username}" in self.stream and self.username is None:
+            raise ValueError(
+                "the stream has a {username} slot but the camera has no username"
+                " ｜ 视频流地址含 {username}，但未设置 username"
+            )
+        return self
 
     @model_validator(mode="after")
     def _check_resolution(self) -> Camera:

@@ -9,9 +9,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from gapwatch.vision.probe import ProbeBusyError, ProbePool, close_default_pool, probe
-from gapwatch.vision.redact import RedactingFilter, redact
+from gapwatch.vision.redact import RedactingFilter, redact, shown_url
 from gapwatch.vision.sampler import SamplingPlan
-from gapwatch.vision.sources import SourceError, StreamSource, parse
+from gapwatch.vision.sources import (
+    SUPPORTED_SCHEMES,
+    SourceError,
+    StreamSource,
+    UnsupportedSourceError,
+    parse,
+)
+from gapwatch.vision.stream_spec import CredentialError, RtspTransport, StreamSpec
 from gapwatch.vision.types import FAULT_CODES, OFFLINE_FAULTS, Frame, ProbeResult, Status, Verdict
 
 if TYPE_CHECKING:
@@ -21,23 +28,29 @@ if TYPE_CHECKING:
 __all__ = [
     "FAULT_CODES",
     "OFFLINE_FAULTS",
+    "SUPPORTED_SCHEMES",
     "Baseline",
     "BaselineError",
+    "CredentialError",
     "Frame",
     "ProbeBusyError",
     "ProbePool",
     "ProbeResult",
     "RedactingFilter",
+    "RtspTransport",
     "SamplingPlan",
     "SourceError",
     "Status",
     "StreamSource",
+    "StreamSpec",
+    "UnsupportedSourceError",
     "Verdict",
     "close_default_pool",
     "judge",
     "parse",
     "probe",
     "redact",
+    "shown_url",
 ]
 
 _LAZY = {

@@ -13,6 +13,7 @@ from gapwatch.vision.types import ProbeResult
 
 if TYPE_CHECKING:
     from gapwatch.vision.baseline import Baseline
+    from gapwatch.vision.stream_spec import StreamSpec
 
 __all__ = ["EXIT_CODES", "FAULT_NAMES", "probe_command", "result_json"]
 
@@ -44,11 +45,21 @@ def _fail(message: str) -> int:
 
 
 def probe_command(
-    source: str | None, reference: Path | None, timeout: str, output_format: str
+    source: str | None,
+    reference: Path | None,
+    timeout: str,
+    output_format: str,
+    *,
+    rtsp_transport: str = "tcp",
+    username: str | None = None,
+    password_env: str | None = None,
 ) -> int:
     """Run `gapwatch probe`; returns the exit status."""
     if not source or not source.strip():
         return _fail("missing SOURCE (stream URL or file) / 缺少视频源 SOURCE")
+    stream = _stream_spec(source, rtsp_transport, username, password_env)
+    if isinstance(stream, str):
+        return _fail(stream)
     try:
         timeout_s = float(timeout)
     except ValueError:
@@ -69,7 +80,7 @@ def probe_command(
     from gapwatch.vision.probe import close_default_pool, probe
 
     try:
-        result = probe(source, timeout_s=timeout_s, baseline=baseline)
+        result = probe(stream, timeout_s=timeout_s, baseline=baseline)
     finally:
         close_default_pool()
     if output_format == "json":
@@ -77,6 +88,30 @@ def probe_command(
     else:
         print(_text(result, source))  # noqa: T201
     return EXIT_CODES[result.status]
+
+
+def _stream_spec(
+    source: str, rtsp_transport: str, username: str | None, password_env: str | None
+) -> StreamSpec | str:
+    """The stream to probe, or why it cannot be probed at all (UNKNOWN, never offline)."""
+    from gapwatch.vision.sources import SourceError, UnsupportedSourceError, parse
+    from gapwatch.vision.stream_spec import StreamSpec
+
+    if rtsp_transport not in ("tcp", "udp"):
+        return f"--rtsp-transport must be tcp or udp, got {rtsp_transport!r} / 须为 tcp 或 udp"
+    spec = StreamSpec.from_text(
+        source,
+        username=username,
+        password_env=password_env,
+        rtsp_transport="udp" if rtsp_transport == "udp" else "tcp",
+    )
+    try:
+        parse(spec)
+    except UnsupportedSourceError as exc:
+        return str(exc)
+    except SourceError:
+        pass  # a missing file or host is the probe's verdict (offline), with its reason
+    return spec
 
 
 def _load_reference(path: Path) -> Baseline:

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 from gapwatch.vision.redact import redact
 from gapwatch.vision.sampler import SampledFrame, SamplingPlan, SamplingReport
-from gapwatch.vision.sources import SourceError, StreamSource, parse
+from gapwatch.vision.sources import SourceError, StreamSource, UnsupportedSourceError, parse
+from gapwatch.vision.stream_spec import StreamSpec
 from gapwatch.vision.types import Frame, ProbeResult, Verdict
 from gapwatch.vision.worker import DecoderWorker, Opened, Ready, SamplingTask
 
@@ -111,13 +112,17 @@ class ProbePool:
 
     def probe(
         self,
-        source: str,
+        source: str | StreamSpec,
         *,
         timeout_s: float = 10.0,
         baseline: Baseline | None = None,
         plan: SamplingPlan | None = None,
     ) -> ProbeResult:
-        """Sample `source` and judge it; returns within `timeout_s` whatever the stream does."""
+        """Sample `source` and judge it; returns within `timeout_s` whatever the stream does.
+
+        Raises UnsupportedSourceError for a stream form gapwatch cannot read at all: that is a
+        setup error to refuse (site validation, probe exit 3), not a camera to call offline.
+        """
         if not timeout_s > 0:
             raise ValueError("the probe time-out must be positive")
         started = time.monotonic()
@@ -125,6 +130,8 @@ class ProbePool:
         plan = plan or SamplingPlan()
         try:
             stream = parse(source)
+        except UnsupportedSourceError:
+            raise
         except SourceError as exc:
             return _no_signal(str(exc), started)
         # The worker stops sampling `reserve` before the deadline and reports; a worker stuck
@@ -296,7 +303,7 @@ _default_lock = threading.Lock()
 
 
 def probe(
-    source: str,
+    source: str | StreamSpec,
     *,
     timeout_s: float = 10.0,
     baseline: Baseline | None = None,

@@ -221,9 +221,12 @@ class _Sampler:
         Packets that queued up while connecting arrive in a burst, so arrival alone would put
         their pictures too close together; timestamps alone cannot be trusted either (some
         servers send none, MJPEG demuxers make them up at a guessed rate). Files without
-        timestamps count frames.
+        timestamps count frames. HLS is timed by arrival alone: a stalled playlist still serves
+        its last segment, whose timestamps span seconds.
         """
         wall = time.monotonic() - self.started
+        if self.source.timed_by_arrival:
+            return wall
         if packet.pts is None or time_base is None:
             return wall if self.source.live else self.packets / self.rate
         media = float(packet.pts * time_base)

@@ -9,6 +9,7 @@ costs more CPU than the probe itself.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import multiprocessing
 import signal
 import time
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING
 
-from gapwatch.vision.sampler import SampledFrame, SamplingPlan, SamplingReport, sample
+from gapwatch.vision.sampler import Outcome, SampledFrame, SamplingPlan, SamplingReport, sample
 from gapwatch.vision.sources import SourceError, StreamSource, open_stream
 
 if TYPE_CHECKING:
@@ -73,20 +74,41 @@ def _run(task: SamplingTask, conn: Connection) -> None:
     plan = task.plan
     open_timeout = max(0.05, min(plan.open_timeout_s, task.stop_at - started))
     try:
-        container = open_stream(
-            task.source, open_timeout_s=open_timeout, read_timeout_s=plan.stall_s
+        stream = open_stream(
+            task.source,
+            open_timeout_s=open_timeout,
+            read_timeout_s=plan.stall_s,
+            stop_at=task.stop_at,
         )
     except SourceError as exc:
         conn.send(SamplingReport("failed", str(exc), 0, 0, 0.0))
         return
     try:
         conn.send(Opened(open_s=time.monotonic() - started))
-        report = sample(container, task.source, plan, stop_at=task.stop_at, emit=conn.send)
+        if stream.stall_s != plan.stall_s:  # HLS: a stall is judged against its segment length
+            plan = dataclasses.replace(plan, stall_s=stream.stall_s)
+        taken: list[SampledFrame] = []
+
+        def emit(frame: SampledFrame) -> None:
+            taken.append(frame)
+            conn.send(frame)
+
+        report = sample(stream.container, task.source, plan, stop_at=task.stop_at, emit=emit)
+        failure = stream.failure()
+        if report.outcome == "ended" and stream.cut_short() and taken:
+            # The feed stopped at the probe's time: what was taken is judged, as for FFmpeg.
+            report = dataclasses.replace(
+                report, outcome="complete", reason="sampling cut short by the time-out"
+            )
+        elif failure is not None and report.outcome == "ended":
+            # A websocket feed ends the container's bytes on a stall; say which it was.
+            outcome: Outcome = "stalled" if "stalled" in failure else "ended"
+            report = dataclasses.replace(report, outcome=outcome, reason=failure)
         # Report before closing: closing an RTSP session waits for the server's answer to
         # TEARDOWN, which the caller need not wait for.
         conn.send(report)
     finally:
-        container.close()
+        stream.close()
 
 
 def _context() -> multiprocessing.context.ForkServerContext:

@@ -30,7 +30,8 @@ obstacles:
 cameras:
   - id: cam-001
     name: 南门 1
-    stream: rtsp://user:pass@127.0.0.1:8554/cam1
+    stream: rtsp://127.0.0.1:8554/cam1
+    username: viewer
     location: [104.0502, 35.1301]
     heading_deg: 30
     hfov_deg: 90

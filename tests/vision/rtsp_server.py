@@ -21,7 +21,8 @@ import gi
 
 gi.require_version("Gst", "1.0")
 gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+gi.require_version("GstRtsp", "1.0")
+from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
 PIPELINE = (
     "( multifilesrc location={path} loop=true caps=video/x-h264,stream-format=byte-stream "
@@ -45,6 +46,11 @@ def main() -> None:
     parser.add_argument("--mount", action="append", default=[], help="NAME=PATH.h264")
     parser.add_argument("--auth", help="USER:PASS demanded by every mount")
     parser.add_argument("--unshared", action="store_true", help="one pipeline per client")
+    parser.add_argument(
+        "--report-setups",
+        action="store_true",
+        help="print `SETUP <Transport header>` for every client SETUP (which transport it asked)",
+    )
     args = parser.parse_args()
     mounts = _parse_pairs(args.mount, "--mount")
 
@@ -79,6 +85,16 @@ def main() -> None:
                 permissions.add_permission_for_role("viewer", permission, True)
             factory.set_permissions(permissions)
         mount_points.add_factory(f"/{name}", factory)
+
+    if args.report_setups:
+
+        def on_setup(client: object, context: GstRtspServer.RTSPContext) -> None:
+            _, transport = context.request.get_header(GstRtsp.RTSPHeaderField.TRANSPORT, 0)
+            print(f"SETUP {transport}", flush=True)
+
+        server.connect(
+            "client-connected", lambda _server, client: client.connect("setup-request", on_setup)
+        )
 
     if server.attach(None) == 0:
         sys.exit(f"cannot listen on 127.0.0.1:{args.port}")

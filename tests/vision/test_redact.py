@@ -27,7 +27,10 @@ from gapwatch.vision import ProbePool, RedactingFilter, redact
             "cannot open 'rtsp://a:b@h1/x' nor 'rtsp://c:d@h2/y'",
             "cannot open 'rtsp://***@h1/x' nor 'rtsp://***@h2/y'",
         ),
-        ("rtsp://host:554/path@weird", "rtsp://host:554/path@weird"),
+        # A password may hold `/`, so `@host` after a slash is read as the end of userinfo:
+        # shown over-redacted rather than risk showing `admin:12/34`.
+        ("rtsp://host:554/path@weird", "rtsp://***@weird"),
+        ("rtsp://admin:12/34@10.0.0.5/ch1", "rtsp://***@10.0.0.5/ch1"),
         ("/srv/clips/clean.mp4", "/srv/clips/clean.mp4"),
         ("mail me at ops@example.org", "mail me at ops@example.org"),
     ],

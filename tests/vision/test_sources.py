@@ -3,28 +3,51 @@
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
-from gapwatch.vision import ProbePool, SamplingPlan, SourceError, parse
+from gapwatch.cli import app
+from gapwatch.runtime.probe_worker import ProbeMessage
+from gapwatch.vision import (
+    ProbePool,
+    SamplingPlan,
+    SourceError,
+    StreamSpec,
+    UnsupportedSourceError,
+    parse,
+)
 
 from .conftest import LocalCameras, RecordingJudge
 
 
 @pytest.mark.parametrize(
-    ("location", "kind", "live"),
+    ("location", "kind", "bare"),
     [
-        ("rtsp://user:pass@10.1.2.3:554/Streaming/Channels/101", "rtsp", True),
-        ("rtsps://cam.example/ch1", "rtsp", True),
-        ("http://127.0.0.1:8080/video.mjpg", "http", True),
-        ("https://cam.example/stream.ts", "http", True),
+        (
+            "rtsp://user:pass@10.1.2.3:554/Streaming/Channels/101",
+            "rtsp",
+            "rtsp://10.1.2.3:554/Streaming/Channels/101",
+        ),
+        ("rtsps://cam.example/ch1", "rtsp", None),
+        ("rtmp://10.0.0.8:1935/rtp/34020000001320000001", "rtmp", None),
+        ("http://127.0.0.1:8080/video.mjpg", "http", None),
+        ("https://cam.example/stream.ts", "http", None),
+        ("http://10.0.0.8/rtp/34020000001320000001.live.flv", "http", None),
+        ("http://10.0.0.8/rtp/34020000001320000001/hls.m3u8", "hls", None),
+        ("ws://10.0.0.8/rtp/34020000001320000001.live.flv", "ws", None),
+        ("wss://10.0.0.8/rtp/ch1.live.ts", "ws", None),
     ],
 )
-def test_parse_classifies_network_sources(location: str, kind: str, live: bool) -> None:
+def test_parse_classifies_network_sources(location: str, kind: str, bare: str | None) -> None:
     source = parse(location)
-    assert (source.kind, source.live, source.location) == (kind, live, location)
+    assert (source.kind, source.live) == (kind, True)
+    # The location FFmpeg is handed carries no credentials; the real URL is rebuilt from parts.
+    assert source.location == (bare or location)
+    assert source.spec.real_url() == location
 
 
 def test_parse_accepts_paths_and_file_urls(clip_dir: Path) -> None:
@@ -125,3 +148,36 @@ def test_http_mpeg_ts_stream(
     assert result.frames == 3
     moments = [frame.at for frame in recording_judge.calls[0]]
     assert moments[-1] - moments[0] >= 2 * plan.spacing_s
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["srt://10.0.0.8:9000?streamid=live/cam"],
+        ["webrtc://10.0.0.8/live/cam"],
+        ["gb28181://34020000001320000001"],
+        ["http://10.0.0.8/live/cam.flv", "--rtsp-transport", "udp"],
+        ["rtsp://10.0.0.8/ch1", "--rtsp-transport", "sctp"],
+    ],
+)
+def test_probe_of_a_form_gapwatch_cannot_read_is_unknown_not_offline(arguments: list[str]) -> None:
+    done = CliRunner().invoke(app, ["probe", *arguments, "--timeout", "3", "--format", "json"])
+    assert done.exit_code == 3, done.output
+    assert "offline" not in done.stdout
+
+
+def test_pool_refuses_an_unreadable_form_instead_of_calling_it_offline(pool: ProbePool) -> None:
+    with pytest.raises(UnsupportedSourceError, match="srt"):
+        pool.probe("srt://10.0.0.8:9000", timeout_s=3)
+
+
+def test_probe_message_carries_where_the_password_lives_not_the_password() -> None:
+    spec = StreamSpec.from_text(
+        "rtsp://10.1.2.3/ch1", username="admin", password_env="CAM_PASSWORD"
+    )
+    message = ProbeMessage(camera_id="cam-1", source=spec.url, timeout_s=5, stream=spec.to_json())
+    wire = json.dumps(message.to_json())
+    assert "CAM_PASSWORD" in wire
+    read = ProbeMessage.from_json(json.loads(wire))
+    assert read.spec() == spec
+    assert "admin" not in read.shown
