@@ -153,8 +153,11 @@ def main() -> None:
     parser.add_argument("--split", choices=["tune", "holdout"], default="tune")
     parser.add_argument("--verbose", action="store_true", help="print every wrong verdict")
     parser.add_argument("--json", type=Path, help="also write every verdict to this file")
+    parser.add_argument("--scenes-only", action="store_true", help="leave out sample_streams/clips")
     args = parser.parse_args()
     clips = [c for c in load_clips() if c.split == args.split]
+    if args.scenes_only:
+        clips = [c for c in clips if c.path.parent == SCENES]
     refs: dict[Path, Baseline] = {}
     learned = learned_baselines(clips)
     tallies: dict[str, Tally] = defaultdict(Tally)
