@@ -82,8 +82,6 @@ def measure(frames: Sequence[Frame], baseline: Baseline | None = None) -> dict[s
         note("cast_b", b_mean)
         note("cast_k", k)
         note("cast_chroma", float(np.hypot(a_mean, b_mean)))
-        note("colourfulness", m.colourfulness(bgr, keep))
-        note("neutral_chroma", m.neutral_chroma(bgr, keep))
     for key, values in per.items():
         out[key] = _median(values)
     out["detail"] = m.detail(out["sharpness"], out["contrast"])
@@ -98,27 +96,31 @@ def measure(frames: Sequence[Frame], baseline: Baseline | None = None) -> dict[s
     out["span_s"] = mo.span_s
     if len(smalls) >= 2:
         # A frozen feed decodes the same pixels again; a live one never quite does.
+        # An encoder re-codes whole macroblocks around a ticking clock: keep well clear of it.
+        clear = m.shrink_keep(keep, 12)
         same = [
-            m.identical_share(smalls[i], smalls[j], keep)
+            m.identical_share(smalls[i], smalls[j], clear)
             for i, j in itertools.combinations(range(len(smalls)), 2)
             if ordered[j].at - ordered[i].at >= 0.9
         ]
         if same:
             out["identical_share"] = float(max(same))
-    stamps = [(f.at, f.pts) for f in ordered if f.pts is not None]
-    out["pts_repeats"] = float(
-        sum(1 for (a, p), (b, q) in itertools.pairwise(stamps) if p == q and b - a >= 0.5)
-    )
+    # A repeated timestamp on a repeated picture: the source sends its last frame again.
+    # (Some servers stamp every frame alike; on a moving picture that is no evidence.)
+    repeats = 0
+    for i, j in itertools.pairwise(range(len(ordered))):
+        earlier, later = ordered[i], ordered[j]
+        if earlier.pts is not None and earlier.pts == later.pts and later.at - earlier.at >= 0.5:
+            repeats += int(m.identical_share(smalls[i], smalls[j], keep) >= 0.9)
+    out["pts_repeats"] = float(repeats)
     middle = greys[len(greys) // 2]
     if baseline is not None and baseline.last is not None and baseline.last.shape == shape[:2]:
         out["history_identical"] = m.identical_share(baseline.last, middle, keep)
         change = np.abs(baseline.last.astype(np.float32) - middle.astype(np.float32))
         out["history_change"] = float(change[keep].mean()) if keep.any() else float(change.mean())
-        # Block means average the re-coding of an unchanged picture away; light drift and
-        # anything that moved in minutes remain.
-        kb_now = m.block_keep(keep, (shape[0] // m.BLOCK, shape[1] // m.BLOCK))
-        drift = np.abs(m.block_means(baseline.last) - m.block_means(middle))
-        out["history_block_change"] = float(drift[kb_now].mean() if kb_now.any() else drift.mean())
+        # Means over coarse blocks average the re-coding of an unchanged picture away; light
+        # drift and anything that moved in minutes remain. The median ignores a ticking clock.
+        out["history_block_change"] = m.coarse_change(baseline.last, middle)
 
     other: Mode = "day" if mode == "night" else "night"
     if baseline is not None and not baseline.knows(mode) and baseline.knows(other):
@@ -127,6 +129,9 @@ def measure(frames: Sequence[Frame], baseline: Baseline | None = None) -> dict[s
         # turns are still judged against the other mode's picture.
         _against_layout(out, baseline.mode(other), textures, greys, keep, kb)
         out["baseline_cross_mode"] = 1.0
+        floor = baseline.mode(other).learned("temporal_noise")
+        if floor is not None:
+            out["temporal_noise_ratio"] = out["temporal_noise"] / max(floor, 0.3)
     if baseline is not None and baseline.knows(mode):
         mb = baseline.mode(mode)
         out["baseline_samples"] = float(mb.samples)

@@ -24,6 +24,7 @@ __all__ = [
     "as_u8",
     "block_texture",
     "brightness",
+    "coarse_change",
     "colour_cast",
     "colourfulness",
     "detail",
@@ -39,6 +40,7 @@ __all__ = [
     "scene_shift",
     "screen_share",
     "screen_uniformity",
+    "shrink_keep",
     "structure_similarity",
     "temporal_noise",
     "tenengrad",
@@ -279,7 +281,7 @@ def screen_uniformity(
     codes = (q[..., 0] * 64 + q[..., 1]) * 64 + q[..., 2]
     v = _kept(codes, keep).astype(np.int64)
     counts = np.bincount(v)
-    top = np.sort(counts)[-colours:]
+    top = np.partition(counts, -colours)[-colours:] if counts.size > colours else counts
     return float(top.sum()) / max(int(v.size), 1)
 
 
@@ -305,6 +307,21 @@ def identical_share(a: U8, b: U8, keep: Mask | None = None) -> float:
     if same.ndim == 3:
         same = same.all(axis=2)
     return float(_kept(same, keep).mean())
+
+
+def shrink_keep(keep: Mask, margin: int) -> Mask:
+    """The kept area shrunk by `margin` pixels (all of it when nothing would be left)."""
+    inner = _inner(keep, margin)
+    return inner if inner is not None and inner.any() else keep
+
+
+def coarse_change(a: U8, b: U8, cell: int = 32) -> float:
+    """Median absolute change of `cell`-pixel block means between two grey pictures."""
+    h, w = a.shape
+    size = (max(1, w // cell), max(1, h // cell))
+    ca = cv2.resize(a.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    cb = cv2.resize(b.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    return float(np.median(np.abs(ca - cb)))
 
 
 def structure_similarity(reference: U8, current: U8, keep_blocks: Mask) -> float:

@@ -32,23 +32,29 @@ class Thresholds:
     # that was not there (a bright sky is).
     bright_share: float = 0.6
     bright_added: float = 0.35
-    # Frozen: pictures seconds apart decoded to exactly the same pixels (noise floor included).
-    identical_share: float = 0.995
+    # Frozen: pictures a second or more apart decoded to the same pixels, noise floor included
+    # (share of pixels clear of burned-in text; a live view with a still background reached
+    # 0.88 inside one group of pictures, a stuck one 0.92 to 0.996).
+    identical_share: float = 0.97
     frozen_min_span_s: float = 0.9
-    # ... or, in the service, hardly any change since the previous probe (block means, grey
-    # levels) while the grain between frames fell well under the camera's learned level.
-    history_block_change: float = 0.35
-    history_noise_ratio: float = 0.5
+    # ... or, in the service, no change since the previous probe (median change of 32-pixel
+    # block means, grey levels: stuck 0.14 and less, live 0.19 and more) while the change
+    # between frames fell under the camera's learned level.
+    history_block_change: float = 0.165
+    history_noise_ratio: float = 0.6
     # Blur: detail against the camera's own healthy picture (fog 0.09, defocus 0.04 and less);
     # without one, next to none left (a plain wall in fog 0.24, defocus 0.25 and less).
     blur_ratio: float = 0.06
-    blur_abs_detail: float = 0.12
+    blur_abs_detail: float = 0.15
     # Occlusion against the baseline: a connected region of blocks that kept under a fifth of
     # their detail (share of blocks that had detail) and a changed layout (1 - correlation of
     # block means); without a baseline, a picture flat nearly all over.
     occluded_faded_largest: float = 0.17
     occluded_layout_loss: float = 0.2
     occluded_abs_flat: float = 0.92
+    # ... or no detail left and only a gentle lighting gradient (grey-level spread): a sheet
+    # over the lens, where a defocused view keeps its layout's contrast (paper 19, blur 30+).
+    cover_contrast: float = 24.0
     # Shift: mean corner movement as a share of the diagonal, with enough matched features.
     shift_displacement: float = 0.055
     shift_min_matches: float = 12.0
@@ -57,11 +63,17 @@ class Thresholds:
     cast_shift: float = 24.0
     cast_abs_k: float = 3.0
     cast_abs_chroma: float = 40.0
-    # Noise: grain in the plainest quarter of the picture against the camera's own, or grain
-    # changing between frames against its learned level; without a baseline, snow.
+    # Noise: grain in the plainest quarter of the picture against the camera's own, or more
+    # grain together with change between frames (against its learned level, else absolute).
     grain_ratio: float = 2.4
-    temporal_noise_ratio: float = 2.2
+    grain_gate_ratio: float = 1.3
+    temporal_noise_ratio: float = 1.5
+    temporal_noise_abs: float = 2.8
     grain_abs: float = 2.0
+    grain_gate_abs: float = 0.7
+    # Shift also needs the layout to have changed (1 - correlation of block means): a moved
+    # object carries features with it, a turned camera moves everything.
+    shift_layout_loss: float = 0.15
 
 
 DEFAULT = Thresholds()
@@ -134,26 +146,32 @@ def score_faults(metrics: dict[str, float], t: Thresholds = DEFAULT) -> dict[str
             s.under("temporal_noise_ratio", t.history_noise_ratio),
         )
         frozen = max(frozen, unchanged)
-    scores["frozen"] = frozen
 
+    layout = _Scorer({"loss": 1.0 - metrics.get("structure_corr", float("nan"))})
     shifted = 0.0
     if s.has("shift_displacement") and metrics.get("shift_matches", 0.0) >= t.shift_min_matches:
         shifted = s.over("shift_displacement", t.shift_displacement)
-    if s.has("texture_faded_largest") and s.has("structure_corr"):
-        layout_loss = 1.0 - metrics["structure_corr"]
+        if layout.has("loss"):
+            shifted = min(shifted, layout.share_over("loss", t.shift_layout_loss))
+    if s.has("texture_faded_largest") and layout.has("loss"):
         occluded = min(
             s.share_over("texture_faded_largest", t.occluded_faded_largest),
-            _Scorer({"loss": layout_loss}).share_over("loss", t.occluded_layout_loss),
+            layout.share_over("loss", t.occluded_layout_loss),
         )
         occluded = max(occluded, s.share_over("flat_largest", t.occluded_abs_flat))
     else:
-        occluded = s.share_over("flat_largest", t.occluded_abs_flat)
+        occluded = max(
+            s.share_over("flat_largest", t.occluded_abs_flat),
+            min(s.under("detail", t.blur_abs_detail), s.under("contrast", t.cover_contrast)),
+        )
     # A view that moved loses its blocks' detail and layout too: the camera turned, it is not
     # a cover, when the rest of the view is found elsewhere in the picture.
     if shifted >= 0.5:
         occluded = min(occluded, 1.0 - shifted)
     scores["occluded"] = occluded
     scores["shifted"] = shifted if occluded < 0.5 else 0.0
+    # Behind a cover there is too little left to tell a freeze from a still picture.
+    scores["frozen"] = frozen if occluded < 0.5 else 0.0
 
     if based and s.has("detail_ratio"):
         blur = s.under("detail_ratio", t.blur_ratio)
@@ -171,14 +189,15 @@ def score_faults(metrics: dict[str, float], t: Thresholds = DEFAULT) -> dict[str
 
     if based and s.has("grain_ratio"):
         noise = s.over("grain_ratio", t.grain_ratio)
-        if s.has("temporal_noise_ratio"):
-            changing = min(
-                s.over("temporal_noise_ratio", t.temporal_noise_ratio),
-                s.over("grain_ratio", 1.3),
-            )
-            noise = max(noise, changing)
+        gate = s.over("grain_ratio", t.grain_gate_ratio)
     else:
         noise = s.over("grain", t.grain_abs)
+        gate = s.over("grain", t.grain_gate_abs)
+    if s.has("temporal_noise_ratio"):
+        changing = s.over("temporal_noise_ratio", t.temporal_noise_ratio)
+    else:
+        changing = s.over("temporal_noise", t.temporal_noise_abs)
+    noise = max(noise, min(changing, gate))
     scores["noise"] = noise
     return {k: round(v, 3) for k, v in scores.items()}
 
