@@ -102,7 +102,9 @@ def cases() -> list[object]:
 
 
 @pytest.mark.parametrize(("path", "label", "with_ref"), cases())
-def test_clip_gets_its_labelled_verdict(path: Path, label: dict[str, object], with_ref: bool) -> None:
+def test_clip_gets_its_labelled_verdict(
+    path: Path, label: dict[str, object], with_ref: bool
+) -> None:
     baseline = reference(path.parent / str(label["reference"])) if with_ref else None
     verdict = judge(sampled(path), baseline)
     expected = {str(f) for f in label["faults"]}  # type: ignore[attr-defined]
