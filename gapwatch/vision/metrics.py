@@ -277,6 +277,9 @@ def screen_uniformity(
     A recorder's "no video" screen or a test pattern is made of a handful of flat colours
     (close to 1.0); any picture of a real scene spreads over many more.
     """
+    # Every other pixel each way: a share over a quarter of the picture is as good, 4x cheaper.
+    image = image[::2, ::2]
+    keep = None if keep is None else keep[::2, ::2]
     q = (image // step).astype(np.int32)
     codes = (q[..., 0] * 64 + q[..., 1]) * 64 + q[..., 2]
     v = _kept(codes, keep).astype(np.int64)
