@@ -46,7 +46,7 @@ class Probe:
 
     at: dt.datetime
     camera: str
-    status: Status
+    status: Status | Literal["unknown"]  # unknown: the probe could not judge the picture
     faults: tuple[str, ...] = ()
 
 
@@ -215,19 +215,24 @@ class HealthTracker:
                 f"({health.last_at.isoformat()})"
             )
         health.last_at = probe.at
-        health.flap.add(probe.status)
+        if probe.status == "unknown":
+            # The judge could not tell (or was not sure): no evidence either way, so it neither
+            # opens nor closes anything, breaks no streak and counts for no flapping.
+            return None
+        status: Status = probe.status
+        health.flap.add(status)
 
-        if probe.status == health.streak_status:
+        if status == health.streak_status:
             health.streak += 1
         else:
-            health.streak_status, health.streak = probe.status, 1
-        if probe.status != "ok":
+            health.streak_status, health.streak = status, 1
+        if status != "ok":
             health.faults = probe.faults
 
-        needed = self.close_after if probe.status == "ok" else self.open_after
-        if probe.status != health.state and health.streak >= needed:
-            health.state = probe.status
-            if probe.status == "ok":
+        needed = self.close_after if status == "ok" else self.open_after
+        if status != health.state and health.streak >= needed:
+            health.state = status
+            if status == "ok":
                 health.faults = ()
 
         if health.flapping and health.reported_flapping:

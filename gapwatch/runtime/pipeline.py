@@ -282,6 +282,8 @@ class Service:
 
     def _write_verdicts(self, verdicts: Sequence[ProbeVerdict]) -> None:
         """One transaction for a batch of verdicts, in the order they came."""
+        # A probe that could not judge the picture is no evidence about the camera.
+        verdicts = [v for v in verdicts if v.result.status != "unknown"]
         probes = [
             Probe(
                 at=v.at, camera=v.camera_id, status=v.result.status, faults=tuple(v.result.faults)

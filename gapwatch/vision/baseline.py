@@ -50,8 +50,15 @@ TRACKED = (
     "noise",
     "cast_a",
     "cast_b",
+    "dark_share",
+    "bright_share",
+    "grain",
 )
 """Per-frame metrics whose mean and spread a baseline keeps."""
+
+PER_PROBE = ("temporal_noise", "motion_mad")
+"""Metrics of a whole probe (change between its frames) that a baseline keeps: how much a live
+picture of this camera moves, so that a picture that stops moving can be told from a still one."""
 
 _FORMAT = 1
 _REFERENCE_RATE = 0.2  # how fast the reference picture follows slow changes (seasons, light)
@@ -121,6 +128,9 @@ def frame_stats(g: U8, bgr: U8, keep: m.Mask | None = None) -> dict[str, float]:
         "noise": m.noise_sigma(g, keep),
         "cast_a": a_mean,
         "cast_b": b_mean,
+        "dark_share": b.dark_share,
+        "bright_share": b.bright_share,
+        "grain": m.noise_floor(g, keep),
     }
 
 
@@ -130,7 +140,9 @@ class ModeBaseline:
 
     reference: U8 | None = None  # grey, ANALYSIS_WIDTH wide
     texture: F32 | None = None  # mean per-block detail of healthy pictures
-    stats: dict[str, Stat] = field(default_factory=lambda: {k: Stat() for k in TRACKED})
+    stats: dict[str, Stat] = field(
+        default_factory=lambda: {k: Stat() for k in (*TRACKED, *PER_PROBE)}
+    )
     samples: int = 0
 
     def learn(self, g: U8, bgr: U8, keep: m.Mask | None = None) -> None:
@@ -157,6 +169,11 @@ class ModeBaseline:
     def mean(self, key: str) -> float:
         """The learned mean of a tracked metric."""
         return self.stats[key].mean
+
+    def learned(self, key: str) -> float | None:
+        """The learned mean of a tracked metric, or None while nothing was learned for it."""
+        stat = self.stats.get(key)
+        return stat.mean if stat is not None and stat.n > 0 else None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form (reference picture as base64 PNG)."""
@@ -202,6 +219,9 @@ class Baseline:
 
     day: ModeBaseline = field(default_factory=ModeBaseline)
     night: ModeBaseline = field(default_factory=ModeBaseline)
+    last: U8 | None = None
+    """The previous probe's picture (grey, analysis size), kept in memory only: a picture that
+    has not changed at all since a probe minutes ago is frozen, however still the scene."""
 
     def mode(self, mode: Mode) -> ModeBaseline:
         """The baseline of one mode."""
@@ -225,11 +245,23 @@ class Baseline:
         return len(smalls)
 
     def update(self, verdict: Verdict, frames: Sequence[Frame]) -> bool:
-        """Learn from a probe's frames only when its verdict found them healthy."""
-        if verdict.status != "ok" or verdict.faults or not frames:
+        """Remember the probe's picture; learn from its frames only when they were healthy."""
+        if not frames:
+            return False
+        middle = m.as_bgr(frames[len(frames) // 2].image)
+        if verdict.status not in ("offline", "unknown") and min(middle.shape[:2]) >= m.MIN_SIDE:
+            self.last = m.grey(m.downscale(middle))
+        if verdict.status != "ok" or verdict.faults:
             return False
         # One frame per probe is enough: the samples of one probe are nearly the same picture.
-        return self.learn([frames[len(frames) // 2]]) > 0
+        if self.learn([frames[len(frames) // 2]]) == 0:
+            return False
+        mb = self.mode(picture_mode(m.downscale(middle)))
+        for key in PER_PROBE:
+            value = verdict.metrics.get(key)
+            if value is not None:
+                mb.stats[key].add(float(value))
+        return True
 
     def reset(self, mode: Mode | None = None) -> None:
         """Forget what was learned (after a repair or a deliberate re-aim), one mode or both."""

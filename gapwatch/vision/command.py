@@ -15,16 +15,27 @@ if TYPE_CHECKING:
     from gapwatch.vision.baseline import Baseline
     from gapwatch.vision.stream_spec import StreamSpec
 
-__all__ = ["EXIT_CODES", "FAULT_NAMES", "probe_command", "result_json"]
+__all__ = [
+    "EXIT_CODES",
+    "FAULT_NAMES",
+    "STATE_WORDS",
+    "plugin_text",
+    "probe_command",
+    "result_json",
+]
 
-EXIT_CODES: dict[str, int] = {"ok": 0, "degraded": 1, "offline": 2}
+EXIT_CODES: dict[str, int] = {"ok": 0, "degraded": 1, "offline": 2, "unknown": 3}
 UNKNOWN = 3
-"""Could not judge: bad arguments (monitoring-plugin UNKNOWN)."""
+"""Could not judge: bad arguments, an unreadable source, or a verdict the judge is unsure of."""
+
+STATE_WORDS: dict[int, str] = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
+"""Monitoring-plugin state per exit status (Nagios plugin guidelines)."""
 
 STATUS_NAMES: dict[str, str] = {
-    "ok": "OK 正常",
-    "degraded": "DEGRADED 画质异常",
-    "offline": "OFFLINE 离线",
+    "ok": "正常",
+    "degraded": "画质异常",
+    "offline": "离线",
+    "unknown": "无法判断",
 }
 FAULT_NAMES: dict[str, str] = {
     "no_signal": "无信号",
@@ -38,9 +49,27 @@ FAULT_NAMES: dict[str, str] = {
     "noise": "噪声",
 }
 
+# Perfdata: (metric key, label, unit, min, max). Units follow the plugin guidelines: s for
+# seconds, none for counts and plain numbers.
+_PERFDATA: tuple[tuple[str, str, str, str, str], ...] = (
+    ("frames", "frames", "", "0", ""),
+    ("open_s", "open", "s", "0", ""),
+    ("first_frame_s", "first_frame", "s", "0", ""),
+    ("max_read_gap_s", "max_read_gap", "s", "0", ""),
+    ("brightness", "brightness", "", "0", "255"),
+    ("detail", "detail", "", "0", ""),
+    ("grain", "grain", "", "0", ""),
+    ("temporal_noise", "temporal_noise", "", "0", ""),
+    ("motion_mad", "motion", "", "0", "255"),
+    ("identical_share", "identical", "", "0", "1"),
+)
+
 
 def _fail(message: str) -> int:
-    print(f"gapwatch probe: {redact(message)}", file=sys.stderr)  # noqa: T201
+    # A monitoring system reads stdout: UNKNOWN goes there too, in the plugin's form.
+    text = redact(message)
+    print(f"GAPWATCH UNKNOWN - probe: {text.split(' / ')[0]}\n{text}")  # noqa: T201
+    print(f"gapwatch probe: {text}", file=sys.stderr)  # noqa: T201
     return UNKNOWN
 
 
@@ -86,7 +115,7 @@ def probe_command(
     if output_format == "json":
         print(json.dumps(result_json(result, source), ensure_ascii=False))  # noqa: T201
     else:
-        print(_text(result, source))  # noqa: T201
+        print(plugin_text(result, source))  # noqa: T201
     return EXIT_CODES[result.status]
 
 
@@ -136,17 +165,41 @@ def result_json(result: ProbeResult, source: str) -> dict[str, Any]:
         "reason": redact(result.reason) if result.reason else None,
         "source": redact(source),
         "frames": result.frames,
+        "scores": dict(result.scores),
     }
 
 
-def _text(result: ProbeResult, source: str) -> str:
-    faults = ", ".join(f"{code} {FAULT_NAMES.get(code, '')}".strip() for code in result.faults)
-    lines = [
-        f"PROBE {STATUS_NAMES[result.status]} - {redact(source)} - "
-        f"{result.frames} frames 帧, {result.elapsed_s:.2f} s"
-    ]
-    if faults:
-        lines.append(f"faults 故障: {faults}")
+def _perf_number(value: float) -> str:
+    return f"{value:.4g}" if abs(value) < 1e4 else f"{value:.0f}"
+
+
+def plugin_text(result: ProbeResult, source: str) -> str:
+    """The monitoring-plugin output: one summary line with perfdata, then details.
+
+    `GAPWATCH WARNING - SOURCE frozen: picture does not change (frozen) | 'elapsed'=4.8s;;;0 ...`
+    """
+    code = EXIT_CODES[result.status]
+    shown = redact(source)
+    reason_en = (redact(result.reason).split(" / ")[0] if result.reason else "") or (
+        "picture healthy" if result.status == "ok" else result.status
+    )
+    faults = ",".join(result.faults) if result.faults else "no faults"
+    perf = [f"'elapsed'={result.elapsed_s:.3f}s;;;0"]
+    for key, label, unit, low, high in _PERFDATA:
+        value = result.metrics.get(key)
+        if value is not None and math.isfinite(value):
+            perf.append(f"'{label}'={_perf_number(value)}{unit};;;{low};{high}".rstrip(";"))
+    for fault, score in sorted(result.scores.items()):
+        if math.isfinite(score):
+            perf.append(f"'score_{fault}'={score:.3f};0.5;;0;1")
+    first = f"GAPWATCH {STATE_WORDS[code]} - {shown} {faults}: {reason_en} | {' '.join(perf)}"
+    lines = [first, f"status 状态: {result.status} {STATUS_NAMES[result.status]}"]
+    if result.faults:
+        named = ", ".join(
+            f"{f} {FAULT_NAMES.get(f, '')} ({result.scores.get(f, 1.0):.2f})" for f in result.faults
+        )
+        lines.append(f"faults 故障: {named}")
     if result.reason:
         lines.append(f"reason 原因: {redact(result.reason)}")
+    lines.append(f"frames 帧: {result.frames}, elapsed 耗时: {result.elapsed_s:.2f} s")
     return "\n".join(lines)

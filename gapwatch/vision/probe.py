@@ -151,7 +151,7 @@ class ProbePool:
         if collected.failure is not None:
             log.info("probe of %s: no signal: %s", stream.shown, collected.failure)
             return _no_signal(collected.failure, started, collected)
-        frames = [Frame(at=f.at, image=f.image) for f in collected.frames]
+        frames = [Frame(at=f.at, image=f.image, pts=f.pts) for f in collected.frames]
         verdict = self._judge(frames, baseline)
         return ProbeResult(
             status=verdict.status,
@@ -160,6 +160,7 @@ class ProbePool:
             elapsed_s=time.monotonic() - started,
             reason=redact(verdict.reason) if verdict.reason else None,
             frames=len(frames),
+            scores=dict(verdict.scores),
         )
 
     def _acquire(self, until: float) -> DecoderWorker:

@@ -70,6 +70,8 @@ class SampledFrame:
     keyframe: bool
     decoded: int
     """Packets decoded to produce this picture (1 for a keyframe)."""
+    pts: float | None = None
+    """The picture's presentation timestamp (s): a stream repeating one is stuck."""
 
 
 @dataclass(frozen=True)
@@ -258,6 +260,7 @@ class _Sampler:
                 image=_to_bgr(picture, self.plan.max_width),
                 keyframe=keyframe,
                 decoded=decoded,
+                pts=None if picture.time is None else float(picture.time),
             )
         )
         return self.taken >= self.plan.frames

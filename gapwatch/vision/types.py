@@ -8,9 +8,22 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["FAULT_CODES", "OFFLINE_FAULTS", "Frame", "ProbeResult", "Status", "Verdict"]
+__all__ = [
+    "CONFIDENT",
+    "FAULT_CODES",
+    "OFFLINE_FAULTS",
+    "Frame",
+    "ProbeResult",
+    "Status",
+    "Verdict",
+]
 
-Status = Literal["ok", "degraded", "offline"]
+Status = Literal["ok", "degraded", "offline", "unknown"]
+"""`unknown`: the probe could not judge the picture; it is no evidence either way."""
+
+CONFIDENT = 0.65
+"""A fault scored at least this much makes a confident verdict; between 0.5 and this the verdict
+is `unknown` (the fault is listed with its score, but no alert may open on it)."""
 
 FAULT_CODES: tuple[str, ...] = (
     "no_signal",
@@ -35,6 +48,8 @@ class Frame:
 
     at: float
     image: npt.NDArray[np.uint8]  # BGR, H×W×3
+    pts: float | None = None
+    """The picture's presentation timestamp in the stream (s), when the source has one."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +62,8 @@ class ProbeResult:
     elapsed_s: float = 0.0
     reason: str | None = None
     frames: int = 0
+    scores: dict[str, float] = field(default_factory=dict)
+    """How sure the judge is of each fault it weighed, 0..1 (listed faults score 0.5 or more)."""
 
 
 @dataclass(frozen=True)
@@ -57,3 +74,5 @@ class Verdict:
     faults: list[str]
     metrics: dict[str, float] = field(default_factory=dict)
     reason: str | None = None
+    scores: dict[str, float] = field(default_factory=dict)
+    """How sure the judge is of each fault it weighed, 0..1 (listed faults score 0.5 or more)."""
