@@ -327,3 +327,18 @@ def test_service_judges_platform_play_urls_without_a_false_outage(
         assert by_id[name]["status"] != "offline", by_id[name]
         assert "no_signal" not in by_id[name]["faults"]
     assert all("no_signal" not in json_text for json_text in map(str, alerts))
+
+
+def test_hls_master_playlist_is_followed_to_its_media_playlist(
+    hls_server: HlsServer, pool: ProbePool, recording_judge: RecordingJudge
+) -> None:
+    (hls_server.folder / "master.m3u8").write_text(
+        "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=800000,RESOLUTION=640x480\nlive.m3u8\n",
+        encoding="utf-8",
+    )
+    master = hls_server.url.replace("live.m3u8", "master.m3u8")
+    result, _ = probe_now(pool, master)
+    assert_live(result, recording_judge)
+    hls_server.kill_muxer()
+    result, started = probe_now(pool, master)
+    assert_no_signal(result, started)
