@@ -309,7 +309,7 @@ def test_service_judges_platform_play_urls_without_a_false_outage(
             db_url=f"sqlite:///{tmp_path / 'gw.db'}",
             site=site,
             admin_token=token,
-            probe_interval_s=4.0,
+            probe_interval_s=10.0,  # the probe time-out is the lesser of 10 s and this
         )
     )
     headers = {"Authorization": f"Bearer {token}"}
