@@ -7,7 +7,7 @@ import datetime as dt
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gapwatch.alerts.health import HealthTracker, Probe
+from gapwatch.health.tracker import HealthTracker, Probe
 
 T0 = dt.datetime(2026, 7, 30, 12, 0, tzinfo=dt.UTC)
 

@@ -309,7 +309,7 @@ def test_service_judges_platform_play_urls_without_a_false_outage(
             db_url=f"sqlite:///{tmp_path / 'gw.db'}",
             site=site,
             admin_token=token,
-            probe_interval_s=4.0,
+            probe_interval_s=10.0,  # the probe time-out is the lesser of 10 s and this
         )
     )
     headers = {"Authorization": f"Bearer {token}"}
@@ -327,3 +327,18 @@ def test_service_judges_platform_play_urls_without_a_false_outage(
         assert by_id[name]["status"] != "offline", by_id[name]
         assert "no_signal" not in by_id[name]["faults"]
     assert all("no_signal" not in json_text for json_text in map(str, alerts))
+
+
+def test_hls_master_playlist_is_followed_to_its_media_playlist(
+    hls_server: HlsServer, pool: ProbePool, recording_judge: RecordingJudge
+) -> None:
+    (hls_server.folder / "master.m3u8").write_text(
+        "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=800000,RESOLUTION=640x480\nlive.m3u8\n",
+        encoding="utf-8",
+    )
+    master = hls_server.url.replace("live.m3u8", "master.m3u8")
+    result, _ = probe_now(pool, master)
+    assert_live(result, recording_judge)
+    hls_server.kill_muxer()
+    result, started = probe_now(pool, master)
+    assert_no_signal(result, started)
