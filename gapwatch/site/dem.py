@@ -198,8 +198,28 @@ def read_elevation(
 ) -> Elevation:
     """Read the DEM at `path` onto a grid over `extent` (local metres) at its own resolution.
 
-    Raises DemError when the file is missing, not a raster, has no CRS or misses the extent.
+    Raises DemError when the file is missing, not a raster, has no CRS, misses the extent or
+    has no heights over it.
     """
+    from rasterio.errors import RasterioError
+
+    try:
+        return _read(path, projection=projection, extent=extent, band=band)
+    except RasterioError as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DemError(
+            f"{path} cannot be reprojected to the site ({reason})",
+            f"{path} 无法重投影到站点坐标（{reason}）",
+        ) from None
+
+
+def _read(
+    path: Path,
+    *,
+    projection: LocalProjection,
+    extent: tuple[float, float, float, float],
+    band: int,
+) -> Elevation:
     from rasterio.crs import CRS
     from rasterio.fill import fillnodata
     from rasterio.transform import from_origin
@@ -268,13 +288,8 @@ def check_dem(
     low, high = xy.min(axis=0) - reach, xy.max(axis=0) + reach
     extent = (float(low[0]), float(low[1]), float(high[0]), float(high[1]))
     try:
-        with _open(path) as dataset:
-            _check_source(dataset, band, path)
-            if _overlap(dataset, projection, extent) is None:
-                raise DemError(
-                    f"{path} does not overlap the site: the DEM covers other ground",
-                    f"{path} 与站点不重叠：该 DEM 覆盖的是别处的地面",
-                )
+        # Read it as the service will, so that `validate` accepts exactly what `serve` can use.
+        read_elevation(path, projection=projection, extent=extent, band=band)
     except DemError as exc:
         return [locator.problem(("terrain", "dem"), exc.en, exc.zh)]
     return []

@@ -81,6 +81,20 @@ def test_a_dem_without_crs_is_refused(tmp_path: Path) -> None:
     assert "has no coordinate reference system" in lines[0]
 
 
+def test_a_dem_with_only_nodata_over_the_site_is_refused(tmp_path: Path) -> None:
+    import rasterio
+
+    write_dem(tmp_path / "empty.tif", hills, crs=UTM, cell=5.0)
+    with rasterio.open(tmp_path / "empty.tif", "r+") as dem:
+        dem.write(np.full((dem.height, dem.width), -9999.0, dtype=np.float32), 1)
+    site_file = tmp_path / "site.yaml"
+    site_yaml(site_file, "empty.tif", [_CAMERA], [_ZONE])
+    lines = _refusal(site_file)
+    assert f":{_dem_line(site_file)}: terrain.dem: " in lines[0]
+    assert "has no heights over the site" in lines[0]
+    assert "没有高程值" in lines[1]
+
+
 def _write_bare(path: Path) -> None:
     import rasterio
 
