@@ -60,6 +60,31 @@ def repaired(geometry: Any) -> Any:
     return shapely.make_valid(geometry, method="structure", keep_collapsed=False)
 
 
+_COLLECTION = 7
+
+
+def _homogeneous_one(geometry: Any) -> Any:
+    """A mixed collection (polygons with lines or points, left by an earlier overlay) reduced to
+    its highest dimension: GEOS's grid overlay refuses mixed-dimension input."""
+    parts = shapely.get_parts(geometry)
+    if len(parts) == 0:
+        return geometry
+    dims = shapely.get_dimensions(parts)
+    top = parts[dims == dims.max()]
+    return top[0] if len(top) == 1 else shapely.union_all(top, grid_size=GRID_M)
+
+
+def _homogeneous(geometry: Any) -> Any:
+    if isinstance(geometry, np.ndarray):
+        out = geometry.copy()
+        for i in np.flatnonzero(shapely.get_type_id(geometry) == _COLLECTION):
+            out.flat[i] = _homogeneous_one(geometry.flat[i])
+        return out
+    if geometry is not None and shapely.get_type_id(geometry) == _COLLECTION:
+        return _homogeneous_one(geometry)
+    return geometry
+
+
 def on_grid(geometry: Any) -> Any:
     """Valid geometry snapped to the 1 mm grid (and made valid again if snapping collapsed it)."""
     return repaired(shapely.set_precision(repaired(geometry), GRID_M))
@@ -81,7 +106,7 @@ def _robust(
             return op(*args, **kwargs)
         except GEOSException:
             pass
-    fixed = [repaired(a) for a in args]
+    fixed = [repaired(_homogeneous(a)) for a in args]
     try:
         return op(*fixed, grid_size=GRID_M, **kwargs)
     except GEOSException as err:
@@ -126,7 +151,7 @@ def union_all(geometries: Any, axis: int | None = None) -> Any:
             return shapely.union_all(geometries, axis=axis)
         except GEOSException:
             pass
-    fixed = repaired(np.asarray(geometries, dtype=object))
+    fixed = repaired(_homogeneous(np.asarray(geometries, dtype=object)))
     try:
         return shapely.union_all(fixed, grid_size=GRID_M, axis=axis)
     except GEOSException:

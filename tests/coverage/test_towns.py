@@ -144,6 +144,7 @@ def test_engine_on_generated_towns(town: Town, data: st.DataObject) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)
 @SLOW
 @given(towns(max_blocks=5, max_cameras=14), st.data())
 def test_engine_on_generated_towns_many(town: Town, data: st.DataObject) -> None:
@@ -216,6 +217,7 @@ def test_command_line_audit_and_replay_on_generated_towns(town: Town, data: st.D
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(towns(max_blocks=4, max_cameras=10), st.data())
 def test_command_line_audit_and_replay_on_many_towns(town: Town, data: st.DataObject) -> None:
