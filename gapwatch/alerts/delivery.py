@@ -29,6 +29,7 @@ import httpx
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
+from gapwatch.alerts.outbound import OutboundPolicy
 from gapwatch.alerts.outbox import SecretLookup, disable_endpoint, secret_lookup
 from gapwatch.alerts.webhooks import WebhookSecretError, signed_headers
 from gapwatch.storage import (
@@ -236,12 +237,16 @@ def _send(
     now: dt.datetime,
     deadline_s: float = 30.0,
     max_body_bytes: int = 64 * 1024,
+    policy: OutboundPolicy | None = None,
 ) -> _Answer:
     """POST one message. A 2xx is success as soon as its status line arrives: the body is never
     read, so a receiver that trickles its reply or sends gigabytes cannot hold the lane or the
     memory. An error reply is read for its text up to `max_body_bytes` and `deadline_s`."""
     import time
 
+    refusal = (policy or OutboundPolicy.parse(None)).refusal(claim.url)
+    if refusal is not None:
+        return _Answer(None, _clip(f"not sent: {refusal}"))
     secret: str | None = None
     if claim.secret_env is not None:
         secret = secrets(claim.secret_env)
@@ -416,6 +421,7 @@ def deliver_due(
     paused: dict[str, dt.datetime] | None = None,
     lanes: int = 8,
     pass_deadline_s: float = 60.0,
+    allow: str | None = None,
 ) -> DeliveryReport:
     """One delivery pass over the messages due at `now` (default: `clock()` at each step).
 
@@ -425,11 +431,13 @@ def deliver_due(
     passes until its claims' lease ends. When `stop` is set mid-pass, the claimed messages not
     yet sent are handed back untouched. `paused` (endpoint id -> until when) is the caller's
     memory of receivers that looked down or busy; the pass skips them, and updates it.
+    `allow` is the outbound allow-list (GAPWATCH_DISPATCH_ALLOW when None).
     """
     import concurrent.futures
 
     policy = policy or RetryPolicy()
     lookup = secrets or secret_lookup()
+    outbound = OutboundPolicy.parse(allow)
 
     def current() -> dt.datetime:
         return now if now is not None else clock()
@@ -452,7 +460,7 @@ def deliver_due(
                 # One unreachable receiver costs one timeout per pass, not one per message.
                 _release(factory, claim, report)
                 continue
-            answer = _send(client, claim, secrets=lookup, now=current())
+            answer = _send(client, claim, secrets=lookup, now=current(), policy=outbound)
             _record(factory, claim, answer, now=current(), policy=policy, report=report)
             if answer.error is None:
                 pauses.pop(claim.endpoint_id, None)
@@ -504,8 +512,10 @@ class DeliveryWorker:
         policy: RetryPolicy | None = None,
         secrets: SecretLookup | None = None,
         batch: int = 100,
+        allow: str | None = None,
     ) -> None:
         self._factory = factory
+        self._allow = allow
         self._batch = batch
         self._client = client
         self._own_client = client is None
@@ -563,6 +573,7 @@ class DeliveryWorker:
             # A lane slower than one attempt's time-out makes the others wait at most that
             # long once; its endpoint then sits out the next passes (see deliver_due).
             pass_deadline_s=self._timeout_s,
+            allow=self._allow,
         )
 
     def _run(self) -> None:
