@@ -79,6 +79,18 @@ class Settings(BaseSettings):
         description="Redis URL of the probe workers' broker (GAPWATCH_EXECUTOR=celery).",
     )
 
+    public_docs: bool = Field(
+        default=False,
+        description="Serve /openapi.json, /docs and /redoc without a token (default: the API "
+        "description needs a token like every other route but /healthz).",
+    )
+    dispatch_allow: str = Field(
+        default="",
+        max_length=4000,
+        description="Comma-separated hosts, host:port, or CIDR networks that dispatch "
+        "webhooks may go to although they are loopback, link-local or private, e.g. "
+        "127.0.0.1:9000,10.2.0.0/16.",
+    )
     max_connections: int = Field(
         default=1000,
         ge=16,
