@@ -79,6 +79,35 @@ class Settings(BaseSettings):
         description="Redis URL of the probe workers' broker (GAPWATCH_EXECUTOR=celery).",
     )
 
+    public_docs: bool = Field(
+        default=False,
+        description="Serve /openapi.json, /docs and /redoc without a token (default: the API "
+        "description needs a token like every other route but /healthz).",
+    )
+    dispatch_allow: str = Field(
+        default="",
+        max_length=4000,
+        description="Comma-separated hosts, host:port, or CIDR networks that dispatch "
+        "webhooks may go to although they are loopback, link-local or private, e.g. "
+        "127.0.0.1:9000,10.2.0.0/16.",
+    )
+    max_connections: int = Field(
+        default=1000,
+        ge=16,
+        le=100_000,
+        description="Client connections held open at once; more get an immediate 503 (kept "
+        "below the process's descriptor limit).",
+    )
+    header_timeout_s: float = Field(
+        default=10.0,
+        ge=0.5,
+        le=300,
+        description="Seconds a client has to send its request headers before it is closed.",
+    )
+    keep_alive_s: int = Field(
+        default=5, ge=1, le=300, description="Seconds an idle keep-alive connection is kept."
+    )
+
     @field_validator("admin_token")
     @classmethod
     def _check_admin_token(cls, value: SecretStr | None) -> SecretStr | None:

@@ -24,6 +24,13 @@ from gapwatch.storage import Base, SessionFactory, make_engine, migrate, session
 PG_ENV = "GAPWATCH_TEST_PG_URL"
 
 
+@pytest.fixture(autouse=True)
+def _dispatch_to_loopback_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests' dispatch receivers listen on loopback, which is refused unless allowed; the
+    suite allows it explicitly (services started by a test inherit it)."""
+    monkeypatch.setenv("GAPWATCH_DISPATCH_ALLOW", "127.0.0.1,localhost,::1")
+
+
 @pytest.fixture(scope="session")
 def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("db-template") / "gapwatch.db"

@@ -27,6 +27,7 @@ from gapwatch.api.errors import (
     refusals_as_conflicts,
 )
 from gapwatch.api.schemas import AlertOut, alert_out
+from gapwatch.api.times import AwareMoment
 from gapwatch.runtime.pipeline import Service
 from gapwatch.storage import AlertLogRow, AlertRow, SilenceRow, transaction, utcnow
 
@@ -59,8 +60,8 @@ class SilenceIn(BaseModel):
     cameras: list[Name] = Field(default_factory=list, max_length=500)
     zones: list[Name] = Field(default_factory=list, max_length=500)
     groups: list[Name] = Field(default_factory=list, max_length=500)
-    starts_at: dt.datetime | None = Field(default=None, description="Default: now.")
-    ends_at: dt.datetime
+    starts_at: AwareMoment | None = Field(default=None, description="Default: now.")
+    ends_at: AwareMoment
     comment: Note | None = None
 
     @model_validator(mode="after")

@@ -6,8 +6,10 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
@@ -23,7 +25,7 @@ from gapwatch.api import (
     terrain,
     tokens,
 )
-from gapwatch.api.auth import DbTokenStore, Role, ensure_token
+from gapwatch.api.auth import DbTokenStore, Principal, Role, authenticated, ensure_token
 from gapwatch.api.errors import install_error_handlers
 from gapwatch.api.feed import EventFeed
 from gapwatch.runtime.pipeline import Service, build_service
@@ -44,8 +46,13 @@ def _bootstrap(service: Service) -> None:
     if token is None:
         return
     with transaction(service.sessions) as session:
-        ensure_token(
+        usable = ensure_token(
             session, token=token.get_secret_value(), name="admin (environment)", role=Role.admin
+        )
+    if not usable:
+        log.warning(
+            "GAPWATCH_ADMIN_TOKEN was revoked and stays revoked; set a new one to bootstrap an "
+            "admin (已吊销的 GAPWATCH_ADMIN_TOKEN 不会恢复)"
         )
 
 
@@ -75,12 +82,24 @@ def create_app(settings: Settings, *, build: ServiceBuilder = build_service) -> 
                 await feed.stop()
             await run_in_threadpool(service.stop)
 
+    # The API description names every route and field; like the rest of the API it needs a
+    # token, unless GAPWATCH_PUBLIC_DOCS=true makes it (and the /docs, /redoc pages) public.
+    public = settings.public_docs
     app = FastAPI(
         title="gapwatch",
         summary="Blind spots and breaks of a camera network, live. 视频监控盲区与断点实时监测。",
         version="1",
         lifespan=lifespan,
+        openapi_url="/openapi.json" if public else None,
+        docs_url="/docs" if public else None,
+        redoc_url="/redoc" if public else None,
     )
+    if not public:
+
+        @app.get("/openapi.json", include_in_schema=False)
+        def openapi_document(_who: Annotated[Principal, Depends(authenticated)]) -> JSONResponse:
+            return JSONResponse(app.openapi())
+
     app.state.service = None
     install_error_handlers(app)
     for module in (

@@ -25,6 +25,7 @@ __all__ = [
     "Role",
     "TokenRecord",
     "TokenStore",
+    "authenticated",
     "create_token",
     "ensure_token",
     "hash_token",
@@ -148,6 +149,24 @@ def require(permission: Permission) -> Callable[..., Principal]:
     return dependency
 
 
+def authenticated(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """Any valid token, whatever its role (the API description is for every integrator)."""
+    if credentials is None or not credentials.credentials:
+        raise HTTPException(
+            401, "missing bearer token / 缺少访问令牌", headers=_UNAUTHORIZED_HEADERS
+        )
+    store: TokenStore = request.app.state.token_store
+    principal = authenticate(store, credentials.credentials)
+    if principal is None:
+        raise HTTPException(
+            401, "invalid bearer token / 访问令牌无效", headers=_UNAUTHORIZED_HEADERS
+        )
+    return principal
+
+
 class DbTokenStore:
     """Token hashes in the `api_tokens` table."""
 
@@ -175,12 +194,18 @@ def create_token(session: Session, *, name: str, role: Role) -> tuple[str, ApiTo
     return token, row
 
 
-def ensure_token(session: Session, *, token: str, name: str, role: Role) -> None:
-    """Make sure `token` (e.g. GAPWATCH_ADMIN_TOKEN) is stored with `role`; idempotent."""
+def ensure_token(session: Session, *, token: str, name: str, role: Role) -> bool:
+    """Make sure `token` (e.g. GAPWATCH_ADMIN_TOKEN) is stored with `role`; idempotent.
+
+    A token an admin revoked stays revoked: a restart with the same environment must not bring
+    it back (it used to). Returns False when the token is revoked and so not usable.
+    """
     digest = hash_token(token)
     row = session.scalar(select(ApiTokenRow).where(ApiTokenRow.token_hash == digest))
     if row is None:
         session.add(ApiTokenRow(name=name, role=role.value, token_hash=digest, created_at=utcnow()))
-    else:
-        row.role = role.value
-        row.revoked_at = None
+        return True
+    if row.revoked_at is not None:
+        return False
+    row.role = role.value
+    return True

@@ -81,7 +81,11 @@ class EventFeed:
         self._seen: deque[int] = deque(maxlen=KEEP)
         self._seen_set: set[int] = set()
         self.max_seq = 0
-        self._changed = asyncio.Condition()
+        # A fresh Event per change instead of an asyncio.Condition: a client that leaves while
+        # waiting cancels its wait, and on Python 3.11 a Condition cancelled while re-acquiring
+        # its lock is left broken ("Lock is not acquired"), after which shutdown waited on the
+        # lock forever (300 event-stream clients that connected and left made SIGTERM hang).
+        self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -107,8 +111,7 @@ class EventFeed:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        async with self._changed:
-            self._changed.notify_all()
+        self._notify()
 
     def after(self, position: int) -> list[tuple[int, StoredEvent]] | None:
         """Events that arrived after `position`; None when memory no longer reaches back."""
@@ -122,15 +125,19 @@ class EventFeed:
     async def wait(self, position: int, timeout_s: float) -> bool:
         """Wait until something arrives after `position`, the service stops, or time runs out."""
 
-        def ready() -> bool:
-            return self._arrived > position or self._service.stopping.is_set()
-
-        async with self._changed:
-            try:
-                await asyncio.wait_for(self._changed.wait_for(ready), timeout_s)
-            except TimeoutError:
-                return False
+        changed = self._changed
+        if self._arrived > position or self._service.stopping.is_set():
+            return self._arrived > position
+        try:
+            await asyncio.wait_for(changed.wait(), timeout_s)
+        except TimeoutError:
+            return False
         return self._arrived > position
+
+    def _notify(self) -> None:
+        """Wake every waiting client (they look again at what arrived and at stopping)."""
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
 
     def _remember(self, seq: int) -> None:
         if len(self._seen) == self._seen.maxlen:
@@ -151,8 +158,7 @@ class EventFeed:
                     break
                 log.exception("reading new events failed; trying again")
             await asyncio.sleep(poll_s)
-        async with self._changed:
-            self._changed.notify_all()
+        self._notify()
 
     async def _read_once(self) -> None:
         while True:
@@ -164,7 +170,6 @@ class EventFeed:
                 self._entries.append((self._arrived, event))
                 self._remember(event.seq)
             if fresh:
-                async with self._changed:
-                    self._changed.notify_all()
+                self._notify()
             if len(batch) < BATCH:
                 return

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from gapwatch.api.coverage import healthy_cameras
 from gapwatch.api.deps import ID_PATTERN, Reader, ReadSession, ServiceDep
 from gapwatch.api.errors import ApiError, NotFoundError, error_responses
+from gapwatch.api.times import AwareMoment
 from gapwatch.dispatch.cap import alert_to_cap
 from gapwatch.patrol.rounds import patrol_rounds, zone_views
 from gapwatch.storage import AlertRow
@@ -52,7 +53,8 @@ def list_patrol_rounds(
     session: ReadSession,
     _who: Reader,
     start: Annotated[
-        dt.datetime | None, Query(alias="from", description="Default: now (with UTC offset).")
+        AwareMoment | None,
+        Query(alias="from", description="Default: now (with UTC offset)."),
     ] = None,
     hours: Annotated[float, Query(gt=0, le=48, description="Span of the plan, hours.")] = 12,
 ) -> list[PatrolRoundOut]:

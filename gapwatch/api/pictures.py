@@ -1,16 +1,21 @@
 """A camera's picture now beside its baseline, as JPEG, for the operator's alert panel.
 
-The picture is taken on request through a decoder worker of its own (stream addresses and their
+The picture is taken on request through decoder workers of their own (stream addresses and their
 credentials stay on the server) and kept for a few seconds, so a room of operators looking at the
-same alert costs one decode.
+same alert costs one decode. Requests for one camera share one attempt (single flight); at most
+`SNAPSHOT_WORKERS` cameras decode at once and at most `MAX_PENDING` wait, beyond which the answer
+is a quick 503. Waiting happens on the event loop, not in the API's thread pool: 60 requests for
+offline cameras used to hold every pool thread, and `/healthz` took 37 s.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -35,6 +40,10 @@ router = APIRouter(prefix="/cameras", tags=["dashboard"])
 
 SNAPSHOT_TTL_S = 5.0
 SNAPSHOT_TIMEOUT_S = 6.0
+SNAPSHOT_WORKERS = 2
+"""Cameras decoded at once for pictures; probing has its own pool and is never slowed."""
+MAX_PENDING = 8
+"""Cameras whose picture is being taken or waiting for a decoder; more get a 503 at once."""
 JPEG_QUALITY = 80
 
 
@@ -42,6 +51,12 @@ class NoPictureError(ApiError):
     """The camera gave no picture (unreachable, no signal)."""
 
     status_code = 502
+
+
+class SnapshotsBusyError(ApiError):
+    """Too many cameras are being asked for pictures at once."""
+
+    status_code = 503
 
 
 @dataclass(frozen=True)
@@ -72,42 +87,49 @@ def _jpeg(image: npt.NDArray[np.uint8]) -> bytes:
 
 class SnapshotTaker:
     """Takes one frame from a camera's stream on request; a background worker of the service,
-    so its decoder process stops with the service."""
+    so its decoder processes stop with the service."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, workers: int = SNAPSHOT_WORKERS, max_pending: int = MAX_PENDING) -> None:
         self._lock = threading.Lock()
+        self._workers = workers
+        self._max_pending = max_pending
         self._pool: ProbePool | None = None
-        self._frames: list[Frame] = []
+        self._executor: ThreadPoolExecutor | None = None
+        self._local = threading.local()
         self._cache: dict[str, _Snapshot] = {}
+        self._inflight: dict[str, Future[_Snapshot]] = {}
         self._stopped = False
+        self.attempts = 0
+        """Decodes started so far (for tests and health checks)."""
 
     def start(self) -> None:
-        """Nothing to start: the decoder starts with the first picture asked for."""
+        """Nothing to start: the decoders start with the first picture asked for."""
 
     def stop(self) -> None:
-        """Stop the decoder process."""
+        """Stop the decoder processes."""
         with self._lock:
             self._stopped = True
             pool, self._pool = self._pool, None
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
         if pool is not None:
             pool.close()
 
     def _keep(self, frames: Sequence[Frame], baseline: Baseline | None) -> Verdict:
-        # Used as the pool's judge: keep the frames; the service's probes do the judging.
-        self._frames = list(frames)
+        # Used as the pool's judge, on the thread that asked: keep the frames for that thread;
+        # the service's probes do the judging.
+        self._local.frames = list(frames)
         return Verdict(status="ok", faults=[])
 
-    def take(self, camera_id: str, source: str | StreamSpec) -> Picture:
+    async def take(self, camera_id: str, source: str | StreamSpec) -> Picture:
         """The stream's picture now (or of the last few seconds); when the camera gives none,
         the last picture taken from it marked stale; NoPictureError if there never was one."""
         cached = self._cache.get(camera_id)
         if cached is None or time.monotonic() - cached.tried > SNAPSHOT_TTL_S:
-            # One decode at a time: pictures are looked at by people, not polled by machines.
-            with self._lock:
-                cached = self._cache.get(camera_id)
-                if cached is None or time.monotonic() - cached.tried > SNAPSHOT_TTL_S:
-                    cached = self._attempt(source, cached.picture if cached else None)
-                    self._cache[camera_id] = cached
+            attempt = self._join_or_start(camera_id, source)
+            # Shielded: one viewer closing the tab must not cancel the others' shared attempt.
+            cached = await asyncio.shield(asyncio.wrap_future(attempt))
         if cached.picture is None:
             raise NoPictureError(
                 f"camera {camera_id} gave no picture / 摄像机 {camera_id} 无图像"
@@ -117,17 +139,55 @@ class SnapshotTaker:
             return cached.picture
         return Picture(cached.picture.jpeg, cached.picture.taken_at, stale=True)
 
-    def _attempt(self, source: str | StreamSpec, previous: Picture | None) -> _Snapshot:
+    def _join_or_start(self, camera_id: str, source: str | StreamSpec) -> Future[_Snapshot]:
+        with self._lock:
+            if self._stopped:
+                raise NoPictureError("the service is stopping / 服务正在停止")
+            running = self._inflight.get(camera_id)
+            if running is not None:
+                return running
+            if len(self._inflight) >= self._max_pending:
+                raise SnapshotsBusyError(
+                    "pictures of too many cameras are being taken; try again shortly / "
+                    "正在获取过多摄像机的图像，请稍后重试"
+                )
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(
+                    max_workers=self._workers, thread_name_prefix="snapshot"
+                )
+            cached = self._cache.get(camera_id)
+            previous = cached.picture if cached else None
+            attempt = self._executor.submit(self._attempt, camera_id, source, previous)
+            self._inflight[camera_id] = attempt
+            self.attempts += 1
+        return attempt
+
+    def _attempt(
+        self, camera_id: str, source: str | StreamSpec, previous: Picture | None
+    ) -> _Snapshot:
+        try:
+            snapshot = self._decode(source, previous)
+        except Exception as exc:
+            snapshot = _Snapshot(time.monotonic(), previous, False, f"{type(exc).__name__}")
+        with self._lock:
+            self._cache[camera_id] = snapshot
+            self._inflight.pop(camera_id, None)
+        return snapshot
+
+    def _decode(self, source: str | StreamSpec, previous: Picture | None) -> _Snapshot:
         from gapwatch.vision import ProbePool, SamplingPlan
 
-        if self._stopped:
-            raise NoPictureError("the service is stopping / 服务正在停止")
-        if self._pool is None:
-            self._pool = ProbePool(max_workers=1, judge=self._keep)
-        self._frames = []
+        with self._lock:
+            if self._stopped:
+                raise RuntimeError("stopping")
+            if self._pool is None:
+                self._pool = ProbePool(max_workers=self._workers, judge=self._keep)
+            pool = self._pool
+        self._local.frames = []
         plan = SamplingPlan(frames=1, open_timeout_s=3.0, stall_s=2.0)
-        result = self._pool.probe(source, timeout_s=SNAPSHOT_TIMEOUT_S, plan=plan)
-        frames, self._frames = self._frames, []
+        result = pool.probe(source, timeout_s=SNAPSHOT_TIMEOUT_S, plan=plan)
+        frames: list[Frame] = self._local.frames
+        self._local.frames = []
         tried = time.monotonic()
         if not frames:
             return _Snapshot(tried, previous, False, result.reason)
@@ -196,7 +256,7 @@ async def camera_frame(
     camera gives none, the last one taken from it with `X-Stale: 1`."""
     source = _source(service, camera_id)
     taker = _taker(request, service)
-    picture = await run_in_threadpool(taker.take, camera_id, source)
+    picture = await taker.take(camera_id, source)
     headers = {
         "Cache-Control": "no-store",
         "X-Taken-At": picture.taken_at.isoformat(),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import signal
+import socket
 import threading
 from collections.abc import Iterator
 from types import FrameType
@@ -13,6 +15,13 @@ import uvicorn
 from fastapi import FastAPI
 
 from gapwatch.api.app import create_app
+from gapwatch.api.http_limits import (
+    ConnectionLimits,
+    QuietResourceErrors,
+    connection_cap,
+    guarded_protocol,
+    raise_fd_limit,
+)
 from gapwatch.runtime.pipeline import Service, build_service
 from gapwatch.settings import Settings
 from gapwatch.site import Site
@@ -48,6 +57,10 @@ class _Server(uvicorn.Server):
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
 
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+        asyncio.get_running_loop().set_exception_handler(QuietResourceErrors())
+        await super().serve(sockets)
+
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         service: Service | None = getattr(self._app.state, "service", None)
         if service is not None:
@@ -71,6 +84,17 @@ def serve(settings: Settings, site: Site) -> None:
         return build_service(s, site=site)
 
     app = create_app(settings, build=build)
+    fd_limit = raise_fd_limit()
+    limits = ConnectionLimits(
+        max_connections=connection_cap(settings.max_connections, fd_limit),
+        header_timeout_s=settings.header_timeout_s,
+    )
+    logging.getLogger(__name__).info(
+        "accepting up to %d connections (descriptor limit %d); headers within %g s",
+        limits.max_connections,
+        fd_limit,
+        limits.header_timeout_s,
+    )
     config = uvicorn.Config(
         app,
         host=settings.host,
@@ -79,5 +103,10 @@ def serve(settings: Settings, site: Site) -> None:
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         log_config=None,
         access_log=False,
+        http=guarded_protocol(limits),
+        timeout_keep_alive=settings.keep_alive_s,
+        # Requests to this API are small; a header block past 32 KiB is an attack, a 431.
+        h11_max_incomplete_event_size=32 * 1024,
+        backlog=1024,
     )
     _Server(config, app).run()

@@ -145,7 +145,10 @@ def _blind_spot_parts(
 def _sub(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
     element = ET.SubElement(parent, _NS + tag)
     if text is not None:
-        element.text = text
+        # XML 1.0 cannot carry C0 controls (other than tab, newline, CR), surrogates or
+        # U+FFFE/U+FFFF; ElementTree writes them anyway and the receiver's parser refuses the
+        # whole message. Names come from site files and GeoJSON layers, so strip them here.
+        element.text = re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]", "", text)
     return element
 
 

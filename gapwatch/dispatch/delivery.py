@@ -29,6 +29,7 @@ import httpx
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
+from gapwatch.dispatch.outbound import OutboundPolicy
 from gapwatch.dispatch.outbox import SecretLookup, disable_endpoint, secret_lookup
 from gapwatch.dispatch.webhooks import WebhookSecretError, signed_headers
 from gapwatch.storage import (
@@ -229,8 +230,23 @@ def _claim(
 
 
 def _send(
-    client: httpx.Client, claim: _Claim, *, secrets: SecretLookup, now: dt.datetime
+    client: httpx.Client,
+    claim: _Claim,
+    *,
+    secrets: SecretLookup,
+    now: dt.datetime,
+    deadline_s: float = 30.0,
+    max_body_bytes: int = 64 * 1024,
+    policy: OutboundPolicy | None = None,
 ) -> _Answer:
+    """POST one message. A 2xx is success as soon as its status line arrives: the body is never
+    read, so a receiver that trickles its reply or sends gigabytes cannot hold the lane or the
+    memory. An error reply is read for its text up to `max_body_bytes` and `deadline_s`."""
+    import time
+
+    refusal = (policy or OutboundPolicy.parse(None)).refusal(claim.url)
+    if refusal is not None:
+        return _Answer(None, _clip(f"not sent: {refusal}"))
     secret: str | None = None
     if claim.secret_env is not None:
         secret = secrets(claim.secret_env)
@@ -243,8 +259,19 @@ def _send(
         return _Answer(None, f"the secret in {claim.secret_env} is unusable: {exc}; not sent")
     headers["content-type"] = "application/json; charset=utf-8"
     headers["user-agent"] = USER_AGENT
+    started = time.monotonic()
     try:
-        response = client.post(claim.url, content=body, headers=headers)
+        with client.stream("POST", claim.url, content=body, headers=headers) as response:
+            if response.is_success:
+                return _Answer(response.status_code, None)
+            text = bytearray()
+            for chunk in response.iter_raw(4096):
+                text.extend(chunk)
+                if len(text) >= max_body_bytes or time.monotonic() - started > deadline_s:
+                    break
+            reply = bytes(text[:max_body_bytes]).decode("utf-8", errors="replace")
+            detail = _clip(f"HTTP {response.status_code} {response.reason_phrase}: {reply}")
+            return _Answer(response.status_code, detail, _retry_after_s(response, now))
     except httpx.TimeoutException as exc:
         return _Answer(None, f"timed out ({type(exc).__name__})")
     except httpx.HTTPError as exc:
@@ -253,10 +280,6 @@ def _send(
         # A malformed URL and the like: keep the message and its schedule, and say why.
         log.exception("dispatch to %s could not be sent", claim.endpoint_id)
         return _Answer(None, _clip(f"could not send: {type(exc).__name__}: {exc}"))
-    if response.is_success:
-        return _Answer(response.status_code, None)
-    detail = _clip(f"HTTP {response.status_code} {response.reason_phrase}: {response.text}")
-    return _Answer(response.status_code, detail, _retry_after_s(response, now))
 
 
 def _is_transient(answer: _Answer) -> bool:
@@ -396,15 +419,25 @@ def deliver_due(
     limit: int = 100,
     stop: threading.Event | None = None,
     paused: dict[str, dt.datetime] | None = None,
+    lanes: int = 8,
+    pass_deadline_s: float = 60.0,
+    allow: str | None = None,
 ) -> DeliveryReport:
     """One delivery pass over the messages due at `now` (default: `clock()` at each step).
 
-    When `stop` is set mid-pass, the claimed messages not yet sent are handed back untouched.
-    `paused` (endpoint id -> until when) is the caller's memory of receivers that looked down;
-    the pass skips them, and updates it.
+    Each endpoint's messages go out in order on a lane of their own, up to `lanes` endpoints at
+    once, so a slow or failing receiver delays only itself. A lane still busy after
+    `pass_deadline_s` is left to finish in the background and its endpoint sits out the next
+    passes until its claims' lease ends. When `stop` is set mid-pass, the claimed messages not
+    yet sent are handed back untouched. `paused` (endpoint id -> until when) is the caller's
+    memory of receivers that looked down or busy; the pass skips them, and updates it.
+    `allow` is the outbound allow-list (GAPWATCH_DISPATCH_ALLOW when None).
     """
+    import concurrent.futures
+
     policy = policy or RetryPolicy()
     lookup = secrets or secret_lookup()
+    outbound = OutboundPolicy.parse(allow)
 
     def current() -> dt.datetime:
         return now if now is not None else clock()
@@ -414,34 +447,54 @@ def deliver_due(
     start = current()
     for endpoint_id in [e for e, until in pauses.items() if until <= start]:
         del pauses[endpoint_id]
-    claims = _claim(factory, now=start, policy=policy, limit=limit, paused=pauses.keys())
-    failing: set[str] = set()
+    claims = _claim(factory, now=start, policy=policy, limit=limit, paused=list(pauses.keys()))
+    by_endpoint: dict[str, list[_Claim]] = {}
     for claim in claims:
-        stopping = stop is not None and stop.is_set()
-        if (
-            stopping
-            or claim.endpoint_id in failing
-            or claim.endpoint_id in report.disabled_endpoints
-        ):
-            # One unreachable receiver costs one timeout per pass, not one per message.
-            _release(factory, claim, report)
-            continue
-        answer = _send(client, claim, secrets=lookup, now=current())
-        _record(factory, claim, answer, now=current(), policy=policy, report=report)
-        if answer.error is None:
-            pauses.pop(claim.endpoint_id, None)
-        elif _is_transient(answer):
-            failing.add(claim.endpoint_id)
-            pause = min(policy.endpoint_pause_s, policy.delay_after(claim.attempt) or 0.0)
-            if pause > 0:
-                pauses[claim.endpoint_id] = current() + dt.timedelta(seconds=pause)
-            log.warning(
-                "dispatch to %s failed (attempt %d of message %s): %s",
-                claim.endpoint_id,
-                claim.attempt,
-                claim.msg_id,
-                answer.error,
-            )
+        by_endpoint.setdefault(claim.endpoint_id, []).append(claim)
+
+    def lane(endpoint_claims: list[_Claim]) -> None:
+        failing = False
+        for claim in endpoint_claims:
+            stopping = stop is not None and stop.is_set()
+            if stopping or failing or claim.endpoint_id in report.disabled_endpoints:
+                # One unreachable receiver costs one timeout per pass, not one per message.
+                _release(factory, claim, report)
+                continue
+            answer = _send(client, claim, secrets=lookup, now=current(), policy=outbound)
+            _record(factory, claim, answer, now=current(), policy=policy, report=report)
+            if answer.error is None:
+                pauses.pop(claim.endpoint_id, None)
+            elif _is_transient(answer):
+                failing = True
+                pause = min(policy.endpoint_pause_s, policy.delay_after(claim.attempt) or 0.0)
+                if pause > 0:
+                    pauses[claim.endpoint_id] = current() + dt.timedelta(seconds=pause)
+                log.warning(
+                    "dispatch to %s failed (attempt %d of message %s): %s",
+                    claim.endpoint_id,
+                    claim.attempt,
+                    claim.msg_id,
+                    answer.error,
+                )
+
+    if len(by_endpoint) <= 1:
+        for endpoint_claims in by_endpoint.values():
+            lane(endpoint_claims)
+        return report
+    executor = concurrent.futures.ThreadPoolExecutor(
+        max_workers=max(1, min(lanes, len(by_endpoint))), thread_name_prefix="dispatch-lane"
+    )
+    try:
+        running = {executor.submit(lane, c): e for e, c in by_endpoint.items()}
+        done, late = concurrent.futures.wait(running, timeout=pass_deadline_s)
+        for future in done:
+            if future.exception() is not None:
+                log.error("a dispatch lane failed", exc_info=future.exception())
+        for future in late:
+            # Still sending: its claims are leased; keep the endpoint out until the lease ends.
+            pauses[running[future]] = current() + dt.timedelta(seconds=policy.claim_s)
+    finally:
+        executor.shutdown(wait=False)
     return report
 
 
@@ -459,8 +512,10 @@ class DeliveryWorker:
         policy: RetryPolicy | None = None,
         secrets: SecretLookup | None = None,
         batch: int = 100,
+        allow: str | None = None,
     ) -> None:
         self._factory = factory
+        self._allow = allow
         self._batch = batch
         self._client = client
         self._own_client = client is None
@@ -515,6 +570,10 @@ class DeliveryWorker:
             limit=self._batch,
             stop=self._stop,
             paused=self._paused,
+            # A lane slower than one attempt's time-out makes the others wait at most that
+            # long once; its endpoint then sits out the next passes (see deliver_due).
+            pass_deadline_s=self._timeout_s,
+            allow=self._allow,
         )
 
     def _run(self) -> None:

@@ -46,6 +46,9 @@ def demo_settings(settings: Settings, *, state_dir: Path) -> Iterator[Settings]:
         receiver.start()
         update["dispatch_url"] = receiver.url
         update["dispatch_secret"] = SecretStr(secret)
+        # The demo receiver is on loopback, which dispatch refuses unless allowed by name.
+        listed = [settings.dispatch_allow] if settings.dispatch_allow else []
+        update["dispatch_allow"] = ",".join([*listed, receiver.url.split("/")[2]])
     demo = settings.model_copy(update=update)
     token = demo.admin_token.get_secret_value() if demo.admin_token else "(GAPWATCH_ADMIN_TOKEN)"
     sys.stderr.write(

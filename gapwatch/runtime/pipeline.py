@@ -420,6 +420,7 @@ def build_service(
         secrets=secret_lookup(
             {DEFAULT_SECRET_ENV: secret.get_secret_value()} if secret is not None else None
         ),
+        allow=settings.dispatch_allow,
     )
     service = Service(
         settings=settings,

@@ -5,6 +5,7 @@ Errors stop loading; warnings (doubtful but usable) are reported and loading goe
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import statistics
@@ -37,6 +38,11 @@ INSIDE_OBSTACLE_TOLERANCE_M = 0.5
 
 MIN_OPEN_GROUND_M2 = 1.0
 """A zone with less ground than this outside obstacles has nothing to watch."""
+
+MAX_SHAPE_SPAN_DEG = 1.0
+"""A zone, obstacle or road spans at most this much latitude (and this much longitude at the
+equator, more towards the poles): about 110 km, a whole county. A larger one (a whole-earth
+rectangle) is a mistake that the local metric projection cannot represent."""
 
 _ID_SECTIONS: tuple[tuple[str, ...], ...] = (
     ("zones",),
@@ -74,7 +80,11 @@ def check_site(
     _check_timezone(parts, report)
     for section, items in (("zones", parts.zones), ("obstacles", parts.obstacles)):
         for index, item in items:
-            _check_polygon((section, index, "polygon"), item.polygon, report)
+            if _check_span((section, index, "polygon"), item.polygon, report):
+                _check_polygon((section, index, "polygon"), item.polygon, report)
+    for index, road in parts.roads:
+        _check_span(("roads", index, "line"), road.line, report)
+    _check_antimeridian(parts, report)
     _check_references(parts, data, report)
     _check_files(parts, site_path, report)
     _check_stream_secrets(parts, site_path, report)
@@ -133,6 +143,51 @@ def _check_timezone(parts: SiteParts, report: _Report) -> None:
             f"{parts.info.timezone!r} is not a known time zone (e.g. Asia/Shanghai)",
             f"{parts.info.timezone!r} 不是已知的时区（例如 Asia/Shanghai）",
         )
+
+
+def _check_span(path: tuple[str | int, ...], points: Sequence[LonLat], report: _Report) -> bool:
+    """False (and an error) when the shape crosses the antimeridian or is far too large."""
+    if not points:
+        return True
+    lons = [p[0] for p in points]
+    lats = [p[1] for p in points]
+    lon_span, lat_span = max(lons) - min(lons), max(lats) - min(lats)
+    if lon_span > 180 and lat_span <= MAX_SHAPE_SPAN_DEG:
+        report.error(
+            path,
+            "crosses the antimeridian (longitude ±180°), which gapwatch does not support; "
+            "a shape there would wrap around the earth",
+            "跨越 180° 经线，gapwatch 不支持；该形状会绕地球一周",
+        )
+        return False
+    # Longitude degrees shrink towards the poles; allow the same ground distance there.
+    widest = MAX_SHAPE_SPAN_DEG / max(0.05, math.cos(math.radians(max(map(abs, lats)))))
+    if lat_span > MAX_SHAPE_SPAN_DEG or lon_span > widest:
+        km = max(lat_span, lon_span * math.cos(math.radians(max(map(abs, lats))))) * 111.32
+        report.error(
+            path,
+            f"spans about {km:,.0f} km; a zone, obstacle or road is at most "
+            f"{MAX_SHAPE_SPAN_DEG * 111:.0f} km across (split it, or check the coordinates)",
+            f"跨度约 {km:,.0f} 公里；区域、障碍物或道路最大 {MAX_SHAPE_SPAN_DEG * 111:.0f} 公里"
+            "（请拆分或检查坐标）",
+        )
+        return False
+    return True
+
+
+def _check_antimeridian(parts: SiteParts, report: _Report) -> None:
+    """A site on both sides of longitude ±180° cannot be projected around one centre."""
+    lons = [point[0] for point in parts.positions()]
+    if not lons or min(lons) >= -90 or max(lons) <= 90:
+        return
+    west = next((i for i, c in parts.cameras if c.location[0] < -90), None)
+    path: tuple[str | int, ...] = ("cameras", west, "location") if west is not None else ()
+    report.error(
+        path,
+        "the site lies on both sides of the antimeridian (longitude ±180°), which gapwatch "
+        "does not support",
+        "站点跨越 180° 经线两侧，gapwatch 不支持",
+    )
 
 
 def _distinct_ring(points: Sequence[LonLat]) -> list[tuple[float, float]]:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gapwatch.site.limits import MAX_SITE_FILE_BYTES
 from gapwatch.site.problems import Locator, Problem, Text, key_path
 from gapwatch.site.yaml_lines import LineIndex, ParsedYaml, parse_yaml
 
@@ -93,7 +94,13 @@ def _text_id(value: Any) -> Any:
 
 def _read(path: Path, out: _Collector) -> Any | None:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_SITE_FILE_BYTES + 1)
+        if len(raw) > MAX_SITE_FILE_BYTES:
+            most = MAX_SITE_FILE_BYTES // (1024 * 1024)
+            out.add((), f"is larger than {most} MiB", f"大于 {most} MiB")
+            return None
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         out.add((), "not UTF-8 text", "不是 UTF-8 文本")
         return None

@@ -14,10 +14,17 @@ _DRAFT_07 = "http://json-schema.org/draft-07/schema#"
 def _to_draft_07(node: Any) -> Any:
     # pydantic writes tuples as 2020-12 `prefixItems`; yaml-language-server (draft-07) reads
     # the older array form of `items`, so [lon, lat] positions are still checked while typing.
+    # Draft-07 keeps shared definitions under `definitions` (`$defs` is 2019-09 on).
     if isinstance(node, dict):
-        out = {key: _to_draft_07(value) for key, value in node.items()}
+        out = {
+            ("definitions" if key == "$defs" else key): _to_draft_07(value)
+            for key, value in node.items()
+        }
         if "prefixItems" in out:
             out["items"] = out.pop("prefixItems")
+        ref = out.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            out["$ref"] = "#/definitions/" + ref.removeprefix("#/$defs/")
         return out
     if isinstance(node, list):
         return [_to_draft_07(item) for item in node]
@@ -27,4 +34,4 @@ def _to_draft_07(node: Any) -> Any:
 def site_json_schema() -> dict[str, Any]:
     """JSON Schema of the site file, for editors (e.g. yaml-language-server)."""
     document: dict[str, Any] = _to_draft_07(SiteFile.model_json_schema())
-    return {"$schema": _DRAFT_07, "title": "gapwatch site file", **document}
+    return {"$schema": _DRAFT_07, **document, "title": "gapwatch site file"}

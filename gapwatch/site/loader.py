@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from gapwatch.site.checks import check_site
 from gapwatch.site.dem import check_dem
 from gapwatch.site.geojson_source import merge_geojson_sources
+from gapwatch.site.limits import MAX_SITE_FILE_BYTES, check_sizes
 from gapwatch.site.loaded import Site, SiteError
 from gapwatch.site.messages import describe_error
 from gapwatch.site.models import SiteFile
@@ -41,9 +42,23 @@ def _fatal(path: Path, line: int, en: str, zh: str) -> SiteReading:
     return SiteReading(path, errors=[Problem(path, line, Text(en, zh))])
 
 
+def _too_big(site_path: Path, size: int) -> SiteReading:
+    mib = MAX_SITE_FILE_BYTES // (1024 * 1024)
+    return _fatal(
+        site_path,
+        1,
+        f"is {size / 1024 / 1024:,.1f} MiB; a site file may be at most {mib} MiB",
+        f"大小为 {size / 1024 / 1024:,.1f} MiB；站点文件最大 {mib} MiB",
+    )
+
+
 def _read_text(site_path: Path) -> str | SiteReading:
     try:
-        raw = site_path.read_bytes()
+        with site_path.open("rb") as handle:
+            # Read one byte past the limit: a pipe or /dev/zero has no size to stat.
+            raw = handle.read(MAX_SITE_FILE_BYTES + 1)
+        if len(raw) > MAX_SITE_FILE_BYTES:
+            return _too_big(site_path, max(len(raw), site_path.stat().st_size))
     except FileNotFoundError:
         return _fatal(site_path, 1, "file not found", "文件不存在")
     except IsADirectoryError:
@@ -98,8 +113,14 @@ def read_site(path: str | Path) -> SiteReading:
         section: len(data[section]) if isinstance(data.get(section), list) else 0
         for section in ("zones", "obstacles")
     }
+    sizes = check_sizes(data, locator)
+    if sizes:
+        return SiteReading(site_path, errors=sizes)
     geo_errors, warnings = merge_geojson_sources(data, site_path, locator)
     errors.extend(geo_errors)
+    sizes = check_sizes(data, locator)
+    if sizes:
+        return SiteReading(site_path, errors=[*errors, *sizes], warnings=warnings)
 
     spec: SiteFile | None
     try:

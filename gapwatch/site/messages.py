@@ -71,6 +71,11 @@ def _num(value: Any) -> str:
 
 
 def _shown(value: Any) -> str:
+    if isinstance(value, str | list | dict) and len(value) > 40:
+        # A 100 MB string must not be copied into a message to be cut down again.
+        value = (
+            value[:40] if isinstance(value, str) else f"<{type(value).__name__} of {len(value):,}>"
+        )
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
@@ -129,7 +134,19 @@ def describe_error(root: type[BaseModel], error: ErrorDetails) -> Text:
         return Text(
             f"must be a whole number (got {_shown(value)})", f"必须是整数（当前为 {_shown(value)}）"
         )
-    if kind in {"float_type", "float_parsing", "finite_number"}:
+    if kind == "finite_number":
+        return Text(
+            f"must be a finite number (got {_shown(value)})",
+            f"必须是有限数值（当前为 {_shown(value)}）",
+        )
+    if kind == "string_too_long":
+        most = f"{ctx['max_length']:,}" if isinstance(ctx.get("max_length"), int) else "?"
+        length = f"{len(value):,}" if isinstance(value, str) else "?"
+        return Text(
+            f"is {length} characters long; at most {most} are allowed",
+            f"长度为 {length} 个字符；最多允许 {most} 个",
+        )
+    if kind in {"float_type", "float_parsing"}:
         return Text(
             f"must be a number (got {_shown(value)})", f"必须是数字（当前为 {_shown(value)}）"
         )

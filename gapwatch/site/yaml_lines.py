@@ -15,9 +15,24 @@ from typing import Any
 
 import yaml
 
-__all__ = ["DuplicateKey", "LineIndex", "ParsedYaml", "YamlSyntaxError", "parse_yaml"]
+__all__ = [
+    "ALIAS_EXTRA_NODES",
+    "DuplicateKey",
+    "LineIndex",
+    "ParsedYaml",
+    "YamlSyntaxError",
+    "parse_yaml",
+]
 
 Path = tuple[str | int, ...]
+
+ALIAS_EXTRA_NODES = 100_000
+"""How many values aliases (`*name`, `<<: *name`) may add to a document beyond those written.
+
+Every alias is a copy once the document is read, indexed and validated: nine levels of ten
+aliases in 639 bytes would make a billion values. Shared PTZ presets or camera defaults stay far
+below this budget.
+"""
 
 
 # libyaml's parser is ~10x faster on a site with thousands of cameras; same nodes and marks.
@@ -141,6 +156,74 @@ def _index(node: yaml.Node, path: Path, lines: LineIndex, dups: list[DuplicateKe
             _index(item, (*path, position), lines, dups)
 
 
+class _AliasBomb(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Refuse documents whose aliases expand past the budget, or refer to themselves.
+
+    The composed graph shares one node per anchor, so counting each node's expanded size once
+    (memoised) is linear in what was written, whatever the aliases would expand to.
+    """
+    written: set[int] = set()
+    expanded: dict[int, int] = {}
+    on_path: set[int] = set()
+    nodes_of: dict[int, yaml.Node] = {}
+    references: dict[int, int] = {}
+
+    def children(node: yaml.Node) -> list[yaml.Node]:
+        if isinstance(node, yaml.MappingNode):
+            return [part for pair in node.value for part in pair]
+        if isinstance(node, yaml.SequenceNode):
+            return list(node.value)
+        return []
+
+    # Iterative post-order walk: a deep document must not exhaust Python's stack here.
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            on_path.discard(key)
+            expanded[key] = 1 + sum(expanded[id(c)] for c in children(node))
+            continue
+        if key in expanded:
+            continue
+        if key in on_path:
+            raise _AliasBomb(
+                node.start_mark.line + 1, "an alias refers to the value that contains it"
+            )
+        written.add(key)
+        nodes_of[key] = node
+        on_path.add(key)
+        stack.append((node, True))
+        for child in children(node):
+            references[id(child)] = references.get(id(child), 0) + 1
+            if id(child) in on_path:
+                raise _AliasBomb(
+                    child.start_mark.line + 1, "an alias refers to the value that contains it"
+                )
+            if id(child) not in expanded:
+                stack.append((child, False))
+    total = expanded[id(root)]
+    if total - len(written) > ALIAS_EXTRA_NODES:
+        # Point at the biggest value used more than once: the anchor that multiplies the most.
+        worst = max(
+            (n for k, n in nodes_of.items() if references.get(k, 0) > 1),
+            key=lambda n: expanded[id(n)],
+            default=root,
+        )
+        raise _AliasBomb(
+            worst.start_mark.line + 1,
+            f"aliases expand the document to {total:,} values from {len(written):,} written; "
+            f"at most {ALIAS_EXTRA_NODES:,} more than written are allowed",
+        )
+
+
 def _syntax_error(exc: yaml.MarkedYAMLError, text: str) -> YamlSyntaxError:
     last_line = max(1, len(text.splitlines()))
     problem_line = exc.problem_mark.line + 1 if exc.problem_mark is not None else None
@@ -164,6 +247,7 @@ def parse_yaml(text: str) -> ParsedYaml | YamlSyntaxError:
         node = loader.get_single_node()
         if node is None:
             return ParsedYaml(None, LineIndex(), [])
+        _check_expansion(node)
         # Index before constructing: construction flattens merge keys (`<<`) in place.
         lines = LineIndex()
         dups: list[DuplicateKey] = []
@@ -173,6 +257,8 @@ def parse_yaml(text: str) -> ParsedYaml | YamlSyntaxError:
         return _syntax_error(exc, text)
     except yaml.YAMLError as exc:
         return YamlSyntaxError(1, f"YAML syntax: {exc}")
+    except _AliasBomb as exc:
+        return YamlSyntaxError(exc.line, f"YAML aliases: {exc.message}")
     except RecursionError:
         return YamlSyntaxError(1, "YAML nests too deeply")
     finally:

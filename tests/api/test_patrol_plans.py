@@ -45,7 +45,7 @@ def test_rounds_refuse_a_time_without_offset(api: Api) -> None:
         headers=api.headers("operator"),
         params={"from": "2026-07-30T08:00:00"},
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "UTC offset" in response.json()["detail"][0]["msg"]
 
 

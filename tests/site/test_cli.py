@@ -89,10 +89,10 @@ def test_schema_is_the_site_file_json_schema() -> None:
     assert document["$schema"] == "http://json-schema.org/draft-07/schema#"
     assert document["properties"].keys() == SiteFile.model_json_schema()["properties"].keys()
     # Positions use the draft-07 tuple form that yaml-language-server checks.
-    location = document["$defs"]["Camera"]["properties"]["location"]
+    location = document["definitions"]["Camera"]["properties"]["location"]
     assert location["items"] == [{"type": "number"}, {"type": "number"}]
     assert "prefixItems" not in result.stdout
-    camera = document["$defs"]["Camera"]
+    camera = document["definitions"]["Camera"]
     assert camera["additionalProperties"] is False
     assert camera["properties"]["hfov_deg"]["exclusiveMinimum"] == 0
     assert camera["properties"]["hfov_deg"]["maximum"] == 360

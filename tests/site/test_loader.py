@@ -56,7 +56,7 @@ def test_schema_errors_point_at_their_lines(write_site: WriteSite) -> None:
     assert f"{path}:{hfov_line}: cameras[0].hfov_deg: must be > 0 and <= 360 (is 400)" in problems
     line, message = find(problems, "cameras[1].range_m")
     assert line == line_of_text(text, "range_m: -5")
-    assert "must be > 0" in message
+    assert "must be >= 1 and <= 5000" in message
 
 
 def test_unknown_key_names_its_line_and_a_likely_meaning(write_site: WriteSite) -> None:
