@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from gapwatch.site.platform_fields import OnvifAccess, PlatformSource, UnplacedChannel
+
 __all__ = [
     "Camera",
     "CoverageSettings",
@@ -176,6 +178,9 @@ class PtzPreset(_Strict):
     hfov_deg: float = Field(gt=0, le=360)
     range_m: float = Field(gt=0)
     tilt_deg: float | None = Field(default=None, ge=0, le=90)
+    onvif_token: str | None = Field(
+        default=None, description="ONVIF preset token (GotoPreset), set by `gapwatch import onvif`."
+    )
 
 
 class Camera(_Strict):
@@ -214,6 +219,17 @@ class Camera(_Strict):
     reference: str | None = Field(
         default=None,
         description="Reference picture of the healthy view (path), for shift/cover checks.",
+    )
+    platform: str | None = Field(
+        default=None, description="Id of the `platforms:` entry this camera was imported from."
+    )
+    platform_id: str | None = Field(
+        default=None,
+        description="The camera's id on that platform (国标 channel id, ONVIF profile).",
+    )
+    manufacturer: str | None = Field(default=None, description="Maker, as the platform reports.")
+    onvif: OnvifAccess | None = Field(
+        default=None, description="ONVIF access for PTZ moves (look now / GotoPreset)."
     )
 
     @model_validator(mode="after")
@@ -357,3 +373,10 @@ class SiteFile(_Strict):
     health: HealthSettings = Field(default_factory=HealthSettings)
     coverage: CoverageSettings = Field(default_factory=CoverageSettings)
     geojson: GeoJsonSources = Field(default_factory=GeoJsonSources)
+    platforms: list[PlatformSource] = Field(
+        default_factory=list, description="Video platforms and ONVIF cameras imported from."
+    )
+    unplaced: list[UnplacedChannel] = Field(
+        default_factory=list,
+        description="Platform channels without a position or play URL, waiting for a technician.",
+    )
