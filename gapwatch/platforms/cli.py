@@ -122,3 +122,78 @@ def import_wvp(
 
     request = ImportRequest(site, platform_id, password_env, secrets_file, output_format, prune)
     raise typer.Exit(run_import(request, read=read, source=source))
+
+
+def _host_port(text: str) -> tuple[str, int] | None:
+    match = re.fullmatch(r"\[?([^\]\s/]+?)\]?(?::(\d{1,5}))?", text.strip())
+    if match is None:
+        return None
+    port = int(match.group(2) or 80)
+    return (match.group(1), port) if 0 < port < 65536 else None
+
+
+def _lonlat(text: str) -> tuple[float, float] | None:
+    try:
+        lon, lat = (float(part) for part in text.split(","))
+    except ValueError:
+        return None
+    return (lon, lat) if -180 <= lon <= 180 and -90 <= lat <= 90 else None
+
+
+@import_app.command("onvif")
+def import_onvif(
+    host: Annotated[
+        str, typer.Argument(metavar="HOST[:PORT]", help="Camera address (port 80 if omitted).")
+    ],
+    user: UserOption,
+    password_env: PasswordEnvOption,
+    site: SiteOption = None,
+    name: Annotated[str | None, typer.Option("--name", help="Camera name. 摄像机名称。")] = None,
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="Media profile token (default: the first).")
+    ] = None,
+    location: Annotated[
+        str | None,
+        typer.Option(
+            "--location",
+            metavar="LON,LAT",
+            help="Where it stands, in the site file's datum; without it the camera waits "
+            "under unplaced. 安装位置（经度,纬度）。",
+        ),
+    ] = None,
+    platform: Annotated[
+        str | None, typer.Option("--platform-id", help="Id of the camera's platform entry.")
+    ] = None,
+    secrets_file: SecretsOption = None,
+    output_format: FormatOption = "text",
+) -> None:
+    """Device information, stream URI and PTZ presets of an ONVIF camera; exit 0 merged, 2 bad
+    input or refused login, 3 camera unreachable (nothing written).
+    导入 ONVIF 摄像机的设备信息、码流地址与预置位。"""
+    from gapwatch.platforms.importing import EXIT_BAD_INPUT, ImportRequest, run_import
+    from gapwatch.platforms.onvif_device import OnvifTarget, read_onvif
+    from gapwatch.platforms.types import Inventory
+
+    address = _host_port(host)
+    where = _lonlat(location) if location is not None else None
+    if address is None or (location is not None and where is None):
+        typer.echo("give HOST[:PORT] and --location LON,LAT ｜ 地址或位置格式有误", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    hostname, port = address
+    platform_id = _platform_id(platform, f"{hostname}-{port}", "onvif")
+    source = {
+        "id": platform_id,
+        "kind": "onvif",
+        "url": f"http://{hostname}:{port}",
+        "user": user,
+        "password_env": password_env,
+    }
+    access = {"host": hostname, "port": port, "user": user, "password_env": password_env}
+
+    def read(password: str) -> Inventory:
+        target = OnvifTarget(hostname, port, user, password)
+        return read_onvif(target, platform=platform_id, name=name, profile=profile)
+
+    request = ImportRequest(site, platform_id, password_env, secrets_file, output_format)
+    placed = {"*": where} if where is not None else None
+    raise typer.Exit(run_import(request, read=read, source=source, onvif=access, placed=placed))

@@ -13,11 +13,12 @@ import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 from gapwatch.platforms.credentials import SecretMissing, resolve_password
 from gapwatch.platforms.merge import MergeReport, SiteDocument, merge_inventory
 from gapwatch.platforms.types import Inventory, PlatformError, PlatformUnreachable
+from gapwatch.site.datum import Datum, to_wgs84
 from gapwatch.site.loader import read_site
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_UNREACHABLE", "ImportRequest", "run_import"]
@@ -121,7 +122,9 @@ def run_import(
     onvif: Mapping[str, Any] | None = None,
     placed: Mapping[str, tuple[float, float]] | None = None,
 ) -> int:
-    """Resolve the password, read the platform with `read(password)`, merge, write, report."""
+    """Resolve the password, read the platform with `read(password)`, merge, write, report.
+
+    `placed` positions (by platform id, `*` for any) are in the site file's own datum."""
     doc = _load_document(request.site)
     if isinstance(doc, str):
         _err(doc)
@@ -141,8 +144,13 @@ def run_import(
         return EXIT_BAD_INPUT
     finally:
         del password
+    datum = doc.datum()
+    wgs84 = {
+        key: to_wgs84(cast(Datum, datum if datum in ("gcj02", "bd09") else "wgs84"), *where)
+        for key, where in (placed or {}).items()
+    }
     report = merge_inventory(
-        doc, inventory, source=source, onvif=onvif, prune=request.prune, placed=placed
+        doc, inventory, source=source, onvif=onvif, prune=request.prune, placed=wgs84
     )
     if request.site is None:
         sys.stdout.write(doc.dump())  # the site file on stdout, the report beside it on stderr

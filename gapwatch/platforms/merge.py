@@ -206,7 +206,8 @@ def merge_inventory(
     seen: set[str] = set()
     for channel in inventory.channels:
         seen.add(channel.platform_id)
-        location = (placed or {}).get(channel.platform_id, channel.location)
+        chosen = placed or {}
+        location = chosen.get(channel.platform_id) or chosen.get("*") or channel.location
         camera = mine.get(channel.platform_id)
         if camera is not None:
             _update_camera(camera, channel, location, datum, onvif, report)
