@@ -78,7 +78,7 @@ def test_import_writes_stream_presets_and_access(camera: OnvifCamera, tmp_path: 
 def test_without_location_the_camera_waits_unplaced(camera: OnvifCamera, tmp_path: Path) -> None:
     site_file = tmp_path / "site.yaml"
     site_file.write_text(SITE, encoding="utf-8")
-    code, out, err = _import(camera, site_file)
+    code, _out, err = _import(camera, site_file)
     assert code == 0, err
     spec = load_site(site_file).spec
     assert spec.cameras == [] and spec.unplaced[0].reason == "no_position"
@@ -108,7 +108,7 @@ def test_wrong_password_and_unreachable(camera: OnvifCamera, tmp_path: Path) -> 
     assert result.exit_code == 2 and site_file.read_text(encoding="utf-8") == SITE
 
 
-class socket_closed:  # noqa: N801 - used as a context manager
+class socket_closed:
     """A loopback port nothing listens on."""
 
     def __enter__(self) -> int:
