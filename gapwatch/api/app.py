@@ -19,6 +19,7 @@ from gapwatch.api import (
     events,
     health,
     patrol_plans,
+    platforms,
     tasks,
     tokens,
 )
@@ -88,6 +89,7 @@ def create_app(settings: Settings, *, build: ServiceBuilder = build_service) -> 
         coverage,
         alerts,
         patrol_plans,
+        platforms,
         tasks,
         events,
         tokens,

@@ -32,6 +32,7 @@ from gapwatch.alerts.outbox import (
     sync_endpoints,
 )
 from gapwatch.coverage import CoverageModel, CoverageResult
+from gapwatch.platforms import PlatformSync
 from gapwatch.runtime.baselines import BaselineBook
 from gapwatch.runtime.executor import LocalExecutor, ProbeFunction, ProbeRequest, SamplingExecutor
 from gapwatch.runtime.ingest import (
@@ -138,6 +139,7 @@ class Service:
     probe_pool: ProbePool | None = None
     lease: SchedulerLease | None = None
     lease_watcher: LeaseWatcher | None = None
+    platform_sync: PlatformSync | None = None
     coverage_cache: dict[frozenset[str], CoverageResult] = field(default_factory=dict)
     # Rendered API views of a coverage result (GeoJSON takes longer than the geometry itself).
     coverage_views: dict[tuple[str, frozenset[str]], object] = field(default_factory=dict)
@@ -184,6 +186,11 @@ class Service:
             periodic = [PeriodicTask("alert-tick", ESCALATION_CHECK_S, self.tick)]
             if book is not None:
                 periodic.append(PeriodicTask("baseline-save", BASELINE_SAVE_S, book.save))
+            if self.platform_sync is not None:
+                periodic.extend(
+                    PeriodicTask(job.name, job.interval_s, job.run)
+                    for job in self.platform_sync.jobs()
+                )
             self.scheduler = ProbeScheduler(
                 targets=probe_targets(self.site, self.settings),
                 executor=self._executor(),
@@ -425,7 +432,7 @@ def build_service(
         sessions=sessions,
         coverage=coverage,
         alerts=alerts,
-        metrics=ServiceMetrics.create(),
+        metrics=ServiceMetrics.create(per_camera=settings.camera_metrics),
         executor_factory=executor_factory,
         probe_function=probe,
         workers=[delivery],
@@ -434,6 +441,12 @@ def build_service(
         writer_linger_s=writer_linger_s,
     )
     service.workers.append(AlertRefresher(service.refresh_alerts))
+    if site.spec.platforms:
+        service.platform_sync = PlatformSync(
+            spec=site.spec,
+            default_interval_s=settings.platform_sync_s,
+            secrets_file=settings.secrets_file,
+        )
     return service
 
 
