@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gapwatch.api.deps import Reader, ReadSession, ServiceDep
 from gapwatch.api.errors import error_responses
+from gapwatch.runtime.metrics import exposition
 from gapwatch.runtime.pipeline import Service
 from gapwatch.storage import AlertRow, CameraStateRow, OutboxRow
 
@@ -71,7 +72,7 @@ def metrics(service: ServiceDep, session: ReadSession, _who: Reader) -> Response
     m.outbox_backlog.set(backlog or 0)
     if m.cameras is not None:
         _refresh_camera_series(service, session)
-    return Response(generate_latest(m.registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(exposition(m), media_type=CONTENT_TYPE_LATEST)
 
 
 def _refresh_camera_series(service: Service, session: Session) -> None:

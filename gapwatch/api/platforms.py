@@ -129,7 +129,7 @@ def _operator_or_technician(who: Principal) -> None:
     "/api/v1/tasks/{task_id}/look",
     response_model=LookOut,
     responses={
-        **error_responses(401, 403, 404, 409, 422, 503),
+        **error_responses(400, 401, 403, 404, 409, 422, 503),
         502: {"model": ErrorBody, "description": "The camera did not answer or refused"},
     },
 )
