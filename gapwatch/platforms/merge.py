@@ -76,9 +76,13 @@ class SiteDocument:
 
     @classmethod
     def load(cls, path: Path) -> SiteDocument:
-        data = _yaml().load(path.read_text(encoding="utf-8"))
+        return cls.load_text(path.read_text(encoding="utf-8"), name=str(path))
+
+    @classmethod
+    def load_text(cls, text: str, *, name: str = "<site>") -> SiteDocument:
+        data = _yaml().load(text)
         if not isinstance(data, CommentedMap):
-            raise ValueError(f"{path}:1: a site file is a mapping ｜ 站点文件应为映射")
+            raise ValueError(f"{name}:1: a site file is a mapping ｜ 站点文件应为映射")
         return cls(data)
 
     @classmethod
@@ -197,7 +201,17 @@ def merge_inventory(
     datum = doc.datum()
     _upsert_source(doc, source)
     cameras = doc.section("cameras")
+    unplaced = doc.section("unplaced")
     taken = {str(c.get("id")) for c in cameras if isinstance(c, CommentedMap)}
+    # A waiting channel keeps the id it was given, and becomes a camera under that same id.
+    promised: dict[str, str] = {}
+    for item in unplaced:
+        if isinstance(item, CommentedMap):
+            if item.get("platform") == platform:
+                promised[str(item.get("platform_id"))] = str(item.get("id"))
+            else:
+                taken.add(str(item.get("id")))
+    taken |= set(promised.values())
     mine: dict[str, CommentedMap] = {}
     for camera in cameras:
         if isinstance(camera, CommentedMap) and camera.get("platform") == platform:
@@ -212,12 +226,14 @@ def merge_inventory(
         if camera is not None:
             _update_camera(camera, channel, location, datum, onvif, report)
             continue
+        camera_id = promised.get(channel.platform_id)
+        if camera_id is None:
+            camera_id = _new_id(channel.platform_id, platform, taken)
+            taken.add(camera_id)
         if location is None or not channel.stream:
-            unplaced_now.append(_unplaced(channel, platform, location is None, taken))
+            unplaced_now.append(_unplaced(camera_id, channel, platform, location is None))
             report.unplaced.append(channel.platform_id)
             continue
-        camera_id = _new_id(channel.platform_id, platform, taken)
-        taken.add(camera_id)
         cameras.append(_new_camera(camera_id, channel, location, datum, platform, onvif))
         report.added.append(camera_id)
     for platform_id, camera in mine.items():
@@ -231,7 +247,6 @@ def merge_inventory(
         ]
         cameras.clear()
         cameras.extend(keep)
-    unplaced = doc.section("unplaced")
     others = [
         u for u in unplaced if not (isinstance(u, CommentedMap) and u.get("platform") == platform)
     ]
@@ -246,16 +261,16 @@ def _new_id(platform_id: str, platform: str, taken: set[str]) -> str:
     candidate = _safe_id(platform_id)
     if candidate in taken:
         candidate = _safe_id(f"{platform}-{platform_id}")
-    base, n = candidate, 2
+    base, n = candidate[:56], 2  # room for the suffix, so the loop always ends
     while candidate in taken:
         candidate = _safe_id(f"{base}-{n}")
         n += 1
     return candidate
 
 
-def _unplaced(channel: Channel, platform: str, no_position: bool, taken: set[str]) -> CommentedMap:
+def _unplaced(camera_id: str, channel: Channel, platform: str, no_position: bool) -> CommentedMap:
     item = CommentedMap()
-    item["id"] = _new_id(channel.platform_id, platform, taken)
+    item["id"] = camera_id
     item["name"] = channel.name
     item["platform"] = platform
     item["platform_id"] = channel.platform_id
