@@ -120,3 +120,22 @@ class socket_closed:
 
     def __exit__(self, *_exc: object) -> None:
         pass
+
+
+def test_imported_stream_uri_plays(camera: OnvifCamera, tmp_path: Path) -> None:
+    """The URI GetStreamUri gave is the camera's real RTSP stream: gapwatch probes it healthy."""
+    import subprocess
+    import sys
+
+    inventory = read_onvif(
+        OnvifTarget(camera.host, camera.port, camera.user, PASSWORD), platform="x"
+    )
+    stream = inventory.channels[0].stream
+    assert stream is not None and stream.startswith("rtsp://")
+    result = subprocess.run(
+        [sys.executable, "-m", "gapwatch.cli", "probe", stream, "--timeout", "30",
+         "--format", "json"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout)["status"] == "ok"
