@@ -48,6 +48,9 @@ class CameraOut(BaseModel):
     range_m: float
     group: str | None
     stream: str = Field(description="The stream address with user, password and keys removed.")
+    platform: str | None = Field(
+        default=None, description="Id of the site's `platforms:` entry the camera came from."
+    )
     platform_status: Literal["online", "offline", "unknown"] | None = Field(
         default=None,
         description="What the camera's video platform (WVP, ONVIF) last said; null for cameras "
@@ -79,6 +82,7 @@ def _camera_out(
     disagrees = platform in ("online", "offline") and status != "unknown"
     disagrees = disagrees and (platform == "online") != (status == "ok")
     return CameraOut(
+        platform=camera.platform,
         platform_status=platform,
         platform_disagrees=disagrees,
         id=camera.id,

@@ -170,6 +170,7 @@ def test_platform_online_but_picture_black_is_surfaced(rig: Rig) -> None:
     by_id = {c["id"]: c for c in cameras}
     trail = by_id[WVP_CAM]
     assert trail["status"] == "degraded" and trail["platform_status"] == "online"
+    assert trail["platform"] == "county"
     assert trail["platform_disagrees"] is True
     assert by_id["ptz-1"]["platform_status"] == "online"
     assert by_id["ptz-1"]["platform_disagrees"] is False  # not judged yet: nothing to disagree
