@@ -108,6 +108,12 @@ class PlatformSync:
                 )
         return jobs
 
+    def sync_all(self, at: dt.datetime) -> None:
+        """Sync every platform with a job once now (at start-up, so statuses need not wait an
+        interval)."""
+        for job in self.jobs():
+            job.run(at)
+
     def _job_for(self, platform_id: str) -> Callable[[dt.datetime], object]:
         def run(at: dt.datetime) -> object:
             return self.sync(platform_id, at=at)

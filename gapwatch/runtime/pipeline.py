@@ -199,6 +199,15 @@ class Service:
                 periodic=periodic,
             )
             self.scheduler.start()
+            if self.platform_sync is not None:
+                # The first sync now rather than one interval after start-up; platform calls
+                # have their own time-outs, and a failing platform is recorded, never raised.
+                threading.Thread(
+                    target=self.platform_sync.sync_all,
+                    args=(utcnow(),),
+                    name="gapwatch-platform-sync",
+                    daemon=True,
+                ).start()
 
     def _executor(self) -> SamplingExecutor:
         if self.executor_factory is not None:

@@ -309,3 +309,30 @@ def test_per_camera_series_can_be_turned_off(
             families = _metrics(rig)
     assert "gapwatch_camera_up" not in families and "gapwatch_camera_fault" not in families
     assert families["gapwatch_camera_states"]  # the totals stay
+
+
+def test_service_start_syncs_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the scheduler on, the first sync runs at start-up, not one interval later."""
+    import time
+
+    from gapwatch.runtime.pipeline import build_service
+
+    monkeypatch.setenv("GW_T_WVP", WVP_PASSWORD)
+    with WvpStandIn(demo_state(WVP_PASSWORD)) as wvp:
+        site = tmp_path / "site.yaml"
+        text = SITE.format(wvp_cam=WVP_CAM, clip=CLIP, onvif_port=1, wvp_url=wvp.url)
+        text = text.replace("GW_T_WVP}", "GW_T_WVP, sync_interval_s: 3600}")
+        site.write_text(text, encoding="utf-8")
+        settings = Settings(db_url=f"sqlite:///{tmp_path / 'gw.db'}", site=site)
+        service = build_service(settings, probe=lambda request: ProbeResult("ok", []))
+        service.start()
+        try:
+            assert service.platform_sync is not None
+            deadline = time.monotonic() + 30
+            while service.platform_sync.status_of(WVP_CAM) is None:
+                assert time.monotonic() < deadline, "no sync within 30 s of start-up"
+                time.sleep(0.1)
+            assert service.platform_sync.status_of(WVP_CAM) == "online"
+            assert wvp.state.logins == 1
+        finally:
+            service.stop()
