@@ -8,6 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SITE   ?= config/demo-weiyuan.yaml
 UV_VERSION := 0.13.9
+IPYCAM_VERSION := 1.3.0
 LOCK_ARGS := pyproject.toml --extra test --extra dev --python-version 3.11 -o requirements.lock
 # pytest workers: xdist spreads the suite over the machine's cores
 JOBS   ?= auto
@@ -23,6 +24,9 @@ $(BIN)/python:
 $(STAMP): $(BIN)/python pyproject.toml requirements.lock
 	$(BIN)/uv pip sync -q --python $(BIN)/python requirements.lock
 	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	# A real ONVIF device for the tests (ipycam, a virtual IP camera). Kept apart from the venv
+	# because it asks for the GUI build of OpenCV; it runs on the venv's headless one.
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps --target $(VENV)/onvif-device ipycam==$(IPYCAM_VERSION)
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -259,6 +259,16 @@ def worker(
     raise typer.Exit(worker_command(broker, queue or [], concurrency))
 
 
+def _register_import() -> None:
+    # The module imports only typer; each import command loads its client when it runs.
+    from gapwatch.platforms.cli import import_app
+
+    app.add_typer(import_app, name="import")
+
+
+_register_import()
+
+
 def main() -> None:
     """Entry point of the `gapwatch` console script."""
     app()

@@ -73,6 +73,22 @@ class Settings(BaseSettings):
         default="local",
         description="Where probes run: local threads, or Celery probe workers on a Redis broker.",
     )
+    camera_metrics: bool = Field(
+        default=True,
+        description="Export per-camera Prometheus series (gapwatch_camera_up, "
+        "gapwatch_camera_fault); off for very large sites that only need the totals.",
+    )
+    platform_sync_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="Seconds between inventory syncs with the site's platforms (WVP, ONVIF) "
+        "that set no `sync_interval_s` of their own; no sync when neither is set.",
+    )
+    secrets_file: Path | None = Field(
+        default=None,
+        description="File of NAME=value lines with platform and camera passwords, looked up "
+        "by their `password_env` names when the environment lacks them.",
+    )
     broker_url: str | None = Field(
         default=None,
         pattern=r"^rediss?://",

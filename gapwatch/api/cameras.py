@@ -19,6 +19,7 @@ from gapwatch.api.deps import (
     ServiceDep,
 )
 from gapwatch.api.errors import ConflictError, NotFoundError, error_responses
+from gapwatch.platforms import PlatformStatus
 from gapwatch.runtime.pipeline import Service
 from gapwatch.site import Camera
 from gapwatch.storage import CameraStateRow, ProbeResultRow
@@ -47,6 +48,19 @@ class CameraOut(BaseModel):
     range_m: float
     group: str | None
     stream: str = Field(description="The stream address with user, password and keys removed.")
+    platform: str | None = Field(
+        default=None, description="Id of the site's `platforms:` entry the camera came from."
+    )
+    platform_status: Literal["online", "offline", "unknown"] | None = Field(
+        default=None,
+        description="What the camera's video platform (WVP, ONVIF) last said; null for cameras "
+        "from no platform, unknown before its first sync or while it cannot be reached.",
+    )
+    platform_disagrees: bool = Field(
+        default=False,
+        description="The platform calls the camera online while gapwatch judges its picture "
+        "degraded or offline (a black or frozen picture on a live stream), or the reverse.",
+    )
 
 
 class ProbeOut(BaseModel):
@@ -60,12 +74,20 @@ class ProbeOut(BaseModel):
     reason: str | None
 
 
-def _camera_out(camera: Camera, state: CameraStateRow | None) -> CameraOut:
+def _camera_out(
+    camera: Camera, state: CameraStateRow | None, platform: PlatformStatus | None = None
+) -> CameraOut:
     judged = state is not None and state.last_probe_at is not None
+    status = state.status if state is not None and judged else "unknown"
+    disagrees = platform in ("online", "offline") and status != "unknown"
+    disagrees = disagrees and (platform == "online") != (status == "ok")
     return CameraOut(
+        platform=camera.platform,
+        platform_status=platform,
+        platform_disagrees=disagrees,
         id=camera.id,
         name=camera.name,
-        status=state.status if state is not None and judged else "unknown",
+        status=status,
         faults=list(state.faults) if state is not None and judged else [],
         since=state.since if state is not None and judged else None,
         last_probe_at=state.last_probe_at if state is not None else None,
@@ -98,7 +120,11 @@ def list_cameras(
 ) -> list[CameraOut]:
     """Every camera of the site with its current health."""
     states = {row.camera_id: row for row in session.scalars(select(CameraStateRow))}
-    cameras = [_camera_out(c, states.get(c.id)) for c in service.site.spec.cameras]
+    sync = service.platform_sync
+    platform = sync.statuses() if sync is not None else {}
+    cameras = [
+        _camera_out(c, states.get(c.id), platform.get(c.id)) for c in service.site.spec.cameras
+    ]
     return [c for c in cameras if status is None or c.status == status]
 
 
@@ -110,7 +136,9 @@ def get_camera(
 ) -> CameraOut:
     """One camera with its current health."""
     camera = _find(service, camera_id)
-    return _camera_out(camera, session.get(CameraStateRow, camera_id))
+    sync = service.platform_sync
+    platform = sync.status_of(camera_id) if sync is not None else None
+    return _camera_out(camera, session.get(CameraStateRow, camera_id), platform)
 
 
 @router.get(

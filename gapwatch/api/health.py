@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from gapwatch.api.deps import Reader, ReadSession, ServiceDep
 from gapwatch.api.errors import error_responses
+from gapwatch.runtime.metrics import exposition
+from gapwatch.runtime.pipeline import Service
 from gapwatch.storage import AlertRow, CameraStateRow, OutboxRow
 
 __all__ = ["router"]
@@ -41,7 +44,9 @@ def healthz() -> Health:
     },
 )
 def metrics(service: ServiceDep, session: ReadSession, _who: Reader) -> Response:
-    """Probe latency, camera states, open alerts and outbox backlog, in Prometheus text format."""
+    """Probe latency, camera states, open alerts and outbox backlog, in Prometheus text format;
+    per camera `gapwatch_camera_up`, `gapwatch_camera_fault` and the platform's online status
+    unless GAPWATCH_CAMERA_METRICS=false."""
     m = service.metrics
     known = {camera.id for camera in service.site.spec.cameras}
     counts = {"ok": 0, "degraded": 0, "offline": 0}
@@ -65,4 +70,30 @@ def metrics(service: ServiceDep, session: ReadSession, _who: Reader) -> Response
         m.open_alerts.labels(str(severity)).set(count)
     backlog = session.scalar(select(func.count()).where(OutboxRow.state == "pending"))
     m.outbox_backlog.set(backlog or 0)
-    return Response(generate_latest(m.registry), media_type=CONTENT_TYPE_LATEST)
+    if m.cameras is not None:
+        _refresh_camera_series(service, session)
+    return Response(exposition(m), media_type=CONTENT_TYPE_LATEST)
+
+
+def _refresh_camera_series(service: Service, session: Session) -> None:
+    from gapwatch.runtime.metrics import primary_zones
+
+    series = service.metrics.cameras
+    if series is None:
+        return
+    states = {
+        camera_id: (status, faults or [])
+        for camera_id, status, faults in session.execute(
+            select(CameraStateRow.camera_id, CameraStateRow.status, CameraStateRow.faults).where(
+                CameraStateRow.last_probe_at.is_not(None)
+            )
+        )
+    }
+    sync = service.platform_sync
+    series.refresh(
+        cameras=[camera.id for camera in service.site.spec.cameras],
+        states=states,
+        zones=lambda: primary_zones(service.coverage),
+        platform_status=sync.statuses() if sync is not None else None,
+        platforms=sync.camera_platform() if sync is not None else None,
+    )

@@ -33,6 +33,7 @@ from gapwatch.dispatch.outbox import (
     wake_on_commit,
 )
 from gapwatch.health import Probe
+from gapwatch.platforms import PlatformSync
 from gapwatch.runtime.baselines import BaselineBook
 from gapwatch.runtime.executor import LocalExecutor, ProbeFunction, ProbeRequest, SamplingExecutor
 from gapwatch.runtime.ingest import (
@@ -150,6 +151,7 @@ class Service:
     probe_pool: ProbePool | None = None
     lease: SchedulerLease | None = None
     lease_watcher: LeaseWatcher | None = None
+    platform_sync: PlatformSync | None = None
     coverage_cache: dict[frozenset[str], CoverageResult] = field(default_factory=dict)
     # Rendered API views of a coverage result (GeoJSON takes longer than the geometry itself).
     coverage_views: dict[tuple[str, frozenset[str]], object] = field(default_factory=dict)
@@ -197,6 +199,11 @@ class Service:
             if book is not None:
                 periodic.append(PeriodicTask("baseline-save", BASELINE_SAVE_S, book.save))
                 periodic.append(PeriodicTask("baseline-sync", BASELINE_SYNC_S, book.sync))
+            if self.platform_sync is not None:
+                periodic.extend(
+                    PeriodicTask(job.name, job.interval_s, job.run)
+                    for job in self.platform_sync.jobs()
+                )
             self.scheduler = ProbeScheduler(
                 targets=probe_targets(self.site, self.settings),
                 executor=self._executor(),
@@ -205,6 +212,15 @@ class Service:
                 periodic=periodic,
             )
             self.scheduler.start()
+            if self.platform_sync is not None:
+                # The first sync now rather than one interval after start-up; platform calls
+                # have their own time-outs, and a failing platform is recorded, never raised.
+                threading.Thread(
+                    target=self.platform_sync.sync_all,
+                    args=(utcnow(),),
+                    name="gapwatch-platform-sync",
+                    daemon=True,
+                ).start()
 
     def _executor(self) -> SamplingExecutor:
         if self.executor_factory is not None:
@@ -429,7 +445,7 @@ def build_service(
         sessions=sessions,
         coverage=coverage,
         alerts=alerts,
-        metrics=ServiceMetrics.create(),
+        metrics=ServiceMetrics.create(per_camera=settings.camera_metrics),
         executor_factory=executor_factory,
         probe_function=probe,
         workers=[delivery],
@@ -440,6 +456,12 @@ def build_service(
     service.workers.append(AlertRefresher(service.refresh_alerts))
     # Every commit that queued a message wakes delivery, whichever part of the service wrote.
     wake_on_commit(sessions, service.wake_delivery)
+    if site.spec.platforms:
+        service.platform_sync = PlatformSync(
+            spec=site.spec,
+            default_interval_s=settings.platform_sync_s,
+            secrets_file=settings.secrets_file,
+        )
     return service
 
 

@@ -21,6 +21,8 @@ from pydantic import (
     model_validator,
 )
 
+from gapwatch.site.platform_fields import OnvifAccess, PlatformSource, UnplacedChannel
+
 __all__ = [
     "MAX_LIST_ITEMS",
     "MAX_NAME_CHARS",
@@ -322,6 +324,11 @@ class PtzPreset(_Strict):
     tilt_deg: float | None = Field(
         default=None, ge=0, le=90, description="Downward tilt from horizontal, degrees."
     )
+    onvif_token: str | None = Field(
+        default=None,
+        max_length=MAX_NAME_CHARS,
+        description="ONVIF preset token (GotoPreset), set by `gapwatch import onvif`.",
+    )
 
 
 Pixels = Annotated[int, Field(gt=0, le=100_000)]
@@ -432,6 +439,17 @@ class Camera(_Strict):
         default=None,
         max_length=MAX_TEXT_CHARS,
         description="Reference picture of the healthy view (path), for shift/cover checks.",
+    )
+    platform: str | None = Field(
+        default=None, description="Id of the `platforms:` entry this camera was imported from."
+    )
+    platform_id: str | None = Field(
+        default=None,
+        description="The camera's id on that platform (国标 channel id, ONVIF profile).",
+    )
+    manufacturer: str | None = Field(default=None, description="Maker, as the platform reports.")
+    onvif: OnvifAccess | None = Field(
+        default=None, description="ONVIF access for PTZ moves (look now / GotoPreset)."
     )
 
     @model_validator(mode="after")
@@ -715,4 +733,11 @@ class SiteFile(_Strict):
     )
     terrain: TerrainSettings | None = Field(
         default=None, description="Optional DEM: hills hide ground like buildings do."
+    )
+    platforms: list[PlatformSource] = Field(
+        default_factory=list, description="Video platforms and ONVIF cameras imported from."
+    )
+    unplaced: list[UnplacedChannel] = Field(
+        default_factory=list,
+        description="Platform channels without a position or play URL, waiting for a technician.",
     )
