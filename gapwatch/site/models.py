@@ -151,6 +151,9 @@ class Zone(_Strict):
 
     id: Identifier
     name: str = Field(min_length=1)
+    name_en: str | None = Field(
+        default=None, min_length=1, description="English name, shown in the English interface."
+    )
     importance: int = Field(ge=1, le=5, description="1 (low) .. 5 (critical).")
     polygon: list[LonLat] = Field(description="Outer ring as [lon, lat] points (closing optional).")
     schedule: list[ZoneSchedule] = Field(
@@ -183,6 +186,9 @@ class Camera(_Strict):
 
     id: Identifier
     name: str = Field(min_length=1)
+    name_en: str | None = Field(
+        default=None, min_length=1, description="English name, shown in the English interface."
+    )
     stream: str = Field(
         min_length=1,
         description="rtsp://, http(s)://, file:// URL or a file path (relative to the site file).",
