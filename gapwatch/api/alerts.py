@@ -110,11 +110,7 @@ def _matching(service: Service, text: str) -> ColumnElement[bool]:
     needle = text.casefold()
     spec = service.site.spec
     cameras = [c.id for c in spec.cameras if needle in f"{c.id} {c.name}".casefold()]
-    zones = [
-        z.id
-        for z in spec.zones
-        if needle in f"{z.id} {z.name} {z.name_en or ''}".casefold()
-    ]
+    zones = [z.id for z in spec.zones if needle in f"{z.id} {z.name} {z.name_en or ''}".casefold()]
     terms: list[ColumnElement[bool]] = [func.lower(AlertRow.id).like(f"%{needle}%")]
     terms += [cast(AlertRow.cameras, String).like(f'%"{c}"%') for c in cameras]
     terms += [cast(AlertRow.zones, String).like(f'%"{z}"%') for z in zones]

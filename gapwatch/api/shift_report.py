@@ -315,7 +315,5 @@ def shift_report(
         ),
         rounds=RoundsDone(scheduled=len(scheduled), done=done, missed=missed[:200]),
         alerts=rows,
-        zones=[
-            ZoneName(id=z.id, name=z.name, name_en=z.name_en) for z in spec.zones
-        ],
+        zones=[ZoneName(id=z.id, name=z.name, name_en=z.name_en) for z in spec.zones],
     )
