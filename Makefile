@@ -12,6 +12,8 @@ LOCK_ARGS := pyproject.toml --extra test --extra dev --python-version 3.11 -o re
 # pytest workers: xdist spreads the suite over the machine's cores
 JOBS   ?= auto
 
+NODE_STAMP := node_modules/.installed
+
 .PHONY: install run test lint typecheck unit suite bench lock upgrade clean
 
 $(BIN)/python:
@@ -25,13 +27,19 @@ $(STAMP): $(BIN)/python pyproject.toml requirements.lock
 
 install: $(STAMP)
 
+# typescript for checking the dashboard's JavaScript, pinned by package-lock.json
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
 run: $(STAMP)
 	mkdir -p var
 	$(BIN)/gapwatch serve --site $(SITE) --demo
 
-lint: $(STAMP)
+lint: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check gapwatch tests bench sample_streams
 	$(BIN)/ruff format --check gapwatch tests bench sample_streams
+	node_modules/.bin/tsc --noEmit -p jsconfig.json
 
 typecheck: $(STAMP)
 	$(BIN)/mypy gapwatch
@@ -56,4 +64,4 @@ upgrade: $(BIN)/python
 	$(BIN)/uv pip compile -q --upgrade $(LOCK_ARGS)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache node_modules
