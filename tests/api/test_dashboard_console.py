@@ -341,8 +341,13 @@ def test_the_record_of_an_alert_filters_and_resolve_with_a_note_in_english(
         expect(timeline.locator("li[data-action=resolved]")).to_contain_text("test operator")
     console.probe("cam-2", "ok")
     page.click(".seg-btn[data-filter=all]")
-    # The same record in Chinese without a reload.
+    # The same record, and the picture's caption, in Chinese without a reload.
+    card.click()
+    page.click("#pic-refresh")
+    expect(page.locator("#pic-now img")).to_be_visible(timeout=40_000)
+    expect(page.locator("#pic-now-meta")).to_contain_text("taken")
     page.click(".session .lang-toggle")
+    expect(page.locator("#pic-now-meta")).to_contain_text("拍摄于")
     expect(timeline.locator("li[data-to-status=rejected]")).to_contain_text("已接单 → 已拒绝")
     expect(card.locator(".alert-where")).to_have_text("游客广场")
 

@@ -154,7 +154,9 @@ export function formatDuration(totalSeconds) {
   /** @type {Record<string, number>} */
   const shown = {};
   for (const [unit, n] of Object.entries(parts)) if (n) shown[unit] = n;
-  if (!Object.keys(shown).length) shown.seconds = 0;
+  if (!Object.keys(shown).length) {
+    return new Intl.NumberFormat(current, { style: "unit", unit: "second", unitDisplay: "short" }).format(0);
+  }
   const Duration = /** @type {any} */ (Intl).DurationFormat;
   if (Duration) return new Duration(current, { style: "short" }).format(shown);
   const unit = { hours: "hour", minutes: "minute", seconds: "second" };
