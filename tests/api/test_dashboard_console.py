@@ -227,9 +227,22 @@ def test_a_critical_alert_is_heard_seen_and_kept_on_screen_until_acknowledged(
     banner = page.locator("#attention")
     expect(banner).to_be_visible()
     expect(banner).to_contain_text("1 条告警待确认")
-    # The overview marks the alert with a severity-coloured marker.
+    # The overview marks the alert with a severity-coloured marker and its blind ground with a
+    # dot that keeps its size; camera ids appear only close up.
     page.click("#fit-all")
     expect(page.locator(".alert-marker.s5")).to_have_count(1)
+    expect(page.locator(".leaflet-blind-pane path")).not_to_have_count(0)
+    expect(page.locator(".camera-label")).to_have_count(0)
+    page.locator(".alert-marker.s5").click()  # a spot of one alert selects it
+    expect(page.locator("#alert-detail")).to_be_visible()
+    page.wait_for_timeout(900)
+    assert page.evaluate("document.querySelectorAll('.camera-label').length") >= 1
+    # Offline cameras and blind spots never share a colour.
+    colours = page.evaluate(
+        "() => [getComputedStyle(document.querySelector('.sw-offline')).backgroundColor,"
+        " getComputedStyle(document.querySelector('.sw-blind')).backgroundColor]"
+    )
+    assert colours[0] != colours[1]
 
     # Left unacknowledged it escalates: heard again, said on the card.
     beeps = page.evaluate("window.__beeps")
@@ -249,7 +262,7 @@ def test_a_critical_alert_is_heard_seen_and_kept_on_screen_until_acknowledged(
     expect(page.locator("#alert-detail")).to_be_visible()
     expect(page.locator("#detail-summary")).to_contain_text("已升级 1 级")
     page.wait_for_timeout(900)
-    spot = _rect(page, ".leaflet-routePane-pane path, .leaflet-pane path[stroke='#ffffff']")
+    spot = _rect(page, ".leaflet-route-pane path[stroke='#ffffff']")
     for control in (".map-legend", ".leaflet-control-zoom", "#fit-all"):
         assert not _overlaps(spot, _rect(page, control)), control
     screen.shot("attention-zh-1366")

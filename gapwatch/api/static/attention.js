@@ -2,7 +2,7 @@
 // Getting a person's attention through a long night: a beep and a desktop notification for a
 // new critical or newly escalated alert (both opt-in and remembered), and a banner that stays
 // while any alert waits for acknowledgement.
-import { formatClock, localName, t, tCode } from "./i18n.js";
+import { formatClock, t, tCode } from "./i18n.js";
 
 const SOUND_KEY = "gapwatch.sound";
 const NOTIFY_KEY = "gapwatch.notify";
@@ -177,9 +177,4 @@ export class Attention {
     button.addEventListener("click", () => this.onSelect(top.id));
     this.banner.replaceChildren(text, button);
   }
-}
-
-/** @param {{name: string, name_en?: string | null}} p */
-export function nameOf(p) {
-  return localName(p);
 }
