@@ -442,6 +442,7 @@ function renderWho() {
   const name = document.createElement("b");
   name.textContent = names.actor(s.name);
   who.replaceChildren(name, ` · ${tCode("role", s.role)}`);
+  who.title = who.textContent || "";
   const site = $("site-name");
   site.textContent = s.site_name;
   site.title = s.site_name;
