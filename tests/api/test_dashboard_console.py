@@ -506,7 +506,8 @@ def test_english_top_bar_fits_at_1366_and_the_environment_admin_is_named_in_chin
     )
     assert heights and max(heights) < 18, heights  # one line each
     tabs = page.evaluate(
-        "() => [...document.querySelectorAll('.view-tab')].map(e => e.getBoundingClientRect().height)"
+        "() => [...document.querySelectorAll('.view-tab')]"
+        ".map(e => e.getBoundingClientRect().height)"
     )
     assert max(tabs) < 48, tabs  # no tab label wraps
     site = page.locator("#site-name")
