@@ -111,7 +111,9 @@ def _matching(service: Service, text: str) -> ColumnElement[bool]:
     spec = service.site.spec
     cameras = [c.id for c in spec.cameras if needle in f"{c.id} {c.name}".casefold()]
     zones = [z.id for z in spec.zones if needle in f"{z.id} {z.name} {z.name_en or ''}".casefold()]
-    terms: list[ColumnElement[bool]] = [func.lower(AlertRow.id).like(f"%{needle}%")]
+    # The text is matched literally: LIKE's own wildcards in it are escaped.
+    literal = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    terms: list[ColumnElement[bool]] = [func.lower(AlertRow.id).like(f"%{literal}%", escape="\\")]
     terms += [cast(AlertRow.cameras, String).like(f'%"{c}"%') for c in cameras]
     terms += [cast(AlertRow.zones, String).like(f'%"{z}"%') for z in zones]
     return or_(*terms)
@@ -141,7 +143,7 @@ def list_alerts(
         Query(
             min_length=1,
             max_length=100,
-            pattern=r"^[^\x00-\x1f%_\\]+$",
+            pattern=r"^[^\x00-\x1f]+$",
             description="Text in the alert id or in a camera's or zone's id or name.",
         ),
     ] = None,

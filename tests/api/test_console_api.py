@@ -115,8 +115,10 @@ def test_alert_filters_by_time_range_and_search_by_name(api: Api) -> None:
         "/api/v1/alerts", params={"opened_from": "2026-07-30T08:00:00"}, headers=op
     )
     assert naive.status_code == 400 and "UTC offset" in naive.json()["detail"][0]["msg"]
-    wild = api.client.get("/api/v1/alerts", params={"q": "%"}, headers=op)
-    assert wild.status_code == 422
+    assert ids(q="%") == set()  # matched literally, not as a wildcard
+    assert ids(q="al_") == {"cam-1", "cam-3"}  # alert ids
+    control = api.client.get("/api/v1/alerts", params={"q": "a\x01"}, headers=op)
+    assert control.status_code == 422
 
 
 def test_round_check_off_is_recorded_once_and_listed(api: Api) -> None:
