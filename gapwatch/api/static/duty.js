@@ -2,7 +2,7 @@
 // The duty tab: today's video-patrol rounds with check-off, silences (list, add, end) and the
 // site's maintenance windows.
 import { el } from "./board.js";
-import { formatDateTime, formatNumber, formatPercent, formatTime, joinList, t } from "./i18n.js";
+import { formatDateTime, formatDuration, formatNumber, formatPercent, formatTime, joinList, t } from "./i18n.js";
 
 /** @param {string} id */
 function byId(id) {
@@ -77,6 +77,9 @@ export class DutyView {
   }
 
   render() {
+    for (const option of /** @type {HTMLSelectElement} */ (byId("s-hours")).options) {
+      option.textContent = formatDuration(Number(option.value) * 3600);
+    }
     this.renderRounds();
     this.renderSilences();
     this.renderWindows();
