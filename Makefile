@@ -14,6 +14,7 @@ LOCK_ARGS := pyproject.toml --extra test --extra dev --python-version 3.11 -o re
 JOBS   ?= auto
 
 SERVERS_STAMP := tests/servers/node_modules/.installed
+NODE_STAMP := node_modules/.installed
 
 .PHONY: install run test lint typecheck unit suite bench lock upgrade clean servers
 
@@ -31,13 +32,19 @@ $(STAMP): $(BIN)/python pyproject.toml requirements.lock
 
 install: $(STAMP)
 
+# typescript for checking the dashboard's JavaScript, pinned by package-lock.json
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
 run: $(STAMP)
 	mkdir -p var
 	$(BIN)/gapwatch serve --site $(SITE) --demo
 
-lint: $(STAMP)
+lint: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check gapwatch tests bench sample_streams
 	$(BIN)/ruff format --check gapwatch tests bench sample_streams
+	node_modules/.bin/tsc --noEmit -p jsconfig.json
 
 typecheck: $(STAMP)
 	$(BIN)/mypy gapwatch
@@ -69,4 +76,4 @@ upgrade: $(BIN)/python
 	$(BIN)/uv pip compile -q --upgrade $(LOCK_ARGS)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache tests/servers/node_modules
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache node_modules tests/servers/node_modules

@@ -99,8 +99,10 @@ def refresh_from_store(engine: AlertEngine, session: Session) -> RefreshReport:
         engine.busy_units = busy
 
     silences = [Silence.of(row) for row in session.scalars(select(SilenceRow))]
-    # The engine forgets silences long over; only one it has never seen counts as a change.
-    silences_changed = bool({s.id for s in silences} - {s.id for s in engine.silences})
+    # The engine forgets silences long over; only one it has never seen, or one whose end
+    # moved (ended early by an operator), counts as a change.
+    known = {(s.id, s.ends_at) for s in engine.silences}
+    silences_changed = bool({(s.id, s.ends_at) for s in silences} - known)
     if silences_changed:
         engine.silences = silences
     return RefreshReport(closed, added, tasks_changed, units_changed, silences_changed)

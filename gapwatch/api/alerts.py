@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field, model_validator
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import ColumnElement, String, cast, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from gapwatch.api.auth import Principal
@@ -21,6 +21,7 @@ from gapwatch.api.deps import (
     ServiceDep,
 )
 from gapwatch.api.errors import (
+    ApiError,
     ConflictError,
     NotFoundError,
     error_responses,
@@ -105,8 +106,23 @@ def _load(session: Session, alert_id: str) -> AlertRow:
     return alert
 
 
+def _matching(service: Service, text: str) -> ColumnElement[bool]:
+    """Alerts whose id has `text`, or that hold a camera or zone whose id or name has it."""
+    needle = text.casefold()
+    spec = service.site.spec
+    cameras = [c.id for c in spec.cameras if needle in f"{c.id} {c.name}".casefold()]
+    zones = [z.id for z in spec.zones if needle in f"{z.id} {z.name} {z.name_en or ''}".casefold()]
+    # The text is matched literally: LIKE's own wildcards in it are escaped.
+    literal = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    terms: list[ColumnElement[bool]] = [func.lower(AlertRow.id).like(f"%{literal}%", escape="\\")]
+    terms += [cast(AlertRow.cameras, String).like(f'%"{c}"%') for c in cameras]
+    terms += [cast(AlertRow.zones, String).like(f'%"{z}"%') for z in zones]
+    return or_(*terms)
+
+
 @router.get("/alerts", response_model=Page[AlertOut], responses=error_responses(401, 403, 422, 503))
 def list_alerts(
+    service: ServiceDep,
     session: ReadSession,
     _who: Reader,
     paging: PagingQuery,
@@ -117,9 +133,35 @@ def list_alerts(
     severity_min: Annotated[int | None, Query(ge=1, le=5)] = None,
     camera: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
     zone: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
+    opened_from: Annotated[
+        dt.datetime | None, Query(description="Opened at or after (with a UTC offset).")
+    ] = None,
+    opened_to: Annotated[
+        dt.datetime | None, Query(description="Opened before (with a UTC offset).")
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=100,
+            pattern=r"^[^\x00-\x1f]+$",
+            description="Text in the alert id or in a camera's or zone's id or name.",
+        ),
+    ] = None,
 ) -> Page[AlertOut]:
     """Alerts, most severe and newest first."""
     query = select(AlertRow)
+    for name, value in (("opened_from", opened_from), ("opened_to", opened_to)):
+        if value is not None and value.tzinfo is None:
+            raise ApiError(
+                f"{name} needs a UTC offset, e.g. 2026-07-30T21:00:00+08:00 / 时间需带时区"
+            )
+    if opened_from is not None:
+        query = query.where(AlertRow.opened_at >= opened_from)
+    if opened_to is not None:
+        query = query.where(AlertRow.opened_at < opened_to)
+    if q is not None:
+        query = query.where(_matching(service, q.strip()))
     if status == "active":
         query = query.where(AlertRow.status != "resolved")
     elif status is not None:

@@ -80,8 +80,9 @@ def serve_command(
     if not demo:
         serve(settings, loaded)
         return 0
-    from gapwatch.runtime.demo import demo_settings
+    from gapwatch.runtime.demo import demo_settings, learn_demo_baselines
 
+    learn_demo_baselines(loaded, settings.db_url)
     with demo_settings(settings, state_dir=Path("var")) as settings:
         serve(settings, loaded)
     return 0

@@ -216,6 +216,7 @@ def site_map(
                 "properties": {
                     "id": zone.id,
                     "name": zone.name,
+                    "name_en": zone.name_en,
                     "importance": zone.importance,
                     "area_m2": round(live.area_m2, 1) if live else None,
                     "covered_m2": round(min(live.covered_m2, live.area_m2), 1) if live else None,
@@ -231,6 +232,7 @@ def site_map(
         props = {
             "id": camera.id,
             "name": camera.name,
+            "name_en": camera.name_en,
             "status": status,
             "faults": list(state.faults) if state is not None and judged else [],
             "flapping": bool(state.flapping) if state is not None else False,

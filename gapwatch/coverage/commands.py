@@ -87,8 +87,13 @@ def audit_command(site_file: Path, out: Path, down: list[str]) -> int:
     if isinstance(site, int):
         return site
     from gapwatch.coverage.audit import run_audit, write_audit
+    from gapwatch.coverage.mapplot import MissingFontError, require_cjk_font
     from gapwatch.coverage.report import audit_summary_view
 
+    try:
+        require_cjk_font()  # before anything is written: a map of boxes is no audit
+    except MissingFontError as err:
+        return _error(str(err))
     try:
         audit = run_audit(site, down=down)
     except ValueError as err:

@@ -8,7 +8,6 @@ Rendering uses matplotlib's Agg canvas only (no display, no global pyplot state)
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,9 +28,11 @@ __all__ = [
     "MapLayers",
     "MapSuggestion",
     "MapZone",
+    "MissingFontError",
     "cjk_font_family",
     "map_panels",
     "render_audit_map",
+    "require_cjk_font",
 ]
 
 Geometry = Any
@@ -103,15 +104,77 @@ class MapSuggestion:
     view: Geometry
 
 
-def cjk_font_family() -> str | None:
-    """The first installed font family that can draw Chinese, or None."""
+class MissingFontError(RuntimeError):
+    """No font that draws Chinese: the map would show boxes for every Chinese label."""
+
+
+CJK_FONT_ENV = "GAPWATCH_CJK_FONT"
+MISSING_FONT_MESSAGE = (
+    "the audit map needs a font that draws Chinese: install Debian's fonts-noto-cjk "
+    "(apt-get install fonts-noto-cjk) or set GAPWATCH_CJK_FONT to an OTF/TTF/TTC file ｜ "
+    "审计地图需要中文字体：请安装 fonts-noto-cjk（apt-get install fonts-noto-cjk），"
+    "或将 GAPWATCH_CJK_FONT 设为字体文件路径"
+)
+
+
+def _fontconfig_cjk_files() -> list[str]:
+    """Files fontconfig knows that cover Simplified Chinese (empty without fontconfig)."""
+    import shutil
+    import subprocess
+
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return []
+    try:
+        listed = subprocess.run(
+            [fc_list, ":lang=zh-cn", "file"], capture_output=True, text=True, timeout=10
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    files = [line.strip().rstrip(":") for line in listed.splitlines() if line.strip()]
+    # Sans first: the map's labels are small.
+    return sorted(files, key=lambda f: ("Sans" not in f, "Mono" in f, f))
+
+
+def _family_of(path: str) -> str | None:
+    """Register a font file with matplotlib; its family name, or None if it cannot be read."""
     from matplotlib import font_manager
 
+    try:
+        font_manager.fontManager.addfont(path)
+        return str(font_manager.FontProperties(fname=path).get_name())
+    except (OSError, RuntimeError, ValueError):
+        return None
+
+
+def cjk_font_family() -> str | None:
+    """A font family that can draw Chinese, or None: the file named by GAPWATCH_CJK_FONT, else
+    an installed family matplotlib knows, else one fontconfig knows (fonts installed after
+    matplotlib built its font cache)."""
+    import os
+
+    from matplotlib import font_manager
+
+    chosen = os.environ.get(CJK_FONT_ENV)
+    if chosen:
+        return _family_of(chosen)
     installed = {f.name for f in font_manager.fontManager.ttflist}
     for family in _CJK_FAMILIES:
         if family in installed:
             return family
+    for path in _fontconfig_cjk_files():
+        found = _family_of(path)
+        if found is not None:
+            return found
     return None
+
+
+def require_cjk_font() -> str:
+    """The family the map's Chinese labels are drawn with; MissingFontError when there is none."""
+    family = cjk_font_family()
+    if family is None:
+        raise MissingFontError(MISSING_FONT_MESSAGE)
+    return family
 
 
 def map_panels(layers: MapLayers) -> list[tuple[float, float, float, float]]:
@@ -235,15 +298,9 @@ def _panel_title(zones: Sequence[MapZone], box: Any) -> str:
 def _font_context() -> Iterator[None]:
     from matplotlib import rc_context
 
-    family = cjk_font_family()
-    families = [family, "DejaVu Sans"] if family is not None else ["DejaVu Sans"]
-    with (
-        rc_context({"axes.unicode_minus": False, "font.family": families}),
-        warnings.catch_warnings(),
-    ):
-        # Without a CJK font the Chinese labels render as boxes; the English ones still read.
-        warnings.filterwarnings("ignore", message="Glyph .* missing")
-        warnings.filterwarnings("ignore", message="findfont")
+    # A map of boxes would pass for a finished audit: refuse instead, naming what to install.
+    family = require_cjk_font()
+    with rc_context({"axes.unicode_minus": False, "font.family": [family, "DejaVu Sans"]}):
         yield
 
 

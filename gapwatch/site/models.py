@@ -286,6 +286,9 @@ class Zone(_Strict):
 
     id: Identifier = Field(description="Short stable id of the zone.")
     name: Name = Field(description="Name shown to operators.")
+    name_en: Name | None = Field(
+        default=None, description="English name, shown in the English interface."
+    )
     importance: int = Field(ge=1, le=5, description="1 (low) .. 5 (critical).")
     polygon: list[LonLat] = Field(
         max_length=MAX_VERTICES,
@@ -373,6 +376,9 @@ class Camera(_Strict):
 
     id: Identifier = Field(description="Short stable id of the camera.")
     name: Name = Field(description="Name shown to operators.")
+    name_en: Name | None = Field(
+        default=None, description="English name, shown in the English interface."
+    )
     stream: StreamLocation = Field(
         min_length=1,
         max_length=MAX_TEXT_CHARS,

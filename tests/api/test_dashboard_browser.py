@@ -101,7 +101,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120
         while True:
             assert process.poll() is None, (tmp_path / "serve.log").read_text()
             try:

@@ -1,3 +1,4 @@
+// @ts-check
 // The API with the bearer token, and the live event feed.
 //
 // EventSource cannot send an Authorization header, and a token in a URL ends up in logs and
@@ -5,6 +6,10 @@
 // resumes with Last-Event-ID after a drop, which makes the server replay what was missed.
 
 export class ApiError extends Error {
+  /**
+   * @param {number} status
+   * @param {string} message
+   */
   constructor(status, message) {
     super(message);
     this.status = status;
@@ -12,16 +17,30 @@ export class ApiError extends Error {
 }
 
 export class Api {
+  /**
+   * @param {string} token
+   * @param {{ onUnauthorized: () => void }} options
+   */
   constructor(token, { onUnauthorized }) {
     this.token = token;
     this.onUnauthorized = onUnauthorized;
   }
 
+  /**
+   * @param {Record<string, string>} [extra]
+   * @returns {Record<string, string>}
+   */
   headers(extra = {}) {
     return { Authorization: `Bearer ${this.token}`, ...extra };
   }
 
+  /**
+   * @param {string} method
+   * @param {string} path
+   * @param {unknown} [body]
+   */
   async request(method, path, body) {
+    /** @type {{method: string, headers: Record<string, string>, body?: string}} */
     const init = { method, headers: this.headers() };
     if (body !== undefined) {
       init.headers["Content-Type"] = "application/json";
@@ -36,19 +55,30 @@ export class Api {
     return response;
   }
 
+  /**
+   * @param {string} path
+   * @returns {Promise<any>}
+   */
   async get(path) {
     return (await this.request("GET", path)).json();
   }
 
+  /**
+   * @param {string} path
+   * @param {unknown} [body]
+   * @returns {Promise<any>}
+   */
   async post(path, body = {}) {
     return (await this.request("POST", path, body)).json();
   }
 
+  /** @param {string} path */
   async blob(path) {
     return (await this.request("GET", path)).blob();
   }
 
   /** A camera picture with when it was taken and whether the camera gives none now. */
+  /** @param {string} path */
   async picture(path) {
     const response = await this.request("GET", path);
     return {
@@ -59,27 +89,43 @@ export class Api {
   }
 }
 
+/** @param {Response} response */
 async function errorText(response) {
   try {
     const body = await response.json();
-    if (Array.isArray(body.detail)) return body.detail.map((d) => d.msg).join("; ");
+    if (Array.isArray(body.detail)) return body.detail.map((/** @type {{msg: string}} */ d) => d.msg).join("; ");
   } catch {
     // not JSON: fall through to the status line
   }
   return `${response.status} ${response.statusText}`;
 }
 
+/** A stream that sends nothing, not even its keep-alive, for this long has died quietly. */
+const SILENCE_MS = 45000;
+
 /** Reads /api/v1/events with the token; calls onEvent(type, data, id) and onState(state). */
 export class EventFeed {
+  /**
+   * @param {Api | any} api
+   * @param {{ onEvent: (type: string, data: any, id: string | null) => void,
+   *   onState: (state: "connecting" | "live" | "down") => void, onOpen: () => void }} handlers
+   */
   constructor(api, { onEvent, onState, onOpen }) {
     this.api = api;
     this.onEvent = onEvent;
     this.onState = onState;
     this.onOpen = onOpen;
+    /** @type {string | null} */
     this.lastId = null;
     this.retryMs = 2000;
+    this.silenceMs = SILENCE_MS;
+    /** @type {AbortController | null} */
     this.controller = null;
     this.stopped = false;
+    /** When the stream last said anything (ms since the epoch); what a stale screen dates from. */
+    this.lastHeardAt = 0;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.watchdog = undefined;
   }
 
   start() {
@@ -109,6 +155,7 @@ export class EventFeed {
           return;
         }
         if (!response.ok || !response.body) throw new Error(`events: ${response.status}`);
+        this.heard();
         this.onState("live");
         this.onOpen();
         await this.read(response.body);
@@ -116,18 +163,31 @@ export class EventFeed {
         if (this.stopped) return;
         console.warn("event feed dropped", error);
       }
+      clearTimeout(this.watchdog);
       if (this.stopped) return;
       this.onState("down");
       await new Promise((resolve) => setTimeout(resolve, this.retryMs));
     }
   }
 
+  /** Something arrived: the stream lives; abort it if it then falls silent. */
+  heard() {
+    this.lastHeardAt = Date.now();
+    clearTimeout(this.watchdog);
+    const controller = this.controller;
+    this.watchdog = setTimeout(() => {
+      if (controller) controller.abort();
+    }, this.silenceMs);
+  }
+
+  /** @param {ReadableStream<Uint8Array>} body */
   async read(body) {
-    const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+    const reader = body.pipeThrough(/** @type {any} */ (new TextDecoderStream())).getReader();
     let buffer = "";
     for (;;) {
       const { value, done } = await reader.read();
       if (done) return;
+      if (this.controller) this.heard();
       buffer += value;
       let cut;
       while ((cut = buffer.search(/\r?\n\r?\n/)) >= 0) {
@@ -138,6 +198,7 @@ export class EventFeed {
     }
   }
 
+  /** @param {string} text */
   frame(text) {
     let type = "message";
     let id = null;

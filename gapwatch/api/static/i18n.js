@@ -1,21 +1,35 @@
+// @ts-check
 // Translations: Simplified Chinese first, English second; the choice is remembered.
+// Times, numbers, ages and durations go through Intl in the chosen language.
 export const LANGUAGES = ["zh-CN", "en"];
 const STORE_KEY = "gapwatch.lang";
 
 let current = "zh-CN";
+/** @type {Record<string, string>} */
 let strings = {};
+/** Dictionaries once loaded: a language switch still works while the service is away. */
+/** @type {Map<string, Record<string, string>>} */
+const loaded = new Map();
 
 /** The language to start with: the remembered one, else Chinese. */
 export function preferredLanguage() {
   const saved = localStorage.getItem(STORE_KEY);
-  return LANGUAGES.includes(saved) ? saved : "zh-CN";
+  return saved && LANGUAGES.includes(saved) ? saved : "zh-CN";
 }
 
-/** Load a dictionary and make it current. */
+/**
+ * Load a dictionary and make it current.
+ * @param {string} lang
+ */
 export async function useLanguage(lang) {
-  const response = await fetch(`i18n/${lang}.json`, { cache: "no-cache" });
-  if (!response.ok) throw new Error(`i18n/${lang}.json: ${response.status}`);
-  strings = await response.json();
+  let dictionary = loaded.get(lang);
+  if (!dictionary) {
+    const response = await fetch(`i18n/${lang}.json`, { cache: "no-cache" });
+    if (!response.ok) throw new Error(`i18n/${lang}.json: ${response.status}`);
+    dictionary = /** @type {Record<string, string>} */ (await response.json());
+    loaded.set(lang, dictionary);
+  }
+  strings = dictionary;
   current = lang;
   localStorage.setItem(STORE_KEY, lang);
   document.documentElement.lang = lang;
@@ -26,7 +40,16 @@ export function language() {
   return current;
 }
 
-/** The text for `key`, with {name} placeholders filled from `vars`. */
+/** Whether the interface is in English now. */
+export function isEnglish() {
+  return current === "en";
+}
+
+/**
+ * The text for `key`, with {name} placeholders filled from `vars`.
+ * @param {string} key
+ * @param {Record<string, string | number>} [vars]
+ */
 export function t(key, vars = {}) {
   const text = strings[key];
   if (text === undefined) {
@@ -36,41 +59,116 @@ export function t(key, vars = {}) {
   return text.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : `{${name}}`));
 }
 
-/** The text for `prefix.value` if there is one, else the value itself (codes from the server). */
+/**
+ * The text for `prefix.value` if there is one, else the value itself (codes from the server).
+ * @param {string} prefix
+ * @param {string | number} value
+ */
 export function tCode(prefix, value) {
   const key = `${prefix}.${value}`;
   return key in strings ? strings[key] : String(value);
 }
 
-/** Re-translate every element marked with data-i18n(-placeholder|-title). */
+/**
+ * Re-translate every element marked with data-i18n(-placeholder|-title).
+ * @param {Document | HTMLElement} root
+ */
 export function translatePage(root) {
-  for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
-  for (const el of root.querySelectorAll("[data-i18n-placeholder]")) {
-    el.placeholder = t(el.dataset.i18nPlaceholder);
+  for (const el of root.querySelectorAll("[data-i18n]")) {
+    const node = /** @type {HTMLElement} */ (el);
+    node.textContent = t(node.dataset.i18n || "");
   }
-  for (const el of root.querySelectorAll("[data-i18n-title]")) el.title = t(el.dataset.i18nTitle);
+  for (const el of root.querySelectorAll("[data-i18n-placeholder]")) {
+    const node = /** @type {HTMLInputElement} */ (el);
+    node.placeholder = t(node.dataset.i18nPlaceholder || "");
+  }
+  for (const el of root.querySelectorAll("[data-i18n-title]")) {
+    const node = /** @type {HTMLElement} */ (el);
+    node.title = t(node.dataset.i18nTitle || "");
+  }
 }
 
-/** Locale-aware formatting of times and numbers. */
+/**
+ * A time of day (with the date when it is not today), in the chosen language.
+ * @param {string | Date | null | undefined} iso
+ */
 export function formatTime(iso) {
   if (!iso) return "–";
   const d = new Date(iso);
   const sameDay = new Date().toDateString() === d.toDateString();
+  /** @type {Intl.DateTimeFormatOptions} */
   const options = sameDay
     ? { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false }
     : { month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false };
   return new Intl.DateTimeFormat(current, options).format(d);
 }
 
+/**
+ * Hours and minutes only ("21:05"): for banners read from across the room.
+ * @param {string | Date} iso
+ */
+export function formatClock(iso) {
+  return new Intl.DateTimeFormat(current, { hour: "2-digit", minute: "2-digit", hour12: false }).format(new Date(iso));
+}
+
+/**
+ * Date and time in full, for reports.
+ * @param {string | Date | null | undefined} iso
+ */
+export function formatDateTime(iso) {
+  if (!iso) return "–";
+  return new Intl.DateTimeFormat(current, {
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    hour12: false,
+  }).format(new Date(iso));
+}
+
+/**
+ * How long ago, the way the language says it ("9 分钟前", "9 min. ago").
+ * @param {string | null | undefined} iso
+ */
 export function formatAge(iso) {
   if (!iso) return "";
   const seconds = Math.max(0, (Date.now() - new Date(iso).getTime()) / 1000);
-  if (seconds < 60) return t("age.seconds", { n: Math.floor(seconds) });
-  if (seconds < 3600) return t("age.minutes", { n: Math.floor(seconds / 60) });
-  if (seconds < 86400) return t("age.hours", { n: Math.floor(seconds / 3600) });
-  return t("age.days", { n: Math.floor(seconds / 86400) });
+  const rtf = new Intl.RelativeTimeFormat(current, { numeric: "always", style: "short" });
+  if (seconds < 60) return rtf.format(-Math.floor(seconds), "second");
+  if (seconds < 3600) return rtf.format(-Math.floor(seconds / 60), "minute");
+  if (seconds < 86400) return rtf.format(-Math.floor(seconds / 3600), "hour");
+  return rtf.format(-Math.floor(seconds / 86400), "day");
 }
 
+/**
+ * A duration in whole seconds, minutes and hours ("30 秒", "2 分 30 秒", "2 min, 30 sec").
+ * @param {number | null | undefined} totalSeconds
+ */
+export function formatDuration(totalSeconds) {
+  if (totalSeconds === null || totalSeconds === undefined || !Number.isFinite(totalSeconds)) return "–";
+  let s = Math.max(0, Math.round(totalSeconds));
+  // Past ten minutes the seconds are noise.
+  if (s >= 600) s = Math.round(s / 60) * 60;
+  const parts = { hours: Math.floor(s / 3600), minutes: Math.floor((s % 3600) / 60), seconds: s % 60 };
+  /** @type {Record<string, number>} */
+  const shown = {};
+  for (const [unit, n] of Object.entries(parts)) if (n) shown[unit] = n;
+  if (!Object.keys(shown).length) {
+    return new Intl.NumberFormat(current, { style: "unit", unit: "second", unitDisplay: "short" }).format(0);
+  }
+  const Duration = /** @type {any} */ (Intl).DurationFormat;
+  if (Duration) return new Duration(current, { style: "short" }).format(shown);
+  const unit = { hours: "hour", minutes: "minute", seconds: "second" };
+  return Object.entries(shown)
+    .map(([k, n]) => new Intl.NumberFormat(current, { style: "unit", unit: /** @type {any} */ (unit)[k], unitDisplay: "short" }).format(n))
+    .join(" ");
+}
+
+/**
+ * @param {number | null | undefined} value
+ * @param {number} [digits]
+ */
 export function formatNumber(value, digits = 0) {
   if (value === null || value === undefined) return "–";
   return new Intl.NumberFormat(current, {
@@ -79,12 +177,39 @@ export function formatNumber(value, digits = 0) {
   }).format(value);
 }
 
+/**
+ * @param {number | null | undefined} ratio
+ * @param {number} [digits]
+ */
 export function formatPercent(ratio, digits = 1) {
   if (ratio === null || ratio === undefined) return "–";
-  return `${formatNumber(ratio * 100, digits)}%`;
+  return new Intl.NumberFormat(current, {
+    style: "percent",
+    maximumFractionDigits: digits,
+    minimumFractionDigits: digits,
+  }).format(ratio);
 }
 
-/** Items joined the way the language lists them (、 in Chinese, a comma in English). */
+/**
+ * Items joined the way the language lists them (、 in Chinese, a comma in English).
+ * @param {string[]} items
+ */
 export function joinList(items) {
   return items.join(strings["list.sep"] ?? ", ");
+}
+
+/**
+ * "(text)" with the brackets of the language: full-width in Chinese, ASCII with a space in English.
+ * @param {string} text
+ */
+export function bracket(text) {
+  return t("common.bracket", { text });
+}
+
+/**
+ * The name of a zone or camera in the chosen language, when the site file gives one.
+ * @param {{name: string, name_en?: string | null}} props
+ */
+export function localName(props) {
+  return current === "en" && props.name_en ? props.name_en : props.name;
 }

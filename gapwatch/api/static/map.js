@@ -1,32 +1,74 @@
-// The site map: zones shaded by coverage, camera view cones by health, blind spots, patrol
-// units and the road-patrol route of the selected task. Leaflet is vendored (global L).
-import { formatNumber, formatPercent, joinList, t, tCode } from "./i18n.js";
+// @ts-check
+// The site map: zones shaded by coverage, camera view cones by health, blind spots, alerts as
+// severity-coloured markers (one per scenic spot on the overview), patrol units and the
+// road-patrol route of the selected task. Leaflet is vendored (global L).
+import { formatNumber, formatPercent, joinList, localName, t, tCode } from "./i18n.js";
 
+/** @type {Record<string, string>} */
 const STATUS_COLOUR = {
   ok: "#2ecc71",
   degraded: "#f5a623",
-  offline: "#ff4d4f",
+  // Magenta, not red: a blind spot is red, and the two must never be mistaken for each other.
+  offline: "#d04cf0",
   unknown: "#7f8c9a",
 };
+const BLIND_COLOUR = "#ff2d2d";
+/** @type {Record<number, string>} */
+export const SEVERITY_COLOUR = { 5: "#ff3b3b", 4: "#ff7a1a", 3: "#f5c518", 2: "#4aa3ff", 1: "#8a9bb0" };
+/** Below this zoom zones group into scenic spots, and alerts into one marker per spot. */
+const OVERVIEW_ZOOM = 15;
+/** From this zoom on every camera carries its id. */
+const CAMERA_LABEL_ZOOM = 18;
 
-/** Zone fill: red below half covered, through amber, to green when fully covered. */
+/**
+ * Zone fill: red below half covered, through amber, to green when fully covered.
+ * @param {number | null | undefined} ratio
+ */
 export function coverageColour(ratio) {
   if (ratio === null || ratio === undefined) return "#556677";
   const hue = Math.max(0, Math.min(120, (ratio - 0.5) * 240));
   return `hsl(${hue} 70% 42%)`;
 }
 
+/** @param {unknown} text */
 function escapeHtml(text) {
   return String(text ?? "").replace(
     /[&<>"']/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c],
+    (c) => /** @type {Record<string, string>} */ ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c],
   );
 }
 
+/**
+ * The room the map's own controls take at each edge, so what is shown is never under them.
+ * @param {HTMLElement} element
+ */
+function controlPadding(element) {
+  const pane = element.parentElement || element;
+  const box = pane.getBoundingClientRect();
+  let right = 40;
+  const legend = pane.querySelector(".map-legend");
+  if (legend) right = Math.max(right, box.right - legend.getBoundingClientRect().left + 16);
+  // Zoom buttons and the "whole site" button on the left, the map note on top.
+  return { paddingTopLeft: /** @type {[number, number]} */ ([70, 60]), paddingBottomRight: /** @type {[number, number]} */ ([right, 50]) };
+}
+
 export class SiteMap {
-  constructor(element, { tileUrl, tileAttribution, onCamera, onNote }) {
+  /**
+   * @param {HTMLElement} element
+   * @param {{tileUrl: string | null, tileAttribution: string, onCamera: (id: string) => void,
+   *   onNote: (key: string) => void, onAlert: (id: string) => void}} options
+   */
+  constructor(element, { tileUrl, tileAttribution, onCamera, onNote, onAlert }) {
+    this.element = element;
     this.onCamera = onCamera;
     this.onNote = onNote;
+    this.onAlert = onAlert;
+    /** @type {any[]} */
+    this.alerts = [];
+    /** @type {any} */
+    this.blindSpots = null;
+    /** @type {any} */
+    this.blindMarkers = null;
     this.map = L.map(element, {
       zoomControl: true,
       attributionControl: true,
@@ -49,14 +91,18 @@ export class SiteMap {
       cameras: L.layerGroup().addTo(this.map),
       units: L.layerGroup().addTo(this.map),
       labels: L.layerGroup().addTo(this.map),
+      cameraLabels: L.layerGroup().addTo(this.map),
+      alerts: L.layerGroup().addTo(this.map),
     };
-    this.fitted = false;
+    /** @type {any} */
     this.data = null;
+    this.fitted = false;
     if (tileUrl) this.useTiles(tileUrl, tileAttribution);
     else this.onNote("map.plain");
     this.map.on("zoomend", () => {
       this.updateLabels();
       this.updateBlindMarkers();
+      this.updateAlertMarkers();
     });
   }
 
@@ -69,10 +115,15 @@ export class SiteMap {
       ["blindPane", 420],
       ["routePane", 440],
       ["pointPane", 460],
+      ["alertPane", 480],
     ];
-    for (const [name, z] of order) this.map.createPane(name).style.zIndex = z;
+    for (const [name, z] of order) this.map.createPane(String(name)).style.zIndex = String(z);
   }
 
+  /**
+   * @param {string} url
+   * @param {string} attribution
+   */
   useTiles(url, attribution) {
     const layer = L.tileLayer(url, { attribution: escapeHtml(attribution), maxZoom: 21 });
     let loaded = 0;
@@ -91,18 +142,21 @@ export class SiteMap {
     layer.addTo(this.map);
   }
 
-  /** Draw the site; keeps the view unless this is the first time. */
+  /**
+   * Draw the site; keeps the view unless this is the first time.
+   * @param {any} data
+   */
   setSite(data) {
     this.data = data;
     const L_ = this.layers;
     for (const layer of Object.values(L_)) {
-      if (layer !== L_.blind && layer !== L_.route && layer !== L_.gaps && layer !== L_.suggestions) {
+      if (layer !== L_.blind && layer !== L_.route && layer !== L_.gaps && layer !== L_.suggestions && layer !== L_.alerts) {
         layer.clearLayers();
       }
     }
     L.geoJSON(data.zones, {
       pane: "zonePane",
-      style: (f) => ({
+      style: (/** @type {any} */ f) => ({
         color: coverageColour(f.properties.coverage_ratio),
         weight: 1.5,
         fillColor: coverageColour(f.properties.coverage_ratio),
@@ -111,7 +165,7 @@ export class SiteMap {
       onEachFeature: (f, layer) => {
         const p = f.properties;
         layer.bindTooltip(
-          `<b>${escapeHtml(p.name)}</b><br>${escapeHtml(t("zone.importance"))} ${p.importance}` +
+          `<b>${escapeHtml(localName(p))}</b><br>${escapeHtml(t("zone.importance"))} ${p.importance}` +
             ` · ${escapeHtml(t("zone.coverage"))} ${formatPercent(p.coverage_ratio)}`,
           { sticky: true },
         );
@@ -123,7 +177,7 @@ export class SiteMap {
     }).addTo(L_.obstacles);
     L.geoJSON(data.roads, {
       pane: "zonePane",
-      style: (f) => ({
+      style: (/** @type {any} */ f) => ({
         color: f.properties.kind === "footpath" ? "#55606e" : "#6b7785",
         weight: f.properties.kind === "footpath" ? 1.5 : 3,
         dashArray: f.properties.kind === "footpath" ? "4 4" : null,
@@ -132,7 +186,7 @@ export class SiteMap {
     }).addTo(L_.roads);
     L.geoJSON(data.views, {
       pane: "viewPane",
-      style: (f) => {
+      style: (/** @type {any} */ f) => {
         const colour = STATUS_COLOUR[f.properties.status] || STATUS_COLOUR.unknown;
         const down = f.properties.status === "offline" || f.properties.status === "degraded";
         return {
@@ -157,7 +211,7 @@ export class SiteMap {
         fillColor: STATUS_COLOUR[p.status] || STATUS_COLOUR.unknown,
         fillOpacity: 1,
       });
-      const faults = joinList(p.faults.map((x) => tCode("fault", x)));
+      const faults = joinList(p.faults.map((/** @type {string} */ x) => tCode("fault", x)));
       marker.bindTooltip(
         `<b>${escapeHtml(p.id)}</b> ${escapeHtml(p.name)}<br>${escapeHtml(tCode("status", p.status))}` +
           (faults ? ` · ${escapeHtml(faults)}` : ""),
@@ -187,40 +241,42 @@ export class SiteMap {
       this.fitted = true;
     }
     this.updateLabels();
+    this.updateAlertMarkers();
   }
 
   /** The whole site in view. */
   fitAll(animate = true) {
     if (!this.data) return;
     const [w, s, e, n] = this.data.bounds;
-    const bounds = [
-      [s, w],
-      [n, e],
-    ];
-    // Room on the right for the spot labels, and for the legend above them.
-    const padding = { paddingTopLeft: [40, 40], paddingBottomRight: [200, 40] };
+    const bounds = L.latLngBounds([s, w], [n, e]);
+    // Room for the legend and controls, and on the right for the spot labels.
+    const padding = controlPadding(this.element);
+    padding.paddingBottomRight[0] = Math.max(padding.paddingBottomRight[0], 200);
     if (animate) this.map.flyToBounds(bounds, { ...padding, duration: 0.6 });
     else this.map.fitBounds(bounds, padding);
   }
 
   /** Zones within a few hundred metres of each other form one scenic spot on the overview. */
   spots() {
-    const zones = this.data.zones.features.map((f) => ({
+    /** @type {{feature: any, centre: any}[]} */
+    const zones = this.data.zones.features.map((/** @type {any} */ f) => ({
       feature: f,
       centre: L.geoJSON(f).getBounds().getCenter(),
     }));
     const parent = zones.map((_, i) => i);
+    /** @type {(i: number) => number} */
     const root = (i) => (parent[i] === i ? i : (parent[i] = root(parent[i])));
     for (let i = 0; i < zones.length; i += 1) {
       for (let j = i + 1; j < zones.length; j += 1) {
         if (this.map.distance(zones[i].centre, zones[j].centre) < 600) parent[root(i)] = root(j);
       }
     }
+    /** @type {Map<number, {feature: any, centre: any}[]>} */
     const groups = new Map();
     for (let i = 0; i < zones.length; i += 1) {
       const key = root(i);
       if (!groups.has(key)) groups.set(key, []);
-      groups.get(key).push(zones[i]);
+      /** @type {{feature: any, centre: any}[]} */ (groups.get(key)).push(zones[i]);
     }
     return [...groups.values()];
   }
@@ -228,13 +284,14 @@ export class SiteMap {
   updateLabels() {
     this.layers.labels.clearLayers();
     if (!this.data) return;
-    if (this.map.getZoom() < 15) {
+    this.updateCameraLabels();
+    if (this.map.getZoom() < OVERVIEW_ZOOM) {
       for (const group of this.spots()) {
         const main = group.reduce((a, b) =>
           b.feature.properties.importance > a.feature.properties.importance ? b : a,
         );
         const bounds = L.latLngBounds(group.map((z) => z.centre));
-        const name = main.feature.properties.name.split(" ")[0];
+        const name = localName(main.feature.properties);
         const more = group.length > 1 ? ` +${group.length - 1}` : "";
         L.tooltip({ permanent: true, direction: "right", offset: [10, 0], className: "zone-label spot-label", interactive: false })
           .setLatLng(bounds.getCenter())
@@ -248,22 +305,39 @@ export class SiteMap {
       const centre = L.geoJSON(f).getBounds().getCenter();
       L.tooltip({ permanent: true, direction: "center", className: "zone-label", interactive: false })
         .setLatLng(centre)
-        .setContent(`${escapeHtml(f.properties.name.split(" ")[0])} ${formatPercent(f.properties.coverage_ratio, 0)}`)
+        .setContent(`${escapeHtml(localName(f.properties))} ${formatPercent(f.properties.coverage_ratio, 0)}`)
         .addTo(this.layers.labels);
     }
   }
 
-  /** Live blind spots (GeoJSON FeatureCollection from /api/v1/blind-spots). */
+  /** Camera ids beside their dots once the map is close enough to tell them apart. */
+  updateCameraLabels() {
+    this.layers.cameraLabels.clearLayers();
+    if (!this.data || this.map.getZoom() < CAMERA_LABEL_ZOOM) return;
+    for (const f of this.data.cameras.features) {
+      const p = f.properties;
+      const [lon, lat] = f.geometry.coordinates;
+      L.tooltip({ permanent: true, direction: "right", offset: [6, 0], className: `camera-label ${p.status}`, interactive: false })
+        .setLatLng([lat, lon])
+        .setContent(escapeHtml(p.id))
+        .addTo(this.layers.cameraLabels);
+    }
+  }
+
+  /**
+   * Live blind spots (GeoJSON FeatureCollection from /api/v1/blind-spots).
+   * @param {any} collection
+   */
   setBlindSpots(collection) {
     this.blindSpots = collection;
     this.layers.blind.clearLayers();
     L.geoJSON(collection, {
       pane: "blindPane",
-      style: { color: "#ff2d2d", weight: 1.5, fillColor: "#ff2d2d", fillOpacity: 0.55 },
+      style: { color: BLIND_COLOUR, weight: 1.5, fillColor: BLIND_COLOUR, fillOpacity: 0.55 },
       onEachFeature: (f, layer) => {
         const p = f.properties;
         layer.bindTooltip(
-          `${escapeHtml(t("legend.blind"))} · ${escapeHtml(p.zone)} · ${formatNumber(p.area_m2)} m²`,
+          `${escapeHtml(t("legend.blind"))} · ${escapeHtml(this.zoneName(p.zone))} · ${formatNumber(p.area_m2)} m²`,
           { sticky: true },
         );
       },
@@ -283,27 +357,119 @@ export class SiteMap {
         radius: 5,
         color: "#ffffff",
         weight: 1,
-        fillColor: "#ff2d2d",
+        fillColor: BLIND_COLOUR,
         fillOpacity: 0.95,
         interactive: false,
       }).addTo(this.blindMarkers);
     }
   }
 
-  /** Show an alert: its blind ground outlined and its road-patrol route; fit them in view. */
+  /** @param {string} id */
+  zoneName(id) {
+    const f = this.data && this.data.zones.features.find((/** @type {any} */ x) => x.properties.id === id);
+    return f ? localName(f.properties) : id;
+  }
+
+  /**
+   * Active alerts, drawn as markers coloured by severity at every zoom.
+   * @param {any[]} alerts
+   */
+  setAlerts(alerts) {
+    this.alerts = alerts.filter((a) => a.status !== "resolved");
+    this.updateAlertMarkers();
+  }
+
+  /**
+   * Where an alert is: the middle of its blind ground, else of its cameras.
+   * @param {any} alert
+   */
+  alertPlace(alert) {
+    const bounds = L.latLngBounds([]);
+    if (alert.blind_spots && alert.blind_spots.length) {
+      bounds.extend(L.geoJSON(/** @type {any} */ ({ type: "FeatureCollection", features: alert.blind_spots })).getBounds());
+    } else if (this.data) {
+      for (const id of alert.cameras) {
+        const camera = this.data.cameras.features.find((/** @type {any} */ f) => f.properties.id === id);
+        if (camera) bounds.extend([camera.geometry.coordinates[1], camera.geometry.coordinates[0]]);
+      }
+    }
+    return bounds.isValid() ? bounds.getCenter() : null;
+  }
+
+  updateAlertMarkers() {
+    this.layers.alerts.clearLayers();
+    if (!this.data || !this.alerts.length) return;
+    const placed = this.alerts.map((a) => ({ alert: a, at: this.alertPlace(a) })).filter((x) => x.at);
+    /** @type {{at: any, alerts: any[]}[]} */
+    let groups;
+    if (this.map.getZoom() < OVERVIEW_ZOOM) {
+      // One marker per scenic spot: the overview shows where trouble is, not how many dots.
+      const spots = this.spots().map((group) => ({
+        bounds: L.latLngBounds(group.map((z) => z.centre)).pad(0.5),
+        zones: new Set(group.map((z) => z.feature.properties.id)),
+      }));
+      /** @type {Map<number, {at: any, alerts: any[]}>} */
+      const bySpot = new Map();
+      groups = [];
+      for (const item of placed) {
+        const k = spots.findIndex((s) => item.alert.zones.some((/** @type {string} */ z) => s.zones.has(z)) || s.bounds.contains(item.at));
+        if (k < 0) {
+          groups.push({ at: item.at, alerts: [item.alert] });
+          continue;
+        }
+        const group = bySpot.get(k) || { at: spots[k].bounds.getCenter(), alerts: [] };
+        group.alerts.push(item.alert);
+        bySpot.set(k, group);
+      }
+      groups.push(...bySpot.values());
+    } else {
+      groups = placed.map((x) => ({ at: x.at, alerts: [x.alert] }));
+    }
+    for (const group of groups) {
+      const worst = group.alerts.reduce((a, b) => (b.severity > a.severity ? b : a));
+      const escalated = group.alerts.some((a) => a.escalation_level > 0);
+      const unacked = group.alerts.some((a) => a.status === "open");
+      const count = group.alerts.length;
+      const icon = L.divIcon({
+        className: "",
+        html:
+          `<div class="alert-marker s${worst.severity}${escalated ? " escalated" : ""}${unacked ? " unacked" : ""}"` +
+          ` style="--sev:${SEVERITY_COLOUR[worst.severity] || SEVERITY_COLOUR[1]}">${count > 1 ? count : worst.severity}</div>`,
+        iconSize: [26, 26],
+        iconAnchor: [13, 13],
+      });
+      const lines = group.alerts
+        .slice(0, 6)
+        .map((a) => `${a.severity} · ${escapeHtml(tCode("kind", a.kind))} · ${escapeHtml(a.zones.map((/** @type {string} */ z) => this.zoneName(z)).join(", ") || a.cameras.join(", "))}`);
+      const marker = L.marker(group.at, { icon, pane: "alertPane", keyboard: false, riseOnHover: true });
+      marker.bindTooltip(lines.join("<br>"), { direction: "top", offset: [0, -12] });
+      marker.on("click", () => {
+        if (count === 1) this.onAlert(worst.id);
+        else this.map.flyTo(group.at, OVERVIEW_ZOOM + 1, { duration: 0.6 });
+      });
+      marker.addTo(this.layers.alerts);
+    }
+  }
+
+  /**
+   * Show an alert: its blind ground outlined and its road-patrol route; fit them in view, clear
+   * of the legend and the map's buttons.
+   * @param {any} alert
+   */
   showAlert(alert) {
     this.layers.route.clearLayers();
     if (!alert) return;
     const bounds = L.latLngBounds([]);
     const spots = L.geoJSON(
-      { type: "FeatureCollection", features: alert.blind_spots || [] },
+      /** @type {any} */ ({ type: "FeatureCollection", features: alert.blind_spots || [] }),
       { pane: "routePane", style: { color: "#ffffff", weight: 2, dashArray: "2 3", fill: false } },
     ).addTo(this.layers.route);
     if (spots.getLayers().length) bounds.extend(spots.getBounds());
+    // the road patrol assigned now (the newest one), not a refused one before it
     const road = alert.road_patrol;
     const payload = road ? road.payload : null;
     if (payload && payload.route && payload.route.coordinates.length > 1) {
-      const line = payload.route.coordinates.map(([lon, lat]) => [lat, lon]);
+      const line = payload.route.coordinates.map((/** @type {number[]} */ [lon, lat]) => L.latLng(lat, lon));
       L.polyline(line, { pane: "routePane", color: "#00131a", weight: 7, opacity: 0.8 }).addTo(this.layers.route);
       L.polyline(line, {
         pane: "routePane",
@@ -322,13 +488,16 @@ export class SiteMap {
       bounds.extend([lat, lon]);
     }
     for (const id of alert.cameras) {
-      const camera = this.data && this.data.cameras.features.find((f) => f.properties.id === id);
+      const camera = this.data && this.data.cameras.features.find((/** @type {any} */ f) => f.properties.id === id);
       if (camera) bounds.extend([camera.geometry.coordinates[1], camera.geometry.coordinates[0]]);
     }
-    if (bounds.isValid()) this.map.flyToBounds(bounds, { padding: [60, 60], maxZoom: 19, duration: 0.6 });
+    if (bounds.isValid()) this.map.flyToBounds(bounds, { ...controlPadding(this.element), maxZoom: 19, duration: 0.6 });
   }
 
-  /** Technician layers: failure gaps of the worst cameras and the suggested new views. */
+  /**
+   * Technician layers: failure gaps of the worst cameras and the suggested new views.
+   * @param {any} audit
+   */
   setAudit(audit) {
     this.layers.gaps.clearLayers();
     this.layers.suggestions.clearLayers();
@@ -355,18 +524,25 @@ export class SiteMap {
     }).addTo(this.layers.suggestions);
   }
 
+  /**
+   * @param {number} lon
+   * @param {number} lat
+   * @param {number} [zoom]
+   */
   flyTo(lon, lat, zoom = 19) {
     this.map.flyTo([lat, lon], zoom, { duration: 0.6 });
   }
 
+  /** @param {string} id */
   flyToCamera(id) {
-    const camera = this.data && this.data.cameras.features.find((f) => f.properties.id === id);
+    const camera = this.data && this.data.cameras.features.find((/** @type {any} */ f) => f.properties.id === id);
     if (camera) this.flyTo(camera.geometry.coordinates[0], camera.geometry.coordinates[1]);
   }
 
+  /** @param {any} geometry */
   flyToGeometry(geometry) {
     const layer = L.geoJSON(geometry);
-    if (layer.getLayers().length) this.map.flyToBounds(layer.getBounds(), { padding: [60, 60], maxZoom: 19, duration: 0.6 });
+    if (layer.getLayers().length) this.map.flyToBounds(layer.getBounds(), { ...controlPadding(this.element), maxZoom: 19, duration: 0.6 });
   }
 
   invalidate() {
@@ -377,18 +553,22 @@ export class SiteMap {
 /**
  * The hillshade of the site's DEM under every layer, when the site has one (terrain.dem).
  * Resolves to the Leaflet image overlay, or null when the site has no DEM (the API says 404).
+ * @param {SiteMap} siteMap
+ * @param {{ get: (path: string) => Promise<any> }} api
+ * @returns {Promise<L.ImageOverlay | null>}
  */
 export async function addHillshade(siteMap, api) {
+  /** @type {{ image: string, bounds: L.LatLngBoundsExpression }} */
   let shade;
   try {
     shade = await api.get("/api/v1/terrain/hillshade");
   } catch (error) {
-    if (error.status === 404) return null;
+    if (/** @type {any} */ (error).status === 404) return null;
     throw error;
   }
   const map = siteMap.map;
   const pane = map.getPane("hillshadePane") || map.createPane("hillshadePane");
-  pane.style.zIndex = 300; // above map tiles (200), below zones (350)
+  pane.style.zIndex = "300"; // above map tiles (200), below zones (350)
   pane.style.pointerEvents = "none";
   return L.imageOverlay(shade.image, shade.bounds, { pane: "hillshadePane", interactive: false, alt: "" }).addTo(map);
 }

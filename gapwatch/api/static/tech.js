@@ -1,22 +1,15 @@
+// @ts-check
 // The technician's view: the coverage audit with today's faults, camera health and exports.
-import { formatAge, formatNumber, formatPercent, formatTime, joinList, t, tCode } from "./i18n.js";
+import { el } from "./board.js";
+import { formatAge, formatNumber, formatPercent, formatTime, joinList, localName, t, tCode } from "./i18n.js";
 import { coverageColour } from "./map.js";
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined) continue;
-    if (key === "class") node.className = value;
-    else if (key === "dataset") Object.assign(node.dataset, value);
-    else node.setAttribute(key, value);
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
+/** @param {string} id */
+function byId(id) {
+  return /** @type {HTMLElement} */ (document.getElementById(id));
 }
 
+/** @param {number | null | undefined} ratio */
 function bar(ratio) {
   const width = Math.max(0, Math.min(1, ratio ?? 0)) * 100;
   return el(
@@ -28,29 +21,53 @@ function bar(ratio) {
 }
 
 export class TechView {
+  /**
+   * @param {{api: any, map: any, names: any, siteId: string, can: (p: string) => boolean}} options
+   */
   constructor({ api, map, names, siteId, can }) {
     this.api = api;
     this.can = can;
     this.map = map;
     this.names = names;
     this.siteId = siteId;
+    /** @type {any} */
     this.audit = null;
+    /** @type {any[]} */
     this.cameras = [];
+    /** @type {string | null} */
     this.historyCamera = null;
+    /** @type {any} */
     this.history = null;
+    /** @type {Promise<void> | null} */
     this.loading = null;
-    document.getElementById("probe-now").addEventListener("click", () => this.maintain("probe"));
-    document.getElementById("reset-baseline").addEventListener("click", () => this.maintain("reset"));
-    for (const el of document.querySelectorAll(".maintain-only")) el.hidden = !can("maintain");
-    for (const button of document.querySelectorAll("[data-export]")) {
-      button.addEventListener("click", () => this.download(button.dataset.export));
+    /** @type {{key: string, at?: string, error?: string}} what the state line says, re-said in a new language */
+    this.stateLine = { key: "" };
+    byId("probe-now").addEventListener("click", () => this.maintain("probe"));
+    byId("reset-baseline").addEventListener("click", () => this.maintain("reset"));
+    for (const node of document.querySelectorAll(".maintain-only")) /** @type {HTMLElement} */ (node).hidden = !can("maintain");
+    for (const node of document.querySelectorAll("[data-export]")) {
+      const button = /** @type {HTMLElement} */ (node);
+      button.addEventListener("click", () => this.download(button.dataset.export || ""));
     }
+  }
+
+  /** @param {{key: string, at?: string, error?: string}} line */
+  setState(line) {
+    this.stateLine = line;
+    this.renderState();
+  }
+
+  renderState() {
+    const line = this.stateLine;
+    const state = byId("audit-state");
+    if (!line.key) state.textContent = "";
+    else if (line.error) state.textContent = `${t(line.key)}: ${line.error}`;
+    else state.textContent = t(line.key, { time: line.at ? formatTime(line.at) : "" });
   }
 
   async load() {
     if (this.loading) return this.loading;
-    const state = document.getElementById("audit-state");
-    state.textContent = t("tech.computing");
+    this.setState({ key: "tech.computing" });
     this.loading = (async () => {
       try {
         const [audit, cameras] = await Promise.all([
@@ -59,12 +76,12 @@ export class TechView {
         ]);
         this.audit = audit;
         this.cameras = cameras;
-        state.textContent = t("tech.updated", { time: formatTime(new Date().toISOString()) });
+        this.setState({ key: "tech.updated", at: new Date().toISOString() });
         this.render();
         this.map.setAudit(audit);
         if (this.historyCamera) await this.showHistory(this.historyCamera);
       } catch (e) {
-        if (e.status !== 401) state.textContent = `${t("tech.failed")}: ${e.message}`;
+        if (e.status !== 401) this.setState({ key: "tech.failed", error: e.message });
       } finally {
         this.loading = null;
       }
@@ -73,23 +90,25 @@ export class TechView {
   }
 
   render() {
+    this.renderState();
     const a = this.audit;
     if (!a) return;
     const s = a.summary;
+    /** @type {(value: string, label: string, met?: boolean) => HTMLElement} */
     const kpi = (value, label, met) =>
       el("div", { class: "audit-kpi" },
         el("div", { class: `v ${met === undefined ? "" : met ? "met" : "miss"}` }, value),
         el("div", { class: "l" }, label));
-    document.getElementById("audit-kpis").replaceChildren(
+    byId("audit-kpis").replaceChildren(
       kpi(formatPercent(s.working_share), t("tech.workingShare", { target: formatPercent(s.working_share_target, 0) }), s.working_share_met),
       kpi(formatPercent(s.critical_coverage_ratio), t("tech.criticalCoverage", { target: formatPercent(s.critical_coverage_target, 0) }), s.critical_coverage_met),
       kpi(formatPercent(s.coverage_ratio), t("tech.coverage")),
       kpi(`${formatNumber(s.blind_spots)} · ${formatNumber(s.blind_m2)} m²`, t("tech.blind")),
     );
-    document.getElementById("zone-rows").replaceChildren(
-      ...a.zones.map((z) => {
+    byId("zone-rows").replaceChildren(
+      ...a.zones.map((/** @type {any} */ z) => {
         const row = el("tr", { class: "clickable", dataset: { zone: z.id } },
-          el("td", {}, z.name),
+          el("td", {}, this.names.zone(z.id) || z.name),
           el("td", { class: "num" }, z.importance),
           el("td", {}, bar(z.coverage_ratio)),
           el("td", { class: "num" }, formatNumber(z.blind_m2)));
@@ -97,20 +116,20 @@ export class TechView {
         return row;
       }),
     );
-    document.getElementById("worst-rows").replaceChildren(
-      ...s.worst_failures.map((w, i) => {
+    byId("worst-rows").replaceChildren(
+      ...s.worst_failures.map((/** @type {any} */ w, /** @type {number} */ i) => {
         const row = el("tr", { class: "clickable" },
           el("td", { class: "num" }, i + 1),
-          el("td", {}, `${w.camera} ${w.name}`),
+          el("td", {}, this.names.camera(w.camera)),
           el("td", { class: "num" }, formatNumber(w.failure_gap_m2)),
           el("td", { class: "num" }, formatNumber(w.weighted_m2)),
-          el("td", {}, joinList(w.zones.map((z) => this.names.zone(z)))));
+          el("td", {}, joinList(w.zones.map((/** @type {string} */ z) => this.names.zone(z)))));
         row.addEventListener("click", () => this.map.flyToCamera(w.camera));
         return row;
       }),
     );
-    document.getElementById("suggest-rows").replaceChildren(
-      ...s.suggestions.map((p, i) => {
+    byId("suggest-rows").replaceChildren(
+      ...s.suggestions.map((/** @type {any} */ p, /** @type {number} */ i) => {
         let where;
         if (p.kind === "new_camera" && p.location) {
           where = t("suggest.newAt", { lon: p.location[0].toFixed(6), lat: p.location[1].toFixed(6), heading: formatNumber(p.heading_deg) });
@@ -125,7 +144,7 @@ export class TechView {
           el("td", {}, where),
           el("td", { class: "num" }, `+${formatNumber(p.gain_m2)}`));
         row.addEventListener("click", () => {
-          const feature = a.suggestions.features.find((f) => f.properties.rank === i + 1);
+          const feature = a.suggestions.features.find((/** @type {any} */ f) => f.properties.rank === i + 1);
           if (feature) this.map.flyToGeometry(feature.geometry);
           else if (p.location) this.map.flyTo(p.location[0], p.location[1]);
           else if (p.camera) this.map.flyToCamera(p.camera);
@@ -137,14 +156,15 @@ export class TechView {
   }
 
   renderCameras() {
+    /** @type {Record<string, number>} */
     const order = { offline: 0, degraded: 1, unknown: 2, ok: 3 };
     const cameras = [...this.cameras].sort((x, y) => order[x.status] - order[y.status] || x.id.localeCompare(y.id));
-    document.getElementById("camera-rows").replaceChildren(
+    byId("camera-rows").replaceChildren(
       ...cameras.map((c) => {
         const row = el("tr", { class: `clickable${c.id === this.historyCamera ? " selected" : ""}`, dataset: { camera: c.id } },
-          el("td", {}, el("span", { class: "mono" }, c.id), " ", c.name),
+          el("td", {}, el("span", { class: "mono" }, c.id), " ", localName(c)),
           el("td", {}, el("span", { class: `status ${c.status}` }, tCode("status", c.status))),
-          el("td", {}, joinList(c.faults.map((f) => tCode("fault", f))) || "–"),
+          el("td", {}, joinList(c.faults.map((/** @type {string} */ f) => tCode("fault", f))) || "–"),
           el("td", { title: c.since || "" }, c.since ? formatAge(c.since) : "–"));
         row.addEventListener("click", () => this.showHistory(c.id));
         return row;
@@ -152,8 +172,9 @@ export class TechView {
     );
   }
 
+  /** @param {string} id */
   async showHistory(id) {
-    if (id !== this.historyCamera) document.getElementById("camera-action").textContent = "";
+    if (id !== this.historyCamera) byId("camera-action").textContent = "";
     this.historyCamera = id;
     this.renderCameras();
     this.map.flyToCamera(id);
@@ -165,29 +186,30 @@ export class TechView {
 
   renderHistory() {
     const page = this.history;
-    const box = document.getElementById("history");
+    const box = byId("history");
     box.hidden = !page;
     if (!page) return;
-    document.getElementById("history-camera").textContent = this.names.camera(this.historyCamera);
+    byId("history-camera").textContent = this.names.camera(this.historyCamera);
     const oldestFirst = [...page.items].reverse();
-    document.getElementById("history-strip").replaceChildren(
-      ...oldestFirst.map((p) => el("i", { class: p.status, title: `${formatTime(p.at)} ${tCode("status", p.status)}` })),
+    byId("history-strip").replaceChildren(
+      ...oldestFirst.map((/** @type {any} */ p) => el("i", { class: p.status, title: `${formatTime(p.at)} ${tCode("status", p.status)}` })),
     );
-    document.getElementById("history-rows").replaceChildren(
-      ...page.items.slice(0, 12).map((p) =>
+    byId("history-rows").replaceChildren(
+      ...page.items.slice(0, 12).map((/** @type {any} */ p) =>
         el("tr", {},
           el("td", { class: "mono" }, formatTime(p.at)),
           el("td", {}, el("span", { class: `status ${p.status}` }, tCode("status", p.status))),
-          el("td", { title: p.reason || "" }, joinList(p.faults.map((f) => tCode("fault", f))) || "–"),
+          el("td", { title: p.reason || "" }, joinList(p.faults.map((/** @type {string} */ f) => tCode("fault", f))) || "–"),
           el("td", { class: "num" }, `${formatNumber(p.elapsed_s, 2)} s`)),
       ),
     );
   }
 
   /** A technician's hand on the camera: probe it now, or forget its learned picture. */
+  /** @param {"probe" | "reset"} action */
   async maintain(action) {
     const id = this.historyCamera;
-    const note = document.getElementById("camera-action");
+    const note = byId("camera-action");
     if (!id) return;
     const camera = encodeURIComponent(id);
     try {
@@ -210,14 +232,15 @@ export class TechView {
     }
   }
 
+  /** @param {string} id */
   flyToZone(id) {
     const data = this.map.data;
-    const zone = data && data.zones.features.find((f) => f.properties.id === id);
+    const zone = data && data.zones.features.find((/** @type {any} */ f) => f.properties.id === id);
     if (zone) this.map.flyToGeometry(zone.geometry);
   }
 
+  /** @param {string} name */
   async download(name) {
-    const state = document.getElementById("audit-state");
     try {
       const blob = await this.api.blob(`/api/v1/dashboard/exports/${name}`);
       const url = URL.createObjectURL(blob);
@@ -227,7 +250,7 @@ export class TechView {
       link.remove();
       setTimeout(() => URL.revokeObjectURL(url), 10000);
     } catch (e) {
-      if (e.status !== 401) state.textContent = `${t("tech.failed")}: ${e.message}`;
+      if (e.status !== 401) this.setState({ key: "tech.failed", error: e.message });
     }
   }
 }

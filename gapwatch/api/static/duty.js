@@ -1,0 +1,238 @@
+// @ts-check
+// The duty tab: today's video-patrol rounds with check-off, silences (list, add, end) and the
+// site's maintenance windows.
+import { el } from "./board.js";
+import { formatDateTime, formatDuration, formatNumber, formatPercent, formatTime, joinList, t } from "./i18n.js";
+
+/** @param {string} id */
+function byId(id) {
+  return /** @type {HTMLElement} */ (document.getElementById(id));
+}
+
+/** Midnight of today in the browser's time zone, the start of "today's" rounds. */
+function startOfToday() {
+  const d = new Date();
+  d.setHours(0, 0, 0, 0);
+  return d;
+}
+
+/** @param {{zone: string, at: string}} r */
+function roundKey(r) {
+  return `${r.zone}@${Date.parse(r.at)}`;
+}
+
+export class DutyView {
+  /**
+   * @param {{api: any, names: any, can: (p: string) => boolean, zones: () => {id: string}[],
+   *   cameras: () => {id: string}[]}} options
+   */
+  constructor({ api, names, can, zones, cameras }) {
+    this.api = api;
+    this.names = names;
+    this.can = can;
+    this.zones = zones;
+    this.cameras = cameras;
+    /** @type {any[]} */
+    this.rounds = [];
+    /** @type {Map<string, any>} */
+    this.checks = new Map();
+    /** @type {any[]} */
+    this.silences = [];
+    /** @type {any[]} */
+    this.windows = [];
+    /** @type {Promise<void> | null} */
+    this.loading = null;
+    for (const node of document.querySelectorAll(".respond-only")) /** @type {HTMLElement} */ (node).hidden = !can("respond");
+    byId("s-kind").addEventListener("change", () => this.fillTargets());
+    byId("silence-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.addSilence();
+    });
+  }
+
+  async load() {
+    if (this.loading) return this.loading;
+    this.loading = (async () => {
+      try {
+        const from = startOfToday().toISOString();
+        const query = `from=${encodeURIComponent(from)}&hours=24`;
+        const [rounds, checks, silences, windows] = await Promise.all([
+          this.api.get(`/api/v1/patrol-rounds?${query}`),
+          this.api.get(`/api/v1/patrol-rounds/checks?${query}`),
+          this.api.get("/api/v1/silences"),
+          this.api.get("/api/v1/maintenance-windows"),
+        ]);
+        this.rounds = rounds;
+        this.checks = new Map(checks.map((/** @type {any} */ c) => [roundKey(c), c]));
+        this.silences = silences;
+        this.windows = windows;
+        this.render();
+      } catch (e) {
+        if (e.status !== 401) console.warn("duty", e);
+      } finally {
+        this.loading = null;
+      }
+    })();
+    return this.loading;
+  }
+
+  render() {
+    for (const option of /** @type {HTMLSelectElement} */ (byId("s-hours")).options) {
+      option.textContent = formatDuration(Number(option.value) * 3600);
+    }
+    this.renderRounds();
+    this.renderSilences();
+    this.renderWindows();
+    this.fillTargets();
+  }
+
+  renderRounds() {
+    const now = Date.now();
+    const done = this.rounds.filter((r) => this.checks.has(roundKey(r))).length;
+    const due = this.rounds.filter((r) => Date.parse(r.at) <= now).length;
+    byId("rounds-progress").textContent = t("rounds.progress", {
+      done: formatNumber(done),
+      due: formatNumber(due),
+      total: formatNumber(this.rounds.length),
+    });
+    byId("rounds-empty").hidden = this.rounds.length > 0;
+    // The rounds around now first: the last hour done or missed, then what comes next.
+    const respond = this.can("respond");
+    byId("round-rows").replaceChildren(
+      ...this.rounds.map((r) => {
+        const check = this.checks.get(roundKey(r));
+        const past = Date.parse(r.at) <= now;
+        const cameras = joinList(
+          r.cameras.slice(0, 3).map(
+            /** @param {any} v */ (v) =>
+              v.preset
+                ? t("task.viewPreset", { camera: v.camera, preset: v.preset, share: formatPercent(v.share, 0) })
+                : t("task.view", { camera: v.camera, share: formatPercent(v.share, 0) }),
+          ),
+        );
+        /** @type {any} */
+        let cell;
+        if (check) {
+          cell = el("span", { class: "chip task-done" }, t("rounds.checked", { who: this.names.actor(check.checked_by), time: formatTime(check.checked_at) }));
+        } else if (respond) {
+          const tick = el("button", { type: "button", class: `ghost small${past ? " due" : ""}` }, t("rounds.check"));
+          tick.addEventListener("click", () => this.check(r, /** @type {HTMLButtonElement} */ (tick)));
+          cell = tick;
+        } else {
+          cell = past ? el("span", { class: "chip task-bad" }, t("rounds.missed")) : "–";
+        }
+        return el(
+          "tr",
+          { class: `${past && !check ? "overdue" : ""}${r.peak ? " peak" : ""}`, dataset: { zone: r.zone, at: r.at, checked: check ? "1" : "0" } },
+          el("td", { class: "mono" }, formatTime(r.at)),
+          el("td", {}, this.names.zone(r.zone), r.peak ? el("span", { class: "chip peak" }, t("rounds.peak")) : null),
+          el("td", {}, cameras),
+          el("td", {}, cell),
+        );
+      }),
+    );
+  }
+
+  /**
+   * @param {any} round
+   * @param {HTMLButtonElement} button
+   */
+  async check(round, button) {
+    button.disabled = true;
+    try {
+      const made = await this.api.post("/api/v1/patrol-rounds/checks", { zone: round.zone, at: round.at });
+      this.checks.set(roundKey(made), made);
+      this.renderRounds();
+    } catch (e) {
+      button.disabled = false;
+      if (e.status === 409) this.load();
+      else if (e.status !== 401) button.title = e.message;
+    }
+  }
+
+  renderSilences() {
+    byId("silence-empty").hidden = this.silences.length > 0;
+    const respond = this.can("respond");
+    byId("silence-rows").replaceChildren(
+      ...this.silences.map((s) => {
+        const what = [
+          ...s.cameras.map((/** @type {string} */ c) => this.names.camera(c)),
+          ...s.zones.map((/** @type {string} */ z) => this.names.zone(z)),
+          ...s.groups,
+        ];
+        const end = el("button", { type: "button", class: "ghost small" }, t("silence.end"));
+        end.addEventListener("click", () => this.endSilence(s.id));
+        return el(
+          "tr",
+          { dataset: { silenceId: s.id } },
+          el("td", {}, joinList(what)),
+          el("td", { class: "mono" }, formatDateTime(s.ends_at)),
+          el("td", {}, this.names.actor(s.created_by)),
+          el("td", {}, s.comment || "–"),
+          el("td", {}, respond ? end : null),
+        );
+      }),
+    );
+  }
+
+  renderWindows() {
+    byId("maintenance-empty").hidden = this.windows.length > 0;
+    byId("maintenance-rows").replaceChildren(
+      ...this.windows.map((w) =>
+        el(
+          "tr",
+          { class: w.active ? "active" : "", dataset: { windowId: w.id } },
+          el("td", { class: "mono" }, w.id, w.active ? el("span", { class: "chip task-active" }, t("maintenance.active")) : null),
+          el("td", {}, joinList(w.cameras.map((/** @type {string} */ c) => this.names.camera(c)))),
+          el("td", { class: "mono" }, `${formatDateTime(w.start)} – ${formatDateTime(w.end)}`),
+          el("td", {}, w.reason || "–"),
+        ),
+      ),
+    );
+  }
+
+  fillTargets() {
+    const kind = /** @type {HTMLSelectElement} */ (byId("s-kind")).value;
+    const select = /** @type {HTMLSelectElement} */ (byId("s-target"));
+    const before = select.value;
+    const items = kind === "zones" ? this.zones() : this.cameras();
+    select.replaceChildren(
+      ...items.map((x) => el("option", { value: x.id }, kind === "zones" ? this.names.zone(x.id) : this.names.camera(x.id))),
+    );
+    if (before) select.value = before;
+  }
+
+  async addSilence() {
+    const error = byId("silence-error");
+    error.hidden = true;
+    const kind = /** @type {HTMLSelectElement} */ (byId("s-kind")).value;
+    const target = /** @type {HTMLSelectElement} */ (byId("s-target")).value;
+    const hours = Number(/** @type {HTMLSelectElement} */ (byId("s-hours")).value);
+    const comment = /** @type {HTMLInputElement} */ (byId("s-comment")).value.trim();
+    if (!target) return;
+    const ends = new Date(Date.now() + hours * 3600 * 1000).toISOString();
+    try {
+      await this.api.post("/api/v1/silences", { [kind]: [target], ends_at: ends, comment: comment || null });
+      /** @type {HTMLInputElement} */ (byId("s-comment")).value = "";
+      await this.load();
+    } catch (e) {
+      if (e.status === 401) return;
+      error.textContent = `${t("action.failed")}: ${e.message}`;
+      error.hidden = false;
+    }
+  }
+
+  /** @param {string} id */
+  async endSilence(id) {
+    const error = byId("silence-error");
+    error.hidden = true;
+    try {
+      await this.api.post(`/api/v1/silences/${encodeURIComponent(id)}/end`, {});
+      await this.load();
+    } catch (e) {
+      if (e.status === 401) return;
+      error.textContent = `${t("action.failed")}: ${e.message}`;
+      error.hidden = false;
+    }
+  }
+}
