@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import shapely
 from sqlalchemy import select
 
 from gapwatch.alerts import AlertEngine, CamerasStillDown
@@ -141,3 +142,53 @@ def test_a_refusal_answers_409_without_reloading_and_a_failure_reloads() -> None
     with pytest.raises(RuntimeError), refusals_as_conflicts(service):  # type: ignore[arg-type]
         raise RuntimeError("database went away")
     assert service.resyncs == 1
+
+
+def test_a_video_patrol_lists_only_views_that_see_part_of_the_gap_or_is_not_raised(
+    site: Site, model: CoverageModel, db_factory: SessionFactory
+) -> None:
+    from gapwatch.alerts.records import geometry_from_features
+    from gapwatch.patrol import MIN_VIEW_M2
+
+    engine = started(site, model, db_factory)
+    at = T0
+    with_views = without_views = 0
+    for camera in model.camera_ids:
+        if with_views >= 2 and without_views >= 1:
+            break
+        feed(engine, db_factory, bad(at, camera), bad(at + STEP, camera))
+        at += 2 * STEP
+        alert_id = engine.open_alert_for(camera)
+        assert alert_id is not None
+        with db_factory() as session:
+            alert = session.get(AlertRow, alert_id)
+            assert alert is not None
+            tasks = {t.kind: t for t in alert.tasks}
+            pieces = geometry_from_features(alert.blind_spots, site.projection)
+        if not pieces:
+            assert tasks == {}  # only slivers went blind
+        else:
+            # The oracle: each other camera's own view against the alert's blind ground.
+            ground = shapely.union_all(list(pieces.values()))
+            expected = {
+                other
+                for i, other in enumerate(model.camera_ids)
+                if other != camera
+                and shapely.area(shapely.intersection(model.view_geometries[i], ground))
+                >= MIN_VIEW_M2
+            }
+            road = tasks["road_patrol"].payload
+            if "video_patrol" in tasks:
+                views = tasks["video_patrol"].payload["views"]
+                assert views and all(v["seen_m2"] >= MIN_VIEW_M2 for v in views)
+                assert {v["camera"] for v in views if v["preset"] is None} == expected
+                assert road["video_views"] is True and "note" not in road
+                with_views += 1
+            else:
+                assert expected == set()
+                assert road["video_views"] is False
+                assert "摄像机" in road["note"]["zh-CN"] and "camera" in road["note"]["en"]
+                without_views += 1
+        feed(engine, db_factory, good(at, camera), good(at + STEP, camera))
+        at += 2 * STEP
+    assert with_views and without_views  # the example site has both kinds of camera
