@@ -28,6 +28,7 @@ from gapwatch.alerts.grouping import (
     choose_alert,
 )
 from gapwatch.alerts.lifecycle import EngineError, Silence
+from gapwatch.alerts.quarantine import Quarantine, QuarantinedRecord
 from gapwatch.alerts.refresh import RefreshReport, refresh_from_store
 from gapwatch.alerts.severity import Severity, assess, severity_name
 from gapwatch.alerts.state import SYSTEM, OpenAlertState
@@ -108,6 +109,7 @@ class AlertEngine:
         self.busy_units: dict[str, str] = {}  # patrol unit -> its road_patrol task under way
         self.silences: list[Silence] = []  # kept in memory: looked at on every failure
         self._dirty: set[str] = set()  # alerts whose features and payloads are to be redone
+        self.quarantine = Quarantine()  # stored records the last load could not read
 
     def new_tracker(self) -> HealthTracker:
         """A health tracker with the site's debounce settings."""
@@ -591,6 +593,10 @@ class AlertEngine:
             return lifecycle.check_escalations(self, session, now=now)
 
     # ------------------------------------------------------------------ lookups
+
+    def quarantined(self) -> list[QuarantinedRecord]:
+        """Stored records the last load could not read (for the admin)."""
+        return self.quarantine.records()
 
     def open_alert_for(self, camera: str) -> str | None:
         """The id of the unresolved alert holding `camera`, if any."""

@@ -19,6 +19,7 @@ from gapwatch.api import (
     events,
     health,
     patrol_plans,
+    quarantine,
     tasks,
     tokens,
 )
@@ -91,6 +92,7 @@ def create_app(settings: Settings, *, build: ServiceBuilder = build_service) -> 
         tasks,
         events,
         tokens,
+        quarantine,
         dashboard,
     ):
         app.include_router(module.router)
