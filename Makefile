@@ -32,6 +32,7 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check gapwatch tests bench sample_streams
 	$(BIN)/ruff format --check gapwatch tests bench sample_streams
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	$(BIN)/mypy gapwatch

@@ -33,14 +33,14 @@ from gapwatch.alerts.refresh import RefreshReport, refresh_from_store
 from gapwatch.alerts.severity import Severity, assess, severity_name
 from gapwatch.alerts.state import SYSTEM, OpenAlertState
 from gapwatch.coverage import CoverageModel, GapChange, LiveCoverage
-from gapwatch.health import camera_rows
-from gapwatch.health.tracker import HealthChange, HealthTracker, Probe
-from gapwatch.patrol.calendar import ImportanceCalendar
-from gapwatch.patrol.routing import RoadNetwork, UnitPosition
-from gapwatch.patrol.tasks import (
+from gapwatch.health import HealthChange, HealthTracker, Probe, insert_probes, save_counters
+from gapwatch.patrol import (
     ACTIVE_STATUSES,
     ARRIVED_STATUSES,
     TERMINAL_STATUSES,
+    ImportanceCalendar,
+    RoadNetwork,
+    UnitPosition,
 )
 from gapwatch.site import Site
 from gapwatch.storage import (
@@ -178,8 +178,8 @@ class AlertEngine:
             # Plain Core statements: per-probe bookkeeping is the hot path, ORM units of work
             # would cost more than the probe itself.
             connection = session.connection()
-            camera_rows.insert_probes(connection, rows)
-            camera_rows.save_counters(connection, self.tracker, touched)
+            insert_probes(connection, rows)
+            save_counters(connection, self.tracker, touched)
             return changes
 
     def _observe_all(

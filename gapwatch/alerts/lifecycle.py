@@ -19,7 +19,7 @@ from gapwatch.alerts import patrols, records
 from gapwatch.alerts.severity import severity_name
 from gapwatch.alerts.state import SYSTEM
 from gapwatch.health import camera_is_down
-from gapwatch.patrol.tasks import (
+from gapwatch.patrol import (
     ACTIVE_STATUSES,
     ARRIVED_STATUSES,
     TERMINAL_STATUSES,

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from gapwatch.alerts import records
 from gapwatch.alerts.severity import severity_name
 from gapwatch.alerts.state import SYSTEM, OpenAlertState
-from gapwatch.patrol.routing import rank_units
-from gapwatch.patrol.tasks import (
+from gapwatch.patrol import (
     ViewChoice,
+    rank_units,
     road_patrol_payload,
     useful_views,
     video_patrol_payload,

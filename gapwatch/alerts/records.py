@@ -16,7 +16,7 @@ import shapely
 from shapely.geometry import shape
 from sqlalchemy.orm import Session
 
-from gapwatch.dispatch.outbox import enqueue_all
+from gapwatch.dispatch import enqueue_all
 from gapwatch.site.projection import LocalProjection
 from gapwatch.storage import AlertLogRow, AlertRow, EventRow, TaskLogRow, TaskRow
 

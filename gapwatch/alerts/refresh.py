@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from gapwatch.alerts.lifecycle import Silence
 from gapwatch.alerts.startup import remember_alert
 from gapwatch.health import camera_is_down
-from gapwatch.patrol.tasks import ACTIVE_STATUSES
+from gapwatch.patrol import ACTIVE_STATUSES
 from gapwatch.storage import AlertRow, CameraStateRow, SilenceRow, TaskRow
 
 if TYPE_CHECKING:

@@ -21,7 +21,7 @@ from gapwatch.alerts.quarantine import Quarantine
 from gapwatch.alerts.severity import assess
 from gapwatch.alerts.state import SYSTEM, OpenAlertState
 from gapwatch.health import camera_is_down
-from gapwatch.patrol.tasks import ACTIVE_STATUSES
+from gapwatch.patrol import ACTIVE_STATUSES
 from gapwatch.storage import AlertRow, CameraStateRow, SilenceRow, TaskRow, new_id
 
 if TYPE_CHECKING:

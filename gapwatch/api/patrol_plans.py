@@ -12,8 +12,8 @@ from pydantic import BaseModel
 from gapwatch.api.coverage import healthy_cameras
 from gapwatch.api.deps import ID_PATTERN, Reader, ReadSession, ServiceDep
 from gapwatch.api.errors import ApiError, NotFoundError, error_responses
-from gapwatch.dispatch.cap import alert_to_cap
-from gapwatch.patrol.rounds import patrol_rounds, zone_views
+from gapwatch.dispatch import alert_to_cap
+from gapwatch.patrol import patrol_rounds, zone_views
 from gapwatch.storage import AlertRow
 
 __all__ = ["router"]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from gapwatch.dispatch.webhooks import generate_secret
+from gapwatch.dispatch import generate_secret
 from gapwatch.runtime.demo_dispatch import DemoDispatchReceiver
 from gapwatch.settings import Settings
 

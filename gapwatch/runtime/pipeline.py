@@ -24,9 +24,9 @@ from sqlalchemy import Engine
 
 from gapwatch.alerts import AlertEngine
 from gapwatch.coverage import CoverageModel, CoverageResult
-from gapwatch.dispatch.delivery import DeliveryWorker
-from gapwatch.dispatch.outbox import (
+from gapwatch.dispatch import (
     DEFAULT_SECRET_ENV,
+    DeliveryWorker,
     configured_endpoints,
     secret_lookup,
     sync_endpoints,
