@@ -3,6 +3,16 @@ re-assigning a refused road patrol, silences, and escalation of alerts nobody to
 
 These are the engine's methods' bodies (the engine holds the lock and delegates here); like the
 engine they take the session and the time, and never commit.
+
+The lifecycle rules (the README's "Alert lifecycle rules" say the same to operators):
+- A camera that is down always has an open alert, or a silence or maintenance window covering
+  it. So resolving by hand an alert whose cameras the store says are down is refused
+  (`CamerasStillDown`, a 409 in the API): "resolve" never means "stop watching"; a silence does,
+  for a stated time. The alert resolves itself once its cameras are back and its tasks ended.
+- A refusal is decided before anything changes, so the engine's memory needs no reload.
+- A refused road patrol is replaced by a new task for the next free unit; the newest road patrol
+  is the one shown (`gapwatch.patrol.current_road_patrol`).
+- A video patrol that confirms the ground is seen stands down road patrols not yet on scene.
 """
 
 from __future__ import annotations
