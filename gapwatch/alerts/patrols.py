@@ -116,10 +116,10 @@ def road_task(
     target = state.blind[zone]
     plans = rank_units(
         engine.roads,
-        engine.units,
+        engine.units.positions,
         target,
         engine.site.projection,
-        exclude={*refused, *engine.busy_units},
+        exclude={*refused, *engine.units.busy},
     )
     plan = plans[0] if plans else None
     payload = road_patrol_payload(
@@ -144,7 +144,7 @@ def road_task(
     )
     session.add(task)
     if task.assignee is not None:
-        engine.busy_units[task.assignee] = task.id
+        engine.units.mark_busy(task.assignee, task.id)
     return task
 
 

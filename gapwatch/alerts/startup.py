@@ -86,15 +86,9 @@ def load(engine: AlertEngine, session: Session) -> None:
     # All read: swap it in.
     engine.tracker = tracker
     engine.live = live
-    engine.open_alerts.clear()
-    engine.camera_alert.clear()
-    for state in open_alerts.values():
-        engine.open_alerts[state.id] = state
-        for cam in state.cameras:
-            engine.camera_alert[cam] = state.id
-    engine.busy_units.clear()
-    engine.busy_units.update(busy)
-    engine.silences = silences
+    engine.open_alerts.replace(open_alerts.values())
+    engine.units.replace(busy)
+    engine.silences.replace(silences)
     engine.quarantine.replace(quarantine)
 
 
@@ -178,7 +172,4 @@ def alert_state(
 
 def remember_alert(engine: AlertEngine, alert: AlertRow, down: Collection[str]) -> None:
     """Take a stored unresolved alert into the engine's memory (cameras `down` still failing)."""
-    state = alert_state(engine, alert, down, engine.quarantine)
-    engine.open_alerts[alert.id] = state
-    for cam in alert.cameras:
-        engine.camera_alert[cam] = alert.id
+    engine.open_alerts.add(alert_state(engine, alert, down, engine.quarantine))

@@ -19,6 +19,7 @@ from gapwatch.patrol.tasks import (
     useful_views,
     video_patrol_payload,
 )
+from gapwatch.patrol.units import Units
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -35,6 +36,7 @@ __all__ = [
     "TaskError",
     "TaskKind",
     "UnitPosition",
+    "Units",
     "ViewChoice",
     "check_transition",
     "current_road_patrol",
