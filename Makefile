@@ -45,6 +45,7 @@ lint: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check gapwatch tests bench sample_streams
 	$(BIN)/ruff format --check gapwatch tests bench sample_streams
 	node_modules/.bin/tsc --noEmit -p jsconfig.json
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	$(BIN)/mypy gapwatch

@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gapwatch.alerts import AlertEngine
 from gapwatch.coverage import BlindSpot, CoverageModel, GapChange
-from gapwatch.dispatch.outbox import EndpointSpec, sync_endpoints
+from gapwatch.dispatch import EndpointSpec, sync_endpoints
 from gapwatch.health import Probe
 from gapwatch.site import Site
 from gapwatch.site.models import SiteFile

@@ -26,15 +26,17 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from gapwatch.dispatch.delivery import DeliveryWorker, deliver_due
-from gapwatch.dispatch.outbox import (
+from gapwatch.dispatch import (
+    DeliveryWorker,
     EndpointSpec,
+    deliver_due,
     enqueue,
     enqueue_all,
+    generate_secret,
     secret_lookup,
+    signed_headers,
     sync_endpoints,
 )
-from gapwatch.dispatch.webhooks import generate_secret, signed_headers
 from gapwatch.storage import SessionFactory, make_engine, migrate, session_factory, transaction
 
 SECRET = generate_secret()
@@ -78,7 +80,7 @@ class Sink:
 
 def baseline(sink: Sink, n: int) -> float:
     """Signed POSTs of the same body straight from memory: messages per second."""
-    from gapwatch.dispatch.outbox import message_body
+    from gapwatch.dispatch import message_body
 
     body = message_body(
         event_type="task.created", payload=PAYLOAD, at=dt.datetime.now(dt.UTC)

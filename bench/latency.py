@@ -32,8 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from alerts import database, synthetic_site  # bench/alerts.py, beside this file
 
-from gapwatch.dispatch.webhooks import WebhookVerificationError, generate_secret, signed_headers
-from gapwatch.dispatch.webhooks import verify as verify_webhook
+from gapwatch.dispatch import WebhookVerificationError, generate_secret, signed_headers
+from gapwatch.dispatch import verify as verify_webhook
 from gapwatch.runtime.pipeline import Service, build_service
 from gapwatch.settings import Settings
 from gapwatch.vision.types import ProbeResult

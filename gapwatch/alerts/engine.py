@@ -27,10 +27,11 @@ from gapwatch.alerts.grouping import (
     CameraFacts,
     choose_alert,
 )
-from gapwatch.alerts.lifecycle import EngineError, Silence
+from gapwatch.alerts.lifecycle import EngineError, Silences
+from gapwatch.alerts.quarantine import Quarantine, QuarantinedRecord
 from gapwatch.alerts.refresh import RefreshReport, refresh_from_store
 from gapwatch.alerts.severity import Severity, assess, severity_name
-from gapwatch.alerts.state import SYSTEM, OpenAlertState
+from gapwatch.alerts.state import SYSTEM, OpenAlerts, OpenAlertState
 from gapwatch.coverage import (
     CoverageModel,
     GapChange,
@@ -38,14 +39,15 @@ from gapwatch.coverage import (
     robust_union,
     robust_union_all,
 )
-from gapwatch.health import camera_rows
-from gapwatch.health.tracker import HealthChange, HealthTracker, Probe
-from gapwatch.patrol.calendar import ImportanceCalendar
-from gapwatch.patrol.routing import RoadNetwork, UnitPosition
-from gapwatch.patrol.tasks import (
+from gapwatch.health import HealthChange, HealthTracker, Probe, insert_probes, save_counters
+from gapwatch.patrol import (
     ACTIVE_STATUSES,
     ARRIVED_STATUSES,
     TERMINAL_STATUSES,
+    ImportanceCalendar,
+    RoadNetwork,
+    UnitPosition,
+    Units,
 )
 from gapwatch.site import Site
 from gapwatch.storage import (
@@ -89,7 +91,7 @@ class AlertEngine:
             int(k): dt.timedelta(minutes=v) for k, v in spec.health.escalate_after_min.items()
         }
         self.roads = RoadNetwork.from_site(spec.roads, site.projection)
-        self.units = [
+        self.units = Units(
             UnitPosition(
                 u.id,
                 u.kind,
@@ -98,7 +100,7 @@ class AlertEngine:
                 available=u.available,
             )
             for u in spec.patrol_units
-        ]
+        )
         zone_ids = [z.id for z in self.model.zones]
         self.cameras: dict[str, CameraFacts] = {}
         for i, cam_id in enumerate(self.model.camera_ids):
@@ -109,11 +111,11 @@ class AlertEngine:
         self._lock = threading.RLock()
         self.tracker = self.new_tracker()
         self.live: LiveCoverage = self.model.live(None)
-        self.open_alerts: dict[str, OpenAlertState] = {}
-        self.camera_alert: dict[str, str] = {}
-        self.busy_units: dict[str, str] = {}  # patrol unit -> its road_patrol task under way
-        self.silences: list[Silence] = []  # kept in memory: looked at on every failure
+        # Each piece of state has one owner, changed only through its own methods.
+        self.open_alerts = OpenAlerts()
+        self.silences = Silences()  # kept in memory: looked at on every failure
         self._dirty: set[str] = set()  # alerts whose features and payloads are to be redone
+        self.quarantine = Quarantine()  # stored records the last load could not read
 
     def new_tracker(self) -> HealthTracker:
         """A health tracker with the site's debounce settings."""
@@ -182,8 +184,8 @@ class AlertEngine:
             # Plain Core statements: per-probe bookkeeping is the hot path, ORM units of work
             # would cost more than the probe itself.
             connection = session.connection()
-            camera_rows.insert_probes(connection, rows)
-            camera_rows.save_counters(connection, self.tracker, touched)
+            insert_probes(connection, rows)
+            save_counters(connection, self.tracker, touched)
             return changes
 
     def _observe_all(
@@ -270,11 +272,8 @@ class AlertEngine:
         for window in self.maintenance:
             if cam in window.cameras and window.start <= at < window.end:
                 return f"maintenance:{window.id}"
-        facts = self.cameras[cam]
-        for silence in self.silences:
-            if silence.covers(facts, at):
-                return f"silence:{silence.id}"
-        return None
+        silence = self.silences.covering(self.cameras[cam], at)
+        return f"silence:{silence}" if silence is not None else None
 
     def _camera_down(self, session: Session, change: HealthChange) -> None:
         cam, at = change.camera, change.at
@@ -319,8 +318,7 @@ class AlertEngine:
             opened_at=at,
         )
         session.add(alert)
-        self.open_alerts[state.id] = state
-        self.camera_alert[cam] = state.id
+        self.open_alerts.add(state)
         detail: dict[str, Any] = {
             "camera": cam,
             "status": change.state,
@@ -358,7 +356,7 @@ class AlertEngine:
         if cam not in state.cameras:
             state.cameras.append(cam)
         state.down.add(cam)
-        self.camera_alert[cam] = state.id
+        self.open_alerts.hold(cam, state.id)
         self._add_ground(state, gap)
         judged = self.judge(state, at)
         alert.cameras = list(state.cameras)
@@ -433,7 +431,7 @@ class AlertEngine:
     def _camera_up(self, session: Session, change: HealthChange) -> None:
         cam, at = change.camera, change.at
         self.live.bring_up([cam])
-        alert_id = self.camera_alert.get(cam)
+        alert_id = self.open_alerts.holding(cam)
         if alert_id is None or self._resolved_elsewhere(session, alert_id):
             return
         state = self.open_alerts[alert_id]
@@ -466,7 +464,7 @@ class AlertEngine:
         self.maybe_resolve(session, alert, at)
 
     def _camera_changed(self, session: Session, change: HealthChange) -> None:
-        alert_id = self.camera_alert.get(change.camera)
+        alert_id = self.open_alerts.holding(change.camera)
         if alert_id is None or self._resolved_elsewhere(session, alert_id):
             return
         alert = session.get(AlertRow, alert_id)
@@ -496,10 +494,7 @@ class AlertEngine:
         alert = session.get(AlertRow, alert_id)
         if alert is not None and alert.status != "resolved":
             return False
-        state = self.open_alerts.pop(alert_id, None)
-        for cam in state.cameras if state is not None else ():
-            if self.camera_alert.get(cam) == alert_id:
-                del self.camera_alert[cam]
+        self.open_alerts.forget(alert_id)
         return True
 
     def maybe_resolve(self, session: Session, alert: AlertRow, at: dt.datetime) -> None:
@@ -525,11 +520,7 @@ class AlertEngine:
             type="alert.resolved",
             data=records.alert_summary(alert, severity=severity_name(alert.severity)),
         )
-        state = self.open_alerts.pop(alert.id, None)
-        if state is not None:
-            for cam in state.cameras:
-                if self.camera_alert.get(cam) == alert.id:
-                    del self.camera_alert[cam]
+        self.open_alerts.forget(alert.id)
 
     # ------------------------------------------------------------------ people and dispatch
 
@@ -598,7 +589,16 @@ class AlertEngine:
 
     # ------------------------------------------------------------------ lookups
 
+    def quarantined(self) -> list[QuarantinedRecord]:
+        """Stored records the last load could not read (for the admin)."""
+        return self.quarantine.records()
+
     def open_alert_for(self, camera: str) -> str | None:
         """The id of the unresolved alert holding `camera`, if any."""
         with self._lock:
-            return self.camera_alert.get(camera)
+            return self.open_alerts.holding(camera)
+
+    @property
+    def busy_units(self) -> Mapping[str, str]:
+        """Patrol unit → the road_patrol task it is on (read-only; `units` owns it)."""
+        return self.units.busy

@@ -3,12 +3,22 @@ re-assigning a refused road patrol, silences, and escalation of alerts nobody to
 
 These are the engine's methods' bodies (the engine holds the lock and delegates here); like the
 engine they take the session and the time, and never commit.
+
+The lifecycle rules (the README's "Alert lifecycle rules" say the same to operators):
+- A camera that is down always has an open alert, or a silence or maintenance window covering
+  it. So resolving by hand an alert whose cameras the store says are down is refused
+  (`CamerasStillDown`, a 409 in the API): "resolve" never means "stop watching"; a silence does,
+  for a stated time. The alert resolves itself once its cameras are back and its tasks ended.
+- A refusal is decided before anything changes, so the engine's memory needs no reload.
+- A refused road patrol is replaced by a new task for the next free unit; the newest road patrol
+  is the one shown (`gapwatch.patrol.current_road_patrol`).
+- A video patrol that confirms the ground is seen stands down road patrols not yet on scene.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +29,7 @@ from gapwatch.alerts import patrols, records
 from gapwatch.alerts.severity import severity_name
 from gapwatch.alerts.state import SYSTEM
 from gapwatch.health import camera_is_down
-from gapwatch.patrol.tasks import (
+from gapwatch.patrol import (
     ACTIVE_STATUSES,
     ARRIVED_STATUSES,
     TERMINAL_STATUSES,
@@ -35,6 +45,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CamerasStillDown",
     "Silence",
+    "Silences",
     "acknowledge",
     "add_silence",
     "assign_waiting",
@@ -81,6 +92,35 @@ class Silence:
             or (camera.group is not None and camera.group in self.groups)
             or bool(camera.zones & self.zones)
         )
+
+
+class Silences:
+    """The silences the engine checks on every failure: the one owner of that list."""
+
+    def __init__(self) -> None:
+        self._silences: list[Silence] = []
+
+    def add(self, silence: Silence, *, now: dt.datetime) -> None:
+        """Take in a new silence, dropping the ones over by `now`."""
+        self._silences = [*(s for s in self._silences if s.ends_at > now), silence]
+
+    def replace(self, silences: Sequence[Silence]) -> bool:
+        """Take the store's silences; True if one was new here or its end moved (ended early by
+        an operator); the ones this engine dropped as long over do not count."""
+        known = {(s.id, s.ends_at) for s in self._silences}
+        changed = bool({(s.id, s.ends_at) for s in silences} - known)
+        self._silences = list(silences)
+        return changed
+
+    def covering(self, camera: CameraFacts, at: dt.datetime) -> str | None:
+        """The id of a silence covering a failure of `camera` at `at`, if any."""
+        for silence in self._silences:
+            if silence.covers(camera, at):
+                return silence.id
+        return None
+
+    def __iter__(self) -> Iterator[Silence]:
+        return iter(list(self._silences))
 
 
 class EngineError(ValueError):
@@ -258,12 +298,7 @@ def assign_waiting(engine: AlertEngine, session: Session, now: dt.datetime) -> N
             if task.kind != "road_patrol" or task.status != "pending" or task.assignee:
                 continue
             refused = set(task.payload.get("refused_by", []))
-            free = [
-                u
-                for u in engine.units
-                if u.available and u.id not in refused and u.id not in engine.busy_units
-            ]
-            if not free:
+            if not engine.units.free(refused=refused):
                 continue
             set_status(
                 engine,
@@ -296,12 +331,8 @@ def set_status(
     task.status = status  # type: ignore[assignment]
     task.updated_at = at
     # A unit whose task ended is free again for the next road patrol.
-    if (
-        status in TERMINAL_STATUSES
-        and task.assignee is not None
-        and engine.busy_units.get(task.assignee) == task.id
-    ):
-        del engine.busy_units[task.assignee]
+    if status in TERMINAL_STATUSES and task.assignee is not None:
+        engine.units.release(task.assignee, task.id)
     detail: dict[str, Any] = {"from": previous, "to": status}
     if note:
         detail["note"] = note
@@ -367,10 +398,7 @@ def add_silence(
     )
     session.add(row)
     session.flush()
-    engine.silences = [
-        *(s for s in engine.silences if s.ends_at > starts_at),  # drop the ones long over
-        Silence.of(row),
-    ]
+    engine.silences.add(Silence.of(row), now=starts_at)
     return row
 
 

@@ -20,7 +20,7 @@ from gapwatch.coverage import (
     robust_union_all,
     to_geojson,
 )
-from gapwatch.dispatch.outbox import enqueue_all
+from gapwatch.dispatch import enqueue_all
 from gapwatch.site.projection import LocalProjection
 from gapwatch.storage import AlertLogRow, AlertRow, EventRow, TaskLogRow, TaskRow
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from gapwatch.alerts.lifecycle import Silence
 from gapwatch.alerts.startup import remember_alert
 from gapwatch.health import camera_is_down
-from gapwatch.patrol.tasks import ACTIVE_STATUSES
+from gapwatch.patrol import ACTIVE_STATUSES
 from gapwatch.storage import AlertRow, CameraStateRow, SilenceRow, TaskRow
 
 if TYPE_CHECKING:
@@ -61,10 +61,7 @@ def refresh_from_store(engine: AlertEngine, session: Session) -> RefreshReport:
     }
     closed = sorted(set(engine.open_alerts) - set(rows))
     for alert_id in closed:
-        state = engine.open_alerts.pop(alert_id)
-        for cam in state.cameras:
-            if engine.camera_alert.get(cam) == alert_id:
-                del engine.camera_alert[cam]
+        engine.open_alerts.forget(alert_id)
     added = sorted(set(rows) - set(engine.open_alerts))
     if added:
         down = {
@@ -94,15 +91,10 @@ def refresh_from_store(engine: AlertEngine, session: Session) -> RefreshReport:
         if set(state.task_ids) != set(ids):
             state.task_ids = ids
             tasks_changed = True
-    units_changed = busy != engine.busy_units
-    if units_changed:
-        engine.busy_units = busy
+    units_changed = engine.units.replace(busy)
 
     silences = [Silence.of(row) for row in session.scalars(select(SilenceRow))]
     # The engine forgets silences long over; only one it has never seen, or one whose end
     # moved (ended early by an operator), counts as a change.
-    known = {(s.id, s.ends_at) for s in engine.silences}
-    silences_changed = bool({(s.id, s.ends_at) for s in silences} - known)
-    if silences_changed:
-        engine.silences = silences
+    silences_changed = engine.silences.replace(silences)
     return RefreshReport(closed, added, tasks_changed, units_changed, silences_changed)

@@ -32,8 +32,8 @@ from sqlalchemy import select
 
 from gapwatch.alerts.engine import AlertEngine, EngineError
 from gapwatch.alerts.severity import severity_name
-from gapwatch.health.tracker import Probe
-from gapwatch.patrol.tasks import TERMINAL_STATUSES, TaskError
+from gapwatch.health import Probe
+from gapwatch.patrol import TERMINAL_STATUSES, TaskError
 from gapwatch.site import Site
 from gapwatch.storage import AlertRow, TaskRow, make_engine, session_factory, transaction
 from gapwatch.vision.types import FAULT_CODES
@@ -218,7 +218,7 @@ def replay(
 
 
 def _replay(site: Site, lines: Iterator[str] | list[str], db_url: str) -> ReplayReport:
-    from gapwatch.dispatch.outbox import configured_endpoints, sync_endpoints
+    from gapwatch.dispatch import configured_endpoints, sync_endpoints
     from gapwatch.storage import Base
 
     cameras = {c.id for c in site.spec.cameras}

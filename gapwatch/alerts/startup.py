@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 
 from gapwatch.alerts import records
 from gapwatch.alerts.lifecycle import Silence
+from gapwatch.alerts.quarantine import Quarantine
 from gapwatch.alerts.severity import assess
 from gapwatch.alerts.state import SYSTEM, OpenAlertState
 from gapwatch.health import camera_is_down
-from gapwatch.patrol.tasks import ACTIVE_STATUSES
+from gapwatch.patrol import ACTIVE_STATUSES
 from gapwatch.storage import AlertRow, CameraStateRow, SilenceRow, TaskRow, new_id
 
 if TYPE_CHECKING:
@@ -42,15 +43,20 @@ def ensure_rows(engine: AlertEngine, session: Session, at: dt.datetime) -> None:
 
 
 def load(engine: AlertEngine, session: Session) -> None:
-    """Rebuild the engine's memory (health, live coverage, open alerts, tasks) from the store."""
-    engine.tracker = engine.new_tracker()
+    """Rebuild the engine's memory (health, live coverage, open alerts, tasks) from the store.
+
+    Everything is read into new objects first and swapped in at the end, so a load that fails
+    part-way (the database went away) leaves the engine as it was, never half-loaded; a record
+    that cannot be read is quarantined, never fatal.
+    """
+    tracker = engine.new_tracker()
     down: set[str] = set()
     for row in session.scalars(select(CameraStateRow)):
         if row.camera_id not in engine.cameras:
             continue
         # Every camera, with its stored debounce streak: a resync or restart between two bad
         # probes must decide as if nothing had happened.
-        engine.tracker.restore(
+        tracker.restore(
             row.camera_id,
             row.status,
             flapping=row.flapping,
@@ -61,22 +67,29 @@ def load(engine: AlertEngine, session: Session) -> None:
         )
         if camera_is_down(row.status, row.flapping):
             down.add(row.camera_id)
-    engine.live = engine.model.live([c for c in engine.model.camera_ids if c not in down])
-    engine.open_alerts.clear()
-    engine.camera_alert.clear()
+    live = engine.model.live([c for c in engine.model.camera_ids if c not in down])
+    quarantine = Quarantine()
+    open_alerts: dict[str, OpenAlertState] = {}
     rows = session.scalars(
         select(AlertRow).where(AlertRow.status != "resolved", AlertRow.kind != "coverage_gap")
     )
     for alert in rows:
-        remember_alert(engine, alert, down)
-    engine.busy_units.clear()
-    engine.silences = [Silence.of(row) for row in session.scalars(select(SilenceRow))]
+        open_alerts[alert.id] = alert_state(engine, alert, down, quarantine)
+    busy: dict[str, str] = {}
+    silences = [Silence.of(row) for row in session.scalars(select(SilenceRow))]
     tasks = session.scalars(select(TaskRow).order_by(TaskRow.created_at))
     for task in tasks:
-        if task.alert_id in engine.open_alerts:
-            engine.open_alerts[task.alert_id].task_ids.append(task.id)
+        if task.alert_id in open_alerts:
+            open_alerts[task.alert_id].task_ids.append(task.id)
         if task.kind == "road_patrol" and task.status in ACTIVE_STATUSES and task.assignee:
-            engine.busy_units[task.assignee] = task.id
+            busy[task.assignee] = task.id
+    # All read: swap it in.
+    engine.tracker = tracker
+    engine.live = live
+    engine.open_alerts.replace(open_alerts.values())
+    engine.units.replace(busy)
+    engine.silences.replace(silences)
+    engine.quarantine.replace(quarantine)
 
 
 def standing_gaps(engine: AlertEngine, session: Session, at: dt.datetime) -> None:
@@ -134,17 +147,29 @@ def standing_gaps(engine: AlertEngine, session: Session, at: dt.datetime) -> Non
         )
 
 
-def remember_alert(engine: AlertEngine, alert: AlertRow, down: Collection[str]) -> None:
-    """Take a stored unresolved alert into the engine's memory (cameras `down` still failing)."""
+def alert_state(
+    engine: AlertEngine, alert: AlertRow, down: Collection[str], quarantine: Quarantine
+) -> OpenAlertState:
+    """The engine's memory of a stored unresolved alert (cameras `down` still failing).
+
+    An alert whose stored ground cannot be read is quarantined and kept without its ground:
+    it stays open and holds its cameras, so they are still watched and not alerted twice."""
     state = OpenAlertState(
         id=alert.id,
         opened_at=alert.opened_at,
         cameras=list(alert.cameras),
         down={c for c in alert.cameras if c in down},
         silenced=alert.silenced,
-        blind=records.geometry_from_features(alert.blind_spots, engine.site.projection),
     )
+    try:
+        state.blind = records.geometry_from_features(alert.blind_spots, engine.site.projection)
+    except Exception as exc:  # any unreadable record: set aside, never fatal
+        quarantine.add(kind="alert", record_id=alert.id, error=exc, at=alert.opened_at)
+        state.blind = {}
     state.lost_m2 = {z: float(g.area) for z, g in state.blind.items()}
-    engine.open_alerts[alert.id] = state
-    for cam in alert.cameras:
-        engine.camera_alert[cam] = alert.id
+    return state
+
+
+def remember_alert(engine: AlertEngine, alert: AlertRow, down: Collection[str]) -> None:
+    """Take a stored unresolved alert into the engine's memory (cameras `down` still failing)."""
+    engine.open_alerts.add(alert_state(engine, alert, down, engine.quarantine))

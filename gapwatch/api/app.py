@@ -23,6 +23,7 @@ from gapwatch.api import (
     patrol_checks,
     patrol_plans,
     platforms,
+    quarantine,
     report,
     suppressions,
     tasks,
@@ -122,6 +123,7 @@ def create_app(settings: Settings, *, build: ServiceBuilder = build_service) -> 
         events,
         tokens,
         terrain,
+        quarantine,
         dashboard,
     ):
         app.include_router(module.router)

@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from gapwatch.api.coverage import FeatureCollection, healthy_cameras
+from gapwatch.api.coverage import FeatureCollection, live_snapshot
 from gapwatch.api.deps import Reader, ReadSession, ServiceDep
 from gapwatch.api.errors import error_responses
 from gapwatch.coverage import feature_collection
@@ -99,7 +99,7 @@ async def audit(
 ) -> AuditOut:
     """Coverage per zone, the worst single failures and placement suggestions, with the
     cameras that are not healthy now counted as down."""
-    result = await current_audit(request, service, healthy_cameras(service, session))
+    result = await current_audit(request, service, live_snapshot(service, session).healthy)
     report = build_coverage_report(service.site, result.result, down=result.down)
     layers = await run_in_threadpool(audit_layers, result)
     return AuditOut(
@@ -155,7 +155,7 @@ def _export(
     async def export(
         request: Request, service: ServiceDep, session: ReadSession, _who: Reader
     ) -> Response:
-        result = await current_audit(request, service, healthy_cameras(service, session))
+        result = await current_audit(request, service, live_snapshot(service, session).healthy)
         body = await run_in_threadpool(make, result)
         return Response(
             body,

@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 from gapwatch.api.deps import Reader, ReadSession, ServiceDep
 from gapwatch.api.errors import error_responses
 from gapwatch.coverage import CoverageResult, feature, feature_collection, to_geojson
+from gapwatch.health import camera_is_down
 from gapwatch.runtime.pipeline import Service
+from gapwatch.runtime.snapshot import CoverageSnapshot
 from gapwatch.storage import CameraStateRow
 
 __all__ = ["router"]
@@ -62,46 +64,37 @@ class FeatureCollection(BaseModel):
 
 
 def healthy_cameras(service: Service, session: Session) -> frozenset[str]:
-    """Cameras that watch their ground now: not yet judged, or ok and not flapping."""
+    """Cameras that watch their ground now, as the store says: not yet judged, or not down."""
     down = {
-        row.camera_id
-        for row in session.scalars(select(CameraStateRow))
-        if row.status != "ok" or row.flapping
+        camera_id
+        for camera_id, status, flapping in session.execute(
+            select(CameraStateRow.camera_id, CameraStateRow.status, CameraStateRow.flapping)
+        )
+        if camera_is_down(status, flapping)
     }
     return frozenset(c.id for c in service.site.spec.cameras if c.id not in down)
 
 
+def live_snapshot(service: Service, session: Session) -> CoverageSnapshot:
+    """The service's one live-coverage snapshot, brought up to what the store says now (the
+    store is the truth: another process may be the prober)."""
+    return service.snapshots.publish(healthy_cameras(service, session))
+
+
 def live_coverage(service: Service, session: Session) -> CoverageResult:
-    """Coverage for the currently healthy cameras (cached per set of healthy cameras)."""
-    healthy = healthy_cameras(service, session)
-    cache: dict[frozenset[str], CoverageResult] = service.coverage_cache
-    result = cache.get(healthy)
-    if result is None:
-        result = service.coverage.compute(healthy, overlap=False)
-        if len(cache) >= 32:
-            cache.pop(next(iter(cache)))
-        cache[healthy] = result
-    return result
-
-
-def _rendered(service: Service, kind: str, healthy: frozenset[str]) -> object | None:
-    return service.coverage_views.get((kind, healthy))
-
-
-def _remember(service: Service, kind: str, healthy: frozenset[str], view: object) -> None:
-    views = service.coverage_views
-    if len(views) >= 16:
-        views.pop(next(iter(views)))
-    views[(kind, healthy)] = view
+    """Coverage for the currently healthy cameras (the shared snapshot's)."""
+    return live_snapshot(service, session).result
 
 
 @router.get("/coverage", response_model=CoverageOut, responses=error_responses(401, 403, 503))
 def coverage(service: ServiceDep, session: ReadSession, _who: Reader) -> CoverageOut:
     """Per zone: area, covered area and ratio; and the blind spots, with the working cameras."""
-    result = live_coverage(service, session)
-    cached = _rendered(service, "coverage", result.healthy)
-    if isinstance(cached, CoverageOut):
-        return cached
+    return live_snapshot(service, session).view(
+        "coverage", lambda snap: _coverage_out(service, snap.result)
+    )
+
+
+def _coverage_out(service: Service, result: CoverageResult) -> CoverageOut:
     projection = service.site.projection
     out = CoverageOut(
         area_m2=result.area_m2,
@@ -130,7 +123,6 @@ def coverage(service: ServiceDep, session: ReadSession, _who: Reader) -> Coverag
             for s in result.blind_spots
         ],
     )
-    _remember(service, "coverage", result.healthy, out)
     return out
 
 
@@ -141,10 +133,12 @@ def coverage(service: ServiceDep, session: ReadSession, _who: Reader) -> Coverag
 )
 def blind_spots(service: ServiceDep, session: ReadSession, _who: Reader) -> dict[str, Any]:
     """The ground no working camera sees now, as a GeoJSON FeatureCollection."""
-    result = live_coverage(service, session)
-    cached = _rendered(service, "blind-spots", result.healthy)
-    if isinstance(cached, dict):
-        return cached
+    return live_snapshot(service, session).view(
+        "blind-spots", lambda snap: _blind_spots_out(service, snap.result)
+    )
+
+
+def _blind_spots_out(service: Service, result: CoverageResult) -> dict[str, Any]:
     projection = service.site.projection
     features = [
         feature(
@@ -154,6 +148,4 @@ def blind_spots(service: ServiceDep, session: ReadSession, _who: Reader) -> dict
         )
         for s in result.blind_spots
     ]
-    out = feature_collection(features)
-    _remember(service, "blind-spots", result.healthy, out)
-    return out
+    return feature_collection(features)

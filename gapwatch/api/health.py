@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -25,12 +25,19 @@ class Health(BaseModel):
     """The service answers."""
 
     status: Literal["ok"]
+    quarantined: int = Field(
+        default=0,
+        description="Stored records the alert engine could not load (listed for an admin at "
+        "/api/v1/admin/quarantine); the service runs without them.",
+    )
 
 
 @router.get("/healthz", response_model=Health, tags=["health"], summary="Liveness")
-def healthz() -> Health:
+def healthz(request: Request) -> Health:
     """Answers 200 while the process serves HTTP; needs no token."""
-    return Health(status="ok")
+    service = getattr(request.app.state, "service", None)
+    held = len(service.alerts.quarantine) if service is not None else 0
+    return Health(status="ok", quarantined=held)
 
 
 @router.get(

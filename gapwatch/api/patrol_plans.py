@@ -9,12 +9,12 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from gapwatch.api.coverage import healthy_cameras
+from gapwatch.api.coverage import live_snapshot
 from gapwatch.api.deps import ID_PATTERN, Reader, ReadSession, ServiceDep
 from gapwatch.api.errors import ApiError, NotFoundError, error_responses
 from gapwatch.api.times import AwareMoment
-from gapwatch.dispatch.cap import alert_to_cap
-from gapwatch.patrol.rounds import patrol_rounds, zone_views
+from gapwatch.dispatch import alert_to_cap
+from gapwatch.patrol import patrol_rounds, zone_views
 from gapwatch.storage import AlertRow
 
 __all__ = ["router"]
@@ -65,7 +65,7 @@ def list_patrol_rounds(
         raise ApiError("from needs a UTC offset, e.g. 2026-07-30T18:00:00+08:00 / 时间需带时区")
     end = begin + min(dt.timedelta(hours=hours), MAX_SPAN)
     calendar = service.alerts.calendar
-    views = zone_views(service.coverage, healthy_cameras(service, session))
+    views = zone_views(service.coverage, live_snapshot(service, session).healthy)
     names = {z.id: z.name for z in service.site.spec.zones}
     base = {z.id: z.importance for z in service.site.spec.zones}
     rounds = patrol_rounds(

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from gapwatch.api.coverage import healthy_cameras, live_coverage
 from gapwatch.api.patrol_checks import checks_between
-from gapwatch.patrol.rounds import patrol_rounds, zone_views
+from gapwatch.patrol import patrol_rounds, zone_views
 from gapwatch.runtime.pipeline import Service
 from gapwatch.storage import AlertLogRow, AlertRow, CameraStateRow, TaskLogRow, TaskRow
 

@@ -106,12 +106,49 @@ def check_camera_ids(site: Site, camera_ids: Iterable[str]) -> list[str]:
     return ids
 
 
-def _suggestions(
-    site: Site, model: CoverageModel, healthy: Collection[str]
+def _repairs(
+    site: Site, model: CoverageModel, healthy: Collection[str], down: Collection[str]
 ) -> tuple[list[PlacementSuggestion], list[Geometry]]:
-    """The engine's greedy placement picks, positions in lon/lat, with the ground each sees."""
-    picks = model.suggest(healthy=healthy, count=_SUGGESTIONS)
-    out = []
+    """Repair (or re-aim) each broken camera whose return would close blind ground, the most
+    weighted ground first: that is the first fix, not a new camera where the broken one hangs."""
+    if not down:
+        return [], []
+    live = model.live([*healthy, *down])
+    spec = {c.id: c for c in site.spec.cameras}
+    found = []
+    for cam_id in sorted(down):
+        gap = live.gap_if_down([cam_id])
+        if gap.empty:
+            continue
+        found.append((gap, cam_id))
+    found.sort(key=lambda item: (-item[0].weighted_m2, item[1]))
+    out, views = [], []
+    for gap, cam_id in found:
+        cam = spec[cam_id]
+        out.append(
+            PlacementSuggestion(
+                kind="repair_camera",
+                camera=cam_id,
+                location=(round(cam.location[0], 7), round(cam.location[1], 7)),
+                heading_deg=round(cam.heading_deg, 1),
+                gain_m2=round(gap.area_m2, 1),
+                gain_weighted_m2=round(gap.weighted_m2, 1),
+            )
+        )
+        pieces = [p.geometry for p in gap.pieces]
+        views.append(overlay.union_all(pieces) if pieces else Polygon())
+    return out, views
+
+
+def _suggestions(
+    site: Site, model: CoverageModel, healthy: Collection[str], down: Collection[str] = ()
+) -> tuple[list[PlacementSuggestion], list[Geometry]]:
+    """Repairs of broken cameras first, then the engine's greedy placement picks for what the
+    repaired network still leaves blind; positions in lon/lat, with the ground each sees."""
+    out, views = _repairs(site, model, healthy, down)
+    # New cameras are planned for the network as it is once repaired, so none is proposed
+    # where a broken one already hangs.
+    picks = model.suggest(healthy=[*healthy, *down], count=max(0, _SUGGESTIONS - len(out)))
     for pick in picks:
         lon, lat = site.projection.to_lonlat(pick.x, pick.y)
         out.append(
@@ -125,7 +162,8 @@ def _suggestions(
                 gain_weighted_m2=round(pick.gain_weighted_m2, 1),
             )
         )
-    return out, [pick.geometry for pick in picks]
+        views.append(pick.geometry)
+    return out, views
 
 
 def run_audit(site: Site, *, down: Iterable[str] = (), model: CoverageModel | None = None) -> Audit:
@@ -154,7 +192,7 @@ def run_audit(site: Site, *, down: Iterable[str] = (), model: CoverageModel | No
                 rank=ranks.get(cam.id),
             )
         )
-    suggestions, suggested_views = _suggestions(site, model, healthy)
+    suggestions, suggested_views = _suggestions(site, model, healthy, sorted(down_ids))
     summary = _summarise(site, result, cameras, gaps, down_ids, suggestions)
     return Audit(
         site, model, down_ids, result, cameras, gaps, suggestions, suggested_views, summary

@@ -102,9 +102,10 @@ class WorstFailure(BaseModel):
 
 
 class PlacementSuggestion(BaseModel):
-    """A new camera position or a PTZ re-aim that would close the most weighted blind ground."""
+    """A repair of a broken camera, a new camera position or a PTZ re-aim that would close the
+    most weighted blind ground."""
 
-    kind: str = Field(description="new_camera, ptz_preset or ptz_heading.")
+    kind: str = Field(description="repair_camera, new_camera, ptz_preset or ptz_heading.")
     camera: str | None = None
     preset: str | None = None
     location: tuple[float, float] | None = Field(default=None, description="[lon, lat]")

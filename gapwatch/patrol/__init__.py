@@ -7,6 +7,8 @@ from gapwatch.patrol.routing import RoadLine, RoadNetwork, RoutePlan, UnitPositi
 from gapwatch.patrol.tasks import (
     ACTIVE_STATUSES,
     ARRIVED_STATUSES,
+    MIN_VIEW_M2,
+    NO_VIDEO_VIEW_NOTE,
     TERMINAL_STATUSES,
     TaskError,
     TaskKind,
@@ -14,12 +16,16 @@ from gapwatch.patrol.tasks import (
     check_transition,
     current_road_patrol,
     road_patrol_payload,
+    useful_views,
     video_patrol_payload,
 )
+from gapwatch.patrol.units import Units
 
 __all__ = [
     "ACTIVE_STATUSES",
     "ARRIVED_STATUSES",
+    "MIN_VIEW_M2",
+    "NO_VIDEO_VIEW_NOTE",
     "TERMINAL_STATUSES",
     "ImportanceCalendar",
     "PatrolRound",
@@ -30,6 +36,7 @@ __all__ = [
     "TaskError",
     "TaskKind",
     "UnitPosition",
+    "Units",
     "ViewChoice",
     "check_transition",
     "current_road_patrol",
@@ -38,6 +45,7 @@ __all__ = [
     "rank_units",
     "road_patrol_payload",
     "round_interval",
+    "useful_views",
     "video_patrol_payload",
     "zone_views",
 ]

@@ -29,6 +29,8 @@ from gapwatch.patrol.routing import RoutePlan
 __all__ = [
     "ACTIVE_STATUSES",
     "ARRIVED_STATUSES",
+    "MIN_VIEW_M2",
+    "NO_VIDEO_VIEW_NOTE",
     "TERMINAL_STATUSES",
     "TaskError",
     "TaskKind",
@@ -36,6 +38,7 @@ __all__ = [
     "check_transition",
     "current_road_patrol",
     "road_patrol_payload",
+    "useful_views",
     "video_patrol_payload",
 ]
 
@@ -102,6 +105,22 @@ def current_road_patrol(tasks: Sequence[T]) -> T | None:
     return max(roads, key=lambda item: (item[0], item[1]))[2] if roads else None
 
 
+MIN_VIEW_M2 = 0.5
+"""A view that sees less of the gap than the ground one person stands on cannot show an incident
+there. Views that only touch the gap's edge see 1e-12 m² slivers (floating-point residue of
+the overlay) and would read "sees 0 %": a video patrol never lists them."""
+
+NO_VIDEO_VIEW_NOTE = {
+    "zh-CN": "没有可用摄像机能看到该盲区：只有现场巡逻能查看",
+    "en": "No working camera sees any of this blind spot: only a patrol on the ground can check it",
+}
+
+
+def useful_views(views: Sequence[ViewChoice]) -> list[ViewChoice]:
+    """The views a video patrol lists: those that see part of the gap."""
+    return [v for v in views if v.seen_m2 >= MIN_VIEW_M2]
+
+
 @dataclass(frozen=True)
 class ViewChoice:
     """One camera or preset the operator should look through."""
@@ -148,8 +167,12 @@ def road_patrol_payload(
     target_geometry: Mapping[str, Any],
     attempt: int,
     refused_by: Sequence[str],
+    video_views: bool = True,
 ) -> dict[str, Any]:
-    """The body of a road_patrol task: who goes, how, and where to."""
+    """The body of a road_patrol task: who goes, how, and where to.
+
+    `video_views` False: no working camera sees any of the gap, so there is no video patrol
+    and the unit on the ground is the only eye there; the body says so."""
     body: dict[str, Any] = {
         "alert_id": alert_id,
         "zone": zone,
@@ -157,7 +180,10 @@ def road_patrol_payload(
         "gap": dict(target_geometry),
         "attempt": attempt,
         "refused_by": list(refused_by),
+        "video_views": video_views,
     }
+    if not video_views:
+        body["note"] = NO_VIDEO_VIEW_NOTE
     if plan is None:
         body.update(unit=None, reason="no free patrol unit")
         return body

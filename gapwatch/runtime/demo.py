@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from gapwatch.dispatch.webhooks import generate_secret
+from gapwatch.dispatch import generate_secret
 from gapwatch.runtime.demo_dispatch import DemoDispatchReceiver
 from gapwatch.settings import Settings
 from gapwatch.site import Site

@@ -14,7 +14,7 @@ from collections import OrderedDict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from gapwatch.dispatch.webhooks import WebhookVerificationError, verify
+from gapwatch.dispatch import WebhookVerificationError, verify
 
 __all__ = ["DemoDispatchReceiver", "describe_message"]
 

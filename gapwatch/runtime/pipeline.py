@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Protocol
 from sqlalchemy import Engine
 
 from gapwatch.alerts import AlertEngine
-from gapwatch.coverage import CoverageModel, CoverageResult
-from gapwatch.dispatch.delivery import DeliveryWorker
-from gapwatch.dispatch.outbox import (
+from gapwatch.coverage import CoverageModel
+from gapwatch.dispatch import (
     DEFAULT_SECRET_ENV,
+    DeliveryWorker,
     configured_endpoints,
     secret_lookup,
     sync_endpoints,
@@ -45,6 +45,7 @@ from gapwatch.runtime.ingest import (
 from gapwatch.runtime.leader import LeaseWatcher, SchedulerLease
 from gapwatch.runtime.metrics import ServiceMetrics
 from gapwatch.runtime.scheduler import PeriodicTask, ProbeScheduler, ProbeTarget
+from gapwatch.runtime.snapshot import SnapshotBook
 from gapwatch.settings import Settings
 from gapwatch.site import Camera, Site
 from gapwatch.storage import (
@@ -152,15 +153,15 @@ class Service:
     lease: SchedulerLease | None = None
     lease_watcher: LeaseWatcher | None = None
     platform_sync: PlatformSync | None = None
-    coverage_cache: dict[frozenset[str], CoverageResult] = field(default_factory=dict)
-    # Rendered API views of a coverage result (GeoJSON takes longer than the geometry itself).
-    coverage_views: dict[tuple[str, frozenset[str]], object] = field(default_factory=dict)
     writer_batch: int = DEFAULT_MAX_BATCH
     writer_linger_s: float = DEFAULT_LINGER_S
     _handling: threading.Lock = field(default_factory=threading.Lock)
     writer: BatchWriter[ProbeVerdict] = field(init=False, repr=False)
+    snapshots: SnapshotBook = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        # The one live-coverage snapshot; the writer publishes after each commit.
+        self.snapshots = SnapshotBook(self.coverage, self.alerts.live.healthy)
         self.writer = BatchWriter(
             self._write_verdicts,
             recover=self.resync,
@@ -315,8 +316,10 @@ class Service:
             }
             for v in verdicts
         ]
-        with self._handling, transaction(self.sessions) as session:
-            self.alerts.ingest(session, probes, details=details)
+        with self._handling:
+            with transaction(self.sessions) as session:
+                self.alerts.ingest(session, probes, details=details)
+            self.snapshots.publish(self.alerts.live.healthy)
 
     def tick(self, at: dt.datetime) -> None:
         """Periodic alert-engine work (escalations), in one transaction."""
@@ -351,6 +354,7 @@ class Service:
         try:
             with transaction(self.sessions, write=False) as session:
                 self.alerts.reload(session)
+            self.snapshots.publish(self.alerts.live.healthy)
         except Exception:
             log.exception("reloading the alert engine failed")
 

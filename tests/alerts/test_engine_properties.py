@@ -49,7 +49,8 @@ def test_any_probe_sequence_keeps_the_promises(steps: list[tuple[str, str]]) -> 
         if alert["silenced"] or not blind:
             assert kinds == []
         else:
-            assert kinds.count("video_patrol") == 1 and kinds.count("road_patrol") == 1
+            # A video patrol only when some working view sees part of the gap.
+            assert kinds.count("road_patrol") == 1 and kinds.count("video_patrol") <= 1
         # Everything came back and nobody was on scene: every alert closed by itself.
         assert alert["status"] == "resolved", alert
         assert all(task["status"] in ("cancelled", "cleared", "done") for task in alert["tasks"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import shapely
 from sqlalchemy import select
 
 from gapwatch.alerts import AlertEngine, CamerasStillDown
@@ -141,3 +142,109 @@ def test_a_refusal_answers_409_without_reloading_and_a_failure_reloads() -> None
     with pytest.raises(RuntimeError), refusals_as_conflicts(service):  # type: ignore[arg-type]
         raise RuntimeError("database went away")
     assert service.resyncs == 1
+
+
+def test_a_video_patrol_lists_only_views_that_see_part_of_the_gap_or_is_not_raised(
+    site: Site, model: CoverageModel, db_factory: SessionFactory
+) -> None:
+    from gapwatch.alerts.records import geometry_from_features
+    from gapwatch.patrol import MIN_VIEW_M2
+
+    engine = started(site, model, db_factory)
+    at = T0
+    with_views = without_views = 0
+    for camera in model.camera_ids:
+        if with_views >= 2 and without_views >= 1:
+            break
+        feed(engine, db_factory, bad(at, camera), bad(at + STEP, camera))
+        at += 2 * STEP
+        alert_id = engine.open_alert_for(camera)
+        assert alert_id is not None
+        with db_factory() as session:
+            alert = session.get(AlertRow, alert_id)
+            assert alert is not None
+            tasks = {t.kind: t for t in alert.tasks}
+            pieces = geometry_from_features(alert.blind_spots, site.projection)
+        if not pieces:
+            assert tasks == {}  # only slivers went blind
+        else:
+            # The oracle: each other camera's own view against the alert's blind ground.
+            ground = shapely.union_all(list(pieces.values()))
+            expected = {
+                other
+                for i, other in enumerate(model.camera_ids)
+                if other != camera
+                and shapely.area(shapely.intersection(model.view_geometries[i], ground))
+                >= MIN_VIEW_M2
+            }
+            road = tasks["road_patrol"].payload
+            if "video_patrol" in tasks:
+                views = tasks["video_patrol"].payload["views"]
+                assert views and all(v["seen_m2"] >= MIN_VIEW_M2 for v in views)
+                assert {v["camera"] for v in views if v["preset"] is None} == expected
+                assert road["video_views"] is True and "note" not in road
+                with_views += 1
+            else:
+                assert expected == set()
+                assert road["video_views"] is False
+                assert "摄像机" in road["note"]["zh-CN"] and "camera" in road["note"]["en"]
+                without_views += 1
+        feed(engine, db_factory, good(at, camera), good(at + STEP, camera))
+        at += 2 * STEP
+    assert with_views and without_views  # the example site has both kinds of camera
+
+
+def _corrupt_ground(db: SessionFactory, alert_id: str) -> None:
+    with transaction(db) as session:
+        alert = session.get(AlertRow, alert_id)
+        assert alert is not None
+        alert.blind_spots = [{"type": "Feature", "geometry": {"type": "Polygon", "coordinates": 7}}]
+
+
+def test_an_alert_that_cannot_be_loaded_is_quarantined_and_its_camera_stays_watched(
+    site: Site, model: CoverageModel, db_factory: SessionFactory
+) -> None:
+    engine = started(site, model, db_factory)
+    feed(engine, db_factory, bad(T0), bad(T0 + STEP))
+    alert_id = engine.open_alert_for("cam-sw")
+    assert alert_id is not None
+    _corrupt_ground(db_factory, alert_id)
+
+    restarted = started(site, model, db_factory)  # must not raise
+    [held] = restarted.quarantined()
+    assert (held.kind, held.record_id) == ("alert", alert_id) and held.error
+    # Still open and still holding its camera: more failures join it, no second alert.
+    assert restarted.open_alert_for("cam-sw") == alert_id
+    feed(restarted, db_factory, bad(T0 + 2 * STEP))
+    assert [a.id for a in open_alerts(db_factory)] == [alert_id]
+    with transaction(db_factory, write=False) as session:
+        restarted.reload(session)  # a resync quarantines it again, never fails
+    assert [r.record_id for r in restarted.quarantined()] == [alert_id]
+    # Once the camera is back the alert closes as usual.
+    feed(restarted, db_factory, good(T0 + 3 * STEP), good(T0 + 4 * STEP))
+    assert open_alerts(db_factory) == []
+
+
+def test_a_load_that_fails_part_way_leaves_the_engine_as_it_was(
+    site: Site, model: CoverageModel, db_factory: SessionFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gapwatch.alerts import lifecycle
+
+    engine = started(site, model, db_factory)
+    feed(engine, db_factory, bad(T0), bad(T0 + STEP))
+    alert_id = engine.open_alert_for("cam-sw")
+    tracker, live = engine.tracker, engine.live
+
+    def broken(_row: object) -> None:
+        raise RuntimeError("connection lost")
+
+    with transaction(db_factory) as session:
+        engine.add_silence(
+            session, starts_at=T0, ends_at=T0 + 10 * STEP, by="op", cameras=["cam-ne"]
+        )
+    monkeypatch.setattr(lifecycle.Silence, "of", broken)  # the silences fail to load
+    with pytest.raises(RuntimeError), transaction(db_factory, write=False) as session:
+        engine.reload(session)
+    assert engine.tracker is tracker and engine.live is live
+    assert engine.open_alert_for("cam-sw") == alert_id
+    assert set(engine.open_alerts) == {alert_id}

@@ -50,8 +50,10 @@ def test_outage_alert_ack_task_callbacks_and_resolve(api: Api) -> None:
     assert alert["cameras"] == ["cam-1"]
     assert alert["blind_spot_m2"] > 0
     kinds = {t["kind"]: t for t in alert["tasks"]}
-    assert set(kinds) == {"video_patrol", "road_patrol"}
+    # No other camera sees cam-1's ground: no video patrol, and the road patrol says so.
+    assert set(kinds) == {"road_patrol"}
     road = kinds["road_patrol"]
+    assert road["payload"]["video_views"] is False and road["payload"]["note"]["en"]
     assert road["assignee"] == "unit-1"
 
     acked = api.client.post(f"/api/v1/alerts/{alert['id']}/ack", headers=op, json={})

@@ -237,7 +237,12 @@ def test_audit_suggests_placements_that_close_blind_ground(demo_audit: Any) -> N
     blind_weighted = sum(s.area_m2 * s.importance for s in audit.result.blind_spots)
     assert sum(p["gain_weighted_m2"] for p in picks) <= blind_weighted + 1.0
     for pick in picks:
-        assert pick["gain_m2"] > 0.0 and pick["kind"] in ("new_camera", "ptz_preset", "ptz_heading")
+        assert pick["gain_m2"] > 0.0 and pick["kind"] in (
+            "repair_camera",
+            "new_camera",
+            "ptz_preset",
+            "ptz_heading",
+        )
         lon, lat = pick["location"]
         assert 103.9 < lon < 104.5 and 34.9 < lat < 35.3
     layer = check_feature_collection(

@@ -99,7 +99,7 @@ def test_an_alert_resolved_by_the_replica_is_dropped_from_the_probers_memory(
         )
         assert actions.count("resolved") == 1
         kinds = set(session.scalars(select(TaskRow.kind).where(TaskRow.alert_id == second)))
-    assert kinds == {"video_patrol", "road_patrol"}
+    assert kinds == {"road_patrol"}  # no other camera sees cam-1's ground
 
 
 def test_stale_memory_never_writes_to_an_alert_resolved_elsewhere(
