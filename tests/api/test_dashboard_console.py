@@ -514,6 +514,10 @@ def test_english_top_bar_fits_at_1366_and_the_environment_admin_is_named_in_chin
     assert site.get_attribute("title") == "控制台测试景区 console test park"
     assert page.evaluate("document.querySelector('.topbar').scrollWidth <= window.innerWidth")
     screen.shot("topbar-en-1366")
+    page.set_viewport_size(LARGE)
+    page.click(".session .lang-toggle")
+    expect(page.locator("#who")).to_contain_text("管理员（环境变量）")
+    screen.shot("board-zh-1920")
 
 
 def test_a_stopped_service_leaves_a_full_width_stale_warning(browser: Any, tmp_path: Path) -> None:
