@@ -67,8 +67,11 @@ class OutboundPolicy:
 
     def refusal(self, url: str) -> str | None:
         """Why `url` may not be POSTed to, or None when it may."""
-        parts = urlsplit(url)
-        name = (parts.hostname or "").lower()
+        try:
+            parts = urlsplit(url)
+            name = (parts.hostname or "").lower()
+        except ValueError:
+            return None  # not a URL at all: the HTTP client's own error says so when sending
         if parts.scheme not in ("http", "https") or not name:
             return f"not an http(s) URL with a host: {parts.scheme}://{name}"
         try:

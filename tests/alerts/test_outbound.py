@@ -11,8 +11,8 @@ import pytest
 from gapwatch.dispatch.delivery import deliver_due
 from gapwatch.dispatch.outbound import OutboundPolicy
 from gapwatch.storage import SessionFactory
-from tests.alerts.receiver import running_receiver
 from tests.alerts.test_delivery_isolation import T0, _queue, secrets
+from tests.dispatch.receiver import running_receiver
 
 
 @pytest.mark.parametrize(
