@@ -108,7 +108,9 @@ def measure(frames: Sequence[Frame], baseline: Baseline | None = None) -> dict[s
     # A repeated timestamp on a repeated picture: the source sends its last frame again.
     # (Some servers stamp every frame alike; on a moving picture that is no evidence.)
     repeats = 0
-    for i, j in itertools.pairwise(range(len(ordered))):
+    stamped = {f.pts for f in ordered if f.pts is not None}
+    # One timestamp on every frame is a server that sends none, not a stream that got stuck.
+    for i, j in itertools.pairwise(range(len(ordered)) if len(stamped) > 1 else ()):
         earlier, later = ordered[i], ordered[j]
         if earlier.pts is not None and earlier.pts == later.pts and later.at - earlier.at >= 0.5:
             repeats += int(m.identical_share(smalls[i], smalls[j], keep) >= 0.9)

@@ -34,9 +34,9 @@ class Thresholds:
     bright_added: float = 0.35
     # Frozen: pictures a second or more apart decoded to the same pixels, noise floor included
     # (share of pixels clear of burned-in text). Inside one group of pictures an encoder skips
-    # a still background, so a live 1080p view with a few walkers reached 0.97-0.98; only
-    # nearly every pixel the same is evidence (a stuck one reached 0.996, 0.92 with re-coding).
-    identical_share: float = 0.995
+    # a still background, so a live 1080p view with one distant walker passed 0.995; only
+    # every pixel the same is evidence (a decoder or recorder repeating its last picture).
+    identical_share: float = 0.9995
     frozen_min_span_s: float = 0.9
     # ... or, in the service, no change since the previous probe (median change of 32-pixel
     # block means, grey levels: stuck 0.14 and less, live 0.19 and more) while the change
@@ -138,7 +138,7 @@ def score_faults(metrics: dict[str, float], t: Thresholds = DEFAULT) -> dict[str
 
     frozen = 0.0
     if metrics.get("span_s", 0.0) >= t.frozen_min_span_s:
-        frozen = s.share_over("identical_share", t.identical_share, width=0.001)
+        frozen = s.share_over("identical_share", t.identical_share, width=0.0002)
     if metrics.get("pts_repeats", 0.0) >= 1:
         frozen = max(frozen, 0.9)
     if s.has("history_block_change") and s.has("temporal_noise_ratio"):

@@ -73,11 +73,15 @@ def test_a_repeated_timestamp_on_a_repeated_picture_is_frozen() -> None:
         picture = stuck.copy()
         picture[: 24 + 8 * k] = shot(base, 50 + k)[: 24 + 8 * k]
         resent.append(picture)
-    stamped = [Frame(1.5 * k, p, pts=12.0) for k, p in enumerate(resent)]
+    # The timestamps advanced, then stuck: the source sends its last frame again.
+    stamped = [Frame(1.5 * k, p, pts=12.0 if k else 10.5) for k, p in enumerate(resent)]
+    stamped = [Frame(0.0, shot(base, 60), pts=9.0), *stamped]
     assert confident(judge(stamped), "frozen")
     assert "frozen" not in judge([Frame(1.5 * k, p) for k, p in enumerate(resent)]).faults
-    # Some servers stamp every frame alike: on a moving picture that is no evidence.
-    moving = [Frame(1.5 * k, shot(base, k), pts=0.0) for k in range(3)]
+    # Some servers stamp every frame alike: that is no evidence, nor on a moving picture.
+    same_stamp = [Frame(1.5 * k, p, pts=0.0) for k, p in enumerate(resent)]
+    assert "frozen" not in judge(same_stamp).faults
+    moving = [Frame(1.5 * k, shot(base, k), pts=12.0) for k in range(3)]
     assert "frozen" not in judge(moving).faults
 
 
