@@ -306,9 +306,26 @@ def _new_camera(
         if channel.profile:
             access["profile"] = channel.profile
         camera["onvif"] = access
+        _stream_login(camera, onvif)
     if channel.presets:
         _merge_presets(camera, channel.presets, [])
     return camera
+
+
+def _stream_login(camera: CommentedMap, onvif: Mapping[str, Any] | None) -> None:
+    """An ONVIF camera's RTSP stream logs in with its ONVIF account unless a login is set.
+
+    GetStreamUri answers an address without credentials; the account that may call ONVIF is
+    the one most cameras take for RTSP too. Hand-set `username`/`password_*` are never changed.
+    """
+    if onvif is None or not str(camera.get("stream", "")).lower().startswith("rtsp"):
+        return
+    if any(k in camera for k in ("username", "password_env", "password_file")):
+        return
+    if "@" in str(camera.get("stream", "")).split("//", 1)[-1].split("/", 1)[0]:
+        return  # a login written into the address
+    camera["username"] = onvif["user"]
+    camera["password_env"] = onvif["password_env"]
 
 
 def _update_camera(
@@ -335,6 +352,7 @@ def _update_camera(
         else:
             for key, value in access.items():
                 _set(current, key, value, changes)
+        _stream_login(camera, onvif)
     if channel.presets or isinstance(camera.get("ptz"), CommentedSeq):
         _merge_presets(camera, channel.presets, changes)
     file_location = camera.get("location")

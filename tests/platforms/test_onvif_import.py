@@ -59,6 +59,8 @@ def test_import_writes_stream_presets_and_access(camera: OnvifCamera, tmp_path: 
     assert cam.stream == f"rtsp://127.0.0.1:{camera.rtsp_port}/video_main"
     assert cam.onvif is not None and cam.onvif.port == camera.port
     assert cam.onvif.password_env == ENV and cam.onvif.profile == "Profile_Main"
+    # the RTSP stream logs in with the ONVIF account, its password read from the same variable
+    assert (cam.username, cam.password_env) == (cam.onvif.user, ENV)
     assert {(p.name, p.onvif_token) for p in cam.ptz} == {
         (p["name"], p["token"]) for p in PRESETS.values()
     }
