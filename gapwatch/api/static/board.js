@@ -303,6 +303,10 @@ export class AlertBoard {
     } else {
       detail = t("task.noUnit");
     }
+    if (task.kind === "road_patrol" && p.video_views === false) {
+      // no working camera sees any of the gap: the unit is the only eye there
+      detail = el("span", {}, detail, el("br"), el("small", { class: "warn" }, t("task.noVideoViews")));
+    }
     const row = el(
       "tr",
       { dataset: { taskId: task.id, taskKind: task.kind, taskStatus: task.status } },

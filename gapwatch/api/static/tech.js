@@ -131,7 +131,9 @@ export class TechView {
     byId("suggest-rows").replaceChildren(
       ...s.suggestions.map((/** @type {any} */ p, /** @type {number} */ i) => {
         let where;
-        if (p.kind === "new_camera" && p.location) {
+        if (p.kind === "repair_camera") {
+          where = t("suggest.repair", { camera: p.camera ? this.names.camera(p.camera) : "–" });
+        } else if (p.kind === "new_camera" && p.location) {
           where = t("suggest.newAt", { lon: p.location[0].toFixed(6), lat: p.location[1].toFixed(6), heading: formatNumber(p.heading_deg) });
         } else if (p.preset) {
           where = t("suggest.preset", { camera: p.camera, preset: p.preset });
