@@ -162,6 +162,9 @@ def _bookkeeping(factory: SessionFactory) -> Iterator[Session]:
 
 
 def _clip(text: str) -> str:
+    # A receiver's reply may hold anything; the store keeps printable text only (PostgreSQL
+    # text refuses NUL bytes outright).
+    text = "".join(ch if ch.isprintable() else " " for ch in text)
     text = " ".join(text.split())
     return text if len(text) <= _ERROR_TEXT_LIMIT else text[: _ERROR_TEXT_LIMIT - 1] + "…"
 

@@ -52,8 +52,16 @@ patrol_units:
 CLIP = Path(__file__).resolve().parents[2] / "sample_streams" / "clips" / "clean_day.mp4"
 
 
-def write_site(folder: Path, clip: Path = CLIP) -> Path:
-    """Write the test site into `folder` and return its path."""
+def write_site(folder: Path, clip: Path = CLIP, *, local_streams: bool = False) -> Path:
+    """Write the test site into `folder` and return its path.
+
+    `local_streams`: cam-1 and cam-3 play the clean clip instead of their (unreachable) camera
+    addresses, for tests that run the prober: tests send no traffic beyond this machine.
+    """
+    text = SITE_YAML.format(clip=clip)
+    if local_streams:
+        text = text.replace("rtsp://admin:s3cret@10.1.2.3:554/Streaming/Channels/101", str(CLIP))
+        text = text.replace("http://viewer:pw@10.1.2.4/video.mjpg?token=abc", str(CLIP))
     path = folder / "site.yaml"
-    path.write_text(SITE_YAML.format(clip=clip), encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     return path

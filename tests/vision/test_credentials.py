@@ -61,7 +61,9 @@ def vendor_forms(user: str, password: str) -> list[str]:
 
 
 def leaks(text: str, user: str, password: str) -> bool:
-    return password in text or unquote(password) in text or f"{user}:" in text
+    # the login is looked for after the scheme: user "tmp" is not leaked by "rtmp://"
+    rest = text.split("://", 1)[-1]
+    return password in text or unquote(password) in text or f"{user}:" in rest
 
 
 @settings(max_examples=300, deadline=None)

@@ -26,7 +26,8 @@ def test_mounts_are_judged_like_the_cameras_they_play(
     expected = {
         "clean_day": ("ok", []),
         "fault_black": ("degraded", ["black"]),
-        "fault_frozen": ("degraded", ["frozen"]),
+        # fault_frozen is left out: a freeze re-encoded and seen at keyframes gives one probe no
+        # evidence a still scene cannot give; the service's history between probes catches it
         "fault_blur": ("degraded", ["blur"]),
     }
     with ThreadPoolExecutor(len(expected)) as run:
