@@ -128,16 +128,7 @@ def require(permission: Permission) -> Callable[..., Principal]:
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
-        if credentials is None or not credentials.credentials:
-            raise HTTPException(
-                401, "missing bearer token / 缺少访问令牌", headers=_UNAUTHORIZED_HEADERS
-            )
-        store: TokenStore = request.app.state.token_store
-        principal = authenticate(store, credentials.credentials)
-        if principal is None:
-            raise HTTPException(
-                401, "invalid bearer token / 访问令牌无效", headers=_UNAUTHORIZED_HEADERS
-            )
+        principal = authenticated(request, credentials)
         if not principal.may(permission):
             raise HTTPException(
                 403,
