@@ -1,5 +1,5 @@
 # gapwatch — make install | make run | make test
-# Installs come from requirements.lock (every pinned version that the suite was run with);
+# Installs come from requirements.txt, the lock file (every pinned version the suite was run with);
 # `make lock` re-resolves it after a dependency change in pyproject.toml, `make upgrade` moves
 # every pin to the newest release (run `make test` before committing the new lock).
 PYTHON ?= python3.11
@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 SITE   ?= config/demo-weiyuan.yaml
 UV_VERSION := 0.13.9
 IPYCAM_VERSION := 1.3.0
-LOCK_ARGS := pyproject.toml --extra test --extra dev --python-version 3.11 -o requirements.lock
+LOCK_ARGS := pyproject.toml --extra test --extra dev --python-version 3.11 -o requirements.txt
 # pytest workers: xdist spreads the suite over the machine's cores
 JOBS   ?= auto
 
@@ -22,8 +22,8 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q uv==$(UV_VERSION)
 
-$(STAMP): $(BIN)/python pyproject.toml requirements.lock
-	$(BIN)/uv pip sync -q --python $(BIN)/python requirements.lock
+$(STAMP): $(BIN)/python pyproject.toml requirements.txt
+	$(BIN)/uv pip sync -q --python $(BIN)/python requirements.txt
 	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
 	# A real ONVIF device for the tests (ipycam, a virtual IP camera). Kept apart from the venv
 	# because it asks for the GUI build of OpenCV; it runs on the venv's headless one.
