@@ -293,7 +293,12 @@ def run_service(
     from gapwatch.settings import Settings
     from gapwatch.vision.types import ProbeResult
 
-    settings = Settings(db_url=url, scheduler=False, dispatch_url="http://127.0.0.1:9/hook")
+    settings = Settings(
+        db_url=url,
+        scheduler=False,
+        dispatch_url="http://127.0.0.1:9/hook",
+        dispatch_unsigned=True,
+    )
     service = build_service(settings, site=site, writer_batch=writer_batch)
     # Each camera stays on one feeder thread, as it stays on one probe at a time in service,
     # and the threads keep to the same probe round (a barrier), as real time keeps them.

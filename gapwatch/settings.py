@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     dispatch_secret: SecretStr | None = Field(
         default=None, description="Standard Webhooks secret of the endpoint, `whsec_<base64>`."
     )
+    dispatch_unsigned: bool = Field(
+        default=False,
+        description="Send to GAPWATCH_DISPATCH_URL without a signature, on purpose (without "
+        "it, the URL needs GAPWATCH_DISPATCH_SECRET and the service refuses to start).",
+    )
     probe_interval_s: float | None = Field(
         default=None, gt=0, description="Probe interval for every camera, seconds."
     )
@@ -161,6 +166,24 @@ class Settings(BaseSettings):
                 f"GAPWATCH_DISPATCH_SECRET holds {len(key)} bytes; Standard Webhooks wants 24..64"
             )
         return value
+
+    @model_validator(mode="after")
+    def _check_dispatch_signing(self) -> Settings:
+        # Refused here, at start-up, rather than at the first send: a receiver that verifies
+        # signatures would reject every task, and one that does not would take forged ones.
+        if self.dispatch_url and self.dispatch_secret is None and not self.dispatch_unsigned:
+            raise ValueError(
+                "GAPWATCH_DISPATCH_URL is set without GAPWATCH_DISPATCH_SECRET: tasks would go "
+                "out unsigned; set the secret (whsec_<base64>), or GAPWATCH_DISPATCH_UNSIGNED=true "
+                "to mean it / 设置了 GAPWATCH_DISPATCH_URL 却没有 GAPWATCH_DISPATCH_SECRET："
+                "任务将不带签名发出；请设置密钥，或明确设置 GAPWATCH_DISPATCH_UNSIGNED=true"
+            )
+        if self.dispatch_secret is not None and self.dispatch_unsigned:
+            raise ValueError(
+                "GAPWATCH_DISPATCH_SECRET and GAPWATCH_DISPATCH_UNSIGNED=true are both set; "
+                "choose one / 密钥与 GAPWATCH_DISPATCH_UNSIGNED=true 只能选其一"
+            )
+        return self
 
     @model_validator(mode="after")
     def _check_executor(self) -> Settings:

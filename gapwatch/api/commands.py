@@ -23,9 +23,11 @@ def _settings(overrides: dict[str, Any]) -> Any:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
         for error in exc.errors():
-            where = ".".join(str(p) for p in error["loc"]) or "settings"
-            name = f"GAPWATCH_{where.upper()}"
-            _say(f"{name}: {error['msg']}")
+            where = ".".join(str(p) for p in error["loc"])
+            if not where:  # a rule across settings: its message names them
+                _say(str(error["msg"]).removeprefix("Value error, "))
+                continue
+            _say(f"GAPWATCH_{where.upper()}: {error['msg']}")
         return None
 
 

@@ -95,15 +95,21 @@ class EndpointSpec:
 
 
 def configured_endpoints(
-    site_endpoints: Iterable[EndpointConfig], *, dispatch_url: str | None = None
+    site_endpoints: Iterable[EndpointConfig],
+    *,
+    dispatch_url: str | None = None,
+    unsigned: bool = False,
 ) -> list[EndpointSpec]:
-    """The site file's endpoints plus GAPWATCH_DISPATCH_URL (id `default`, which it overrides)."""
+    """The site file's endpoints plus GAPWATCH_DISPATCH_URL (id `default`, which it overrides),
+    signed with GAPWATCH_DISPATCH_SECRET unless `unsigned` (GAPWATCH_DISPATCH_UNSIGNED)."""
     specs = {
         e.id: EndpointSpec(id=e.id, url=e.url, secret_env=e.secret_env) for e in site_endpoints
     }
     if dispatch_url:
         specs[DEFAULT_ENDPOINT_ID] = EndpointSpec(
-            id=DEFAULT_ENDPOINT_ID, url=dispatch_url, secret_env=DEFAULT_SECRET_ENV
+            id=DEFAULT_ENDPOINT_ID,
+            url=dispatch_url,
+            secret_env=None if unsigned else DEFAULT_SECRET_ENV,
         )
     return list(specs.values())
 

@@ -427,7 +427,9 @@ def build_service(
     try:
         with transaction(sessions) as session:
             endpoints = configured_endpoints(
-                site.spec.dispatch.endpoints, dispatch_url=settings.dispatch_url
+                site.spec.dispatch.endpoints,
+                dispatch_url=settings.dispatch_url,
+                unsigned=settings.dispatch_unsigned,
             )
             sync_endpoints(session, endpoints)
             alerts.start(session, at=utcnow())

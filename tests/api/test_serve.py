@@ -115,6 +115,22 @@ def test_serve_probes_then_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     assert learned == [("cam-2",)]
 
 
+def test_serve_refuses_a_dispatch_url_without_a_secret_at_start_up(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GAPWATCH_DISPATCH")}
+    env["GAPWATCH_DISPATCH_URL"] = "https://cad.example.cn/hook"
+    db = tmp_path / "x.db"
+    result = subprocess.run(
+        [sys.executable, "-m", "gapwatch.cli", "serve", "--site", str(write_site(tmp_path)),
+         "--db", f"sqlite:///{db}", "--port", "0"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "GAPWATCH_DISPATCH_URL" in result.stderr
+    assert "GAPWATCH_DISPATCH_SECRET" in result.stderr
+    assert "GAPWATCH_SETTINGS" not in result.stderr and "Traceback" not in result.stderr
+    assert not db.exists()  # refused before anything was opened
+
+
 def test_serve_refuses_a_placeholder_dispatch_secret(tmp_path: Path) -> None:
     env = {**os.environ, "GAPWATCH_DISPATCH_SECRET": "whsec_changeme"}
     result = subprocess.run(

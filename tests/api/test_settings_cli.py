@@ -97,3 +97,28 @@ def test_token_create_refuses_an_unknown_role(
     assert code == 2
     assert "--role" in captured.err and "operator" in captured.err
     assert captured.out == ""
+
+
+def test_a_dispatch_url_without_a_secret_is_refused_unless_unsigned_is_meant(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from gapwatch.dispatch import configured_endpoints
+
+    monkeypatch.setenv("GAPWATCH_DISPATCH_URL", "https://cad.example.cn/hook")
+    with pytest.raises(ValidationError) as refused:
+        Settings()
+    message = str(refused.value)
+    assert "GAPWATCH_DISPATCH_SECRET" in message and "GAPWATCH_DISPATCH_UNSIGNED" in message
+    # Written out on purpose, the endpoint goes without a secret to sign with.
+    monkeypatch.setenv("GAPWATCH_DISPATCH_UNSIGNED", "true")
+    settings = Settings()
+    (endpoint,) = configured_endpoints(
+        [], dispatch_url=settings.dispatch_url, unsigned=settings.dispatch_unsigned
+    )
+    assert endpoint.secret_env is None
+    # A secret and "unsigned" at once is a contradiction, not a choice.
+    monkeypatch.setenv(
+        "GAPWATCH_DISPATCH_SECRET", "whsec_" + base64.b64encode(os.urandom(32)).decode()
+    )
+    with pytest.raises(ValidationError, match="choose one"):
+        Settings()
