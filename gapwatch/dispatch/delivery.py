@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from gapwatch.dispatch.outbound import OutboundPolicy
 from gapwatch.dispatch.outbox import SecretLookup, disable_endpoint, secret_lookup
+from gapwatch.dispatch.transport import attempt_deadline, dispatch_client
 from gapwatch.dispatch.webhooks import WebhookSecretError, signed_headers
 from gapwatch.storage import (
     DispatchEndpointRow,
@@ -66,6 +67,8 @@ STANDARD_RETRY_DELAYS_S: tuple[float, ...] = (
 """Waits after each failed attempt: the first try is immediate, then 5 s, 5 min, … 24 h."""
 
 USER_AGENT = "gapwatch-dispatch/1"
+PASS_WAIT_S = 1.0
+"""How long the delivery worker's pass waits for a slow lane before going on without it."""
 _ERROR_TEXT_LIMIT = 300
 
 Outcome = Literal["delivered", "retry", "dead", "disabled", "released"]
@@ -244,7 +247,9 @@ def _send(
 ) -> _Answer:
     """POST one message. A 2xx is success as soon as its status line arrives: the body is never
     read, so a receiver that trickles its reply or sends gigabytes cannot hold the lane or the
-    memory. An error reply is read for its text up to `max_body_bytes` and `deadline_s`."""
+    memory. An error reply is read for its text up to `max_body_bytes`. With the client of
+    `dispatch_client`, the whole attempt (connect, status line, headers, body) ends within
+    `deadline_s` however slowly the receiver trickles bytes."""
     import time
 
     refusal = (policy or OutboundPolicy.parse(None)).refusal(claim.url)
@@ -264,7 +269,10 @@ def _send(
     headers["user-agent"] = USER_AGENT
     started = time.monotonic()
     try:
-        with client.stream("POST", claim.url, content=body, headers=headers) as response:
+        with (
+            attempt_deadline(deadline_s),
+            client.stream("POST", claim.url, content=body, headers=headers) as response,
+        ):
             if response.is_success:
                 return _Answer(response.status_code, None)
             text = bytearray()
@@ -424,19 +432,23 @@ def deliver_due(
     paused: dict[str, dt.datetime] | None = None,
     lanes: int = 8,
     pass_deadline_s: float = 60.0,
+    attempt_deadline_s: float = 30.0,
     allow: str | None = None,
 ) -> DeliveryReport:
     """One delivery pass over the messages due at `now` (default: `clock()` at each step).
 
     Each endpoint's messages go out in order on a lane of their own, up to `lanes` endpoints at
-    once, so a slow or failing receiver delays only itself. A lane still busy after
+    once, so a slow or failing receiver delays only itself. One attempt ends within
+    `attempt_deadline_s` (with `dispatch_client`; at most half the claim lease), and a lane sends no message whose attempt
+    could outlast its claim's lease (the rest are handed back). A lane still busy after
     `pass_deadline_s` is left to finish in the background and its endpoint sits out the next
-    passes until its claims' lease ends. When `stop` is set mid-pass, the claimed messages not
+    passes until it ends. When `stop` is set mid-pass, the claimed messages not
     yet sent are handed back untouched. `paused` (endpoint id -> until when) is the caller's
     memory of receivers that looked down or busy; the pass skips them, and updates it.
     `allow` is the outbound allow-list (GAPWATCH_DISPATCH_ALLOW when None).
     """
     import concurrent.futures
+    import time
 
     policy = policy or RetryPolicy()
     lookup = secrets or secret_lookup()
@@ -448,27 +460,59 @@ def deliver_due(
     report = DeliveryReport()
     pauses = paused if paused is not None else {}
     start = current()
-    for endpoint_id in [e for e, until in pauses.items() if until <= start]:
-        del pauses[endpoint_id]
-    claims = _claim(factory, now=start, policy=policy, limit=limit, paused=list(pauses.keys()))
+    # Lanes left behind by earlier passes change `pauses` from their threads: work on a copy.
+    for endpoint_id, until in list(pauses.items()):
+        if until <= start:
+            pauses.pop(endpoint_id, None)
+    claims = _claim(factory, now=start, policy=policy, limit=limit, paused=list(pauses))
     by_endpoint: dict[str, list[_Claim]] = {}
     for claim in claims:
         by_endpoint.setdefault(claim.endpoint_id, []).append(claim)
 
+    claimed_at = time.monotonic()
+    # An attempt longer than half the lease could be sent again by the next claim meanwhile.
+    attempt_s = min(attempt_deadline_s, policy.claim_s / 2)
+    # Lanes the pass stopped waiting for; each takes its endpoint's pause away when it ends.
+    lock = threading.Lock()
+    finished: set[str] = set()
+    left_behind: set[str] = set()
+    failed: set[str] = set()
+
     def lane(endpoint_claims: list[_Claim]) -> None:
+        endpoint_id = endpoint_claims[0].endpoint_id
+        try:
+            send_in_order(endpoint_claims)
+        finally:
+            with lock:
+                finished.add(endpoint_id)
+                if endpoint_id in left_behind and endpoint_id not in failed:
+                    pauses.pop(endpoint_id, None)
+
+    def send_in_order(endpoint_claims: list[_Claim]) -> None:
         failing = False
         for claim in endpoint_claims:
             stopping = stop is not None and stop.is_set()
-            if stopping or failing or claim.endpoint_id in report.disabled_endpoints:
+            # A slow receiver that answers just in time, message after message, must not keep
+            # its lane sending past the lease: the next pass could claim the rest again.
+            late = time.monotonic() - claimed_at + attempt_s > policy.claim_s
+            if stopping or failing or late or claim.endpoint_id in report.disabled_endpoints:
                 # One unreachable receiver costs one timeout per pass, not one per message.
                 _release(factory, claim, report)
                 continue
-            answer = _send(client, claim, secrets=lookup, now=current(), policy=outbound)
+            answer = _send(
+                client,
+                claim,
+                secrets=lookup,
+                now=current(),
+                deadline_s=attempt_s,
+                policy=outbound,
+            )
             _record(factory, claim, answer, now=current(), policy=policy, report=report)
             if answer.error is None:
                 pauses.pop(claim.endpoint_id, None)
             elif _is_transient(answer):
                 failing = True
+                failed.add(claim.endpoint_id)
                 pause = min(policy.endpoint_pause_s, policy.delay_after(claim.attempt) or 0.0)
                 if pause > 0:
                     pauses[claim.endpoint_id] = current() + dt.timedelta(seconds=pause)
@@ -480,10 +524,10 @@ def deliver_due(
                     answer.error,
                 )
 
-    if len(by_endpoint) <= 1:
-        for endpoint_claims in by_endpoint.values():
-            lane(endpoint_claims)
+    if not by_endpoint:
         return report
+    # Even a single endpoint goes on a lane: the pass (and delivery to endpoints whose messages
+    # fall due meanwhile) waits for it at most `pass_deadline_s`.
     executor = concurrent.futures.ThreadPoolExecutor(
         max_workers=max(1, min(lanes, len(by_endpoint))), thread_name_prefix="dispatch-lane"
     )
@@ -493,9 +537,14 @@ def deliver_due(
         for future in done:
             if future.exception() is not None:
                 log.error("a dispatch lane failed", exc_info=future.exception())
-        for future in late:
-            # Still sending: its claims are leased; keep the endpoint out until the lease ends.
-            pauses[running[future]] = current() + dt.timedelta(seconds=policy.claim_s)
+        with lock:
+            for future in late:
+                # Still sending: keep the endpoint out of the next passes until its lane ends
+                # (at the latest when its claims' lease does).
+                endpoint_id = running[future]
+                if endpoint_id not in finished:
+                    left_behind.add(endpoint_id)
+                    pauses[endpoint_id] = current() + dt.timedelta(seconds=policy.claim_s)
     finally:
         executor.shutdown(wait=False)
     return report
@@ -541,7 +590,7 @@ class DeliveryWorker:
         if self._thread is not None:
             return
         if self._client is None:
-            self._client = httpx.Client(timeout=self._timeout_s, follow_redirects=False)
+            self._client = dispatch_client(self._timeout_s)
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="gapwatch-dispatch", daemon=True)
         self._thread.start()
@@ -573,9 +622,10 @@ class DeliveryWorker:
             limit=self._batch,
             stop=self._stop,
             paused=self._paused,
-            # A lane slower than one attempt's time-out makes the others wait at most that
-            # long once; its endpoint then sits out the next passes (see deliver_due).
-            pass_deadline_s=self._timeout_s,
+            # A slow lane makes the others wait at most this long; it goes on by itself, its
+            # endpoint sitting out the next passes until it ends (see deliver_due).
+            pass_deadline_s=min(PASS_WAIT_S, self._timeout_s),
+            attempt_deadline_s=self._timeout_s,
             allow=self._allow,
         )
 
