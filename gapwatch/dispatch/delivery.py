@@ -439,8 +439,9 @@ def deliver_due(
 
     Each endpoint's messages go out in order on a lane of their own, up to `lanes` endpoints at
     once, so a slow or failing receiver delays only itself. One attempt ends within
-    `attempt_deadline_s` (with `dispatch_client`; at most half the claim lease), and a lane sends no message whose attempt
-    could outlast its claim's lease (the rest are handed back). A lane still busy after
+    `attempt_deadline_s` (with `dispatch_client`; at most half the claim lease), and a lane
+    sends no message whose attempt could outlast its claim's lease (the rest are handed back).
+    A lane still busy after
     `pass_deadline_s` is left to finish in the background and its endpoint sits out the next
     passes until it ends. When `stop` is set mid-pass, the claimed messages not
     yet sent are handed back untouched. `paused` (endpoint id -> until when) is the caller's
