@@ -132,11 +132,25 @@ def token_create(
     db: Annotated[
         str | None, typer.Option("--db", help="SQLAlchemy URL (or GAPWATCH_DB_URL). 数据库地址。")
     ] = None,
+    endpoint: Annotated[
+        str | None,
+        typer.Option(
+            "--endpoint",
+            help="Dispatcher: the dispatch endpoint id whose tasks it may see. 绑定的调度端点。",
+        ),
+    ] = None,
+    unit: Annotated[
+        str | None,
+        typer.Option(
+            "--unit", help="Dispatcher: the patrol unit whose tasks it may see. 绑定的巡逻单元。"
+        ),
+    ] = None,
 ) -> None:
-    """Create a bearer token and print it once. 创建访问令牌并仅显示一次。"""
+    """Create a bearer token and print it once; a dispatcher's is bound to --endpoint and/or
+    --unit. 创建访问令牌并仅显示一次；调度令牌须绑定端点或单元。"""
     from gapwatch.api.commands import token_create_command
 
-    raise typer.Exit(token_create_command(role, name, db))
+    raise typer.Exit(token_create_command(role, name, db, endpoint=endpoint, unit=unit))
 
 
 @app.command()

@@ -23,14 +23,17 @@ __all__ = [
     "Permission",
     "Principal",
     "Role",
+    "TokenBindingError",
     "TokenRecord",
     "TokenStore",
     "authenticated",
+    "check_binding",
     "create_token",
     "ensure_token",
     "hash_token",
     "new_token",
     "require",
+    "require_any",
 ]
 
 TOKEN_PREFIX = "gw_"
@@ -72,17 +75,32 @@ class TokenRecord:
     name: str
     role: Role
     token_hash: str
+    endpoint_id: str | None = None
+    unit_id: str | None = None
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the token's name and role."""
+    """Who is calling: the token's name and role, and for a dispatcher what it is bound to."""
 
     name: str
     role: Role
+    endpoint_id: str | None = None
+    """A dispatcher sees only tasks sent to this dispatch endpoint."""
+    unit_id: str | None = None
+    """A dispatcher sees only tasks assigned to this patrol unit."""
 
     def may(self, permission: Permission) -> bool:
         return permission in ROLE_PERMISSIONS[self.role]
+
+    @property
+    def task_scoped(self) -> bool:
+        """True when this caller reaches only the tasks of its binding (a dispatcher)."""
+        return not self.may(Permission.read)
+
+
+class TokenBindingError(ValueError):
+    """A token's binding does not fit its role (only dispatchers are bound, and must be)."""
 
 
 class TokenStore(Protocol):
@@ -114,7 +132,9 @@ def authenticate(store: TokenStore, token: str) -> Principal | None:
     # (case folding, prefix indexes) cannot let a near miss through.
     if record is None or not hmac.compare_digest(record.token_hash, digest):
         return None
-    return Principal(name=record.name, role=record.role)
+    return Principal(
+        name=record.name, role=record.role, endpoint_id=record.endpoint_id, unit_id=record.unit_id
+    )
 
 
 def require(permission: Permission) -> Callable[..., Principal]:
@@ -133,6 +153,26 @@ def require(permission: Permission) -> Callable[..., Principal]:
             raise HTTPException(
                 403,
                 f"role {principal.role.value} may not {permission.value} / "
+                f"角色 {principal.role.value} 无权执行此操作",
+            )
+        return principal
+
+    return dependency
+
+
+def require_any(*permissions: Permission) -> Callable[..., Principal]:
+    """A dependency that lets a request through with a token whose role has any of
+    `permissions` (e.g. the task list: readers, and dispatchers for their own tasks)."""
+
+    def dependency(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Principal:
+        principal = authenticated(request, credentials)
+        if not any(principal.may(p) for p in permissions):
+            raise HTTPException(
+                403,
+                f"role {principal.role.value} may not do this / "
                 f"角色 {principal.role.value} 无权执行此操作",
             )
         return principal
@@ -173,13 +213,55 @@ class DbTokenStore:
             )
             if row is None or row.role not in Role.__members__:
                 return None
-            return TokenRecord(row.id, row.name, Role(row.role), row.token_hash)
+            return TokenRecord(
+                row.id,
+                row.name,
+                Role(row.role),
+                row.token_hash,
+                endpoint_id=row.endpoint_id,
+                unit_id=row.unit_id,
+            )
 
 
-def create_token(session: Session, *, name: str, role: Role) -> tuple[str, ApiTokenRow]:
-    """Store a new token's hash; the token itself is returned once and kept nowhere."""
+def check_binding(role: Role, *, endpoint_id: str | None, unit_id: str | None) -> None:
+    """Raise TokenBindingError unless the binding fits the role: a dispatcher names its
+    dispatch endpoint and/or patrol unit, other roles name neither."""
+    bound = endpoint_id is not None or unit_id is not None
+    if role is Role.dispatcher and not bound:
+        raise TokenBindingError(
+            "a dispatcher token must be bound to a dispatch endpoint and/or a patrol unit "
+            "(endpoint_id, unit_id) / 调度令牌必须绑定调度端点或巡逻单元"
+        )
+    if role is not Role.dispatcher and bound:
+        raise TokenBindingError(
+            f"only dispatcher tokens are bound to an endpoint or unit, not {role.value} / "
+            "只有调度令牌可以绑定调度端点或巡逻单元"
+        )
+
+
+def create_token(
+    session: Session,
+    *,
+    name: str,
+    role: Role,
+    endpoint_id: str | None = None,
+    unit_id: str | None = None,
+) -> tuple[str, ApiTokenRow]:
+    """Store a new token's hash; the token itself is returned once and kept nowhere.
+
+    A dispatcher token is bound to `endpoint_id` and/or `unit_id` (TokenBindingError if not):
+    it reaches only the tasks sent to that endpoint and assigned to that unit.
+    """
+    check_binding(role, endpoint_id=endpoint_id, unit_id=unit_id)
     token = new_token()
-    row = ApiTokenRow(name=name, role=role.value, token_hash=hash_token(token), created_at=utcnow())
+    row = ApiTokenRow(
+        name=name,
+        role=role.value,
+        token_hash=hash_token(token),
+        created_at=utcnow(),
+        endpoint_id=endpoint_id,
+        unit_id=unit_id,
+    )
     session.add(row)
     session.flush()
     return token, row

@@ -90,14 +90,31 @@ def serve_command(
     return 0
 
 
-def token_create_command(role: str, name: str | None, db: str | None) -> int:
-    """Create a token for `role`, print it once on stdout; 2 on a bad role or database."""
-    from gapwatch.api.auth import Role, create_token
-    from gapwatch.storage import make_engine, session_factory, transaction
+def token_create_command(
+    role: str,
+    name: str | None,
+    db: str | None,
+    *,
+    endpoint: str | None = None,
+    unit: str | None = None,
+) -> int:
+    """Create a token for `role`, print it once on stdout; 2 on a bad role, binding or database.
+
+    A dispatcher token is bound to `endpoint` (a stored dispatch endpoint) and/or `unit` (a
+    patrol unit id; the site file is not read here, so the unit is taken as written)."""
+    from sqlalchemy import select
+
+    from gapwatch.api.auth import Role, TokenBindingError, check_binding, create_token
+    from gapwatch.storage import DispatchEndpointRow, make_engine, session_factory, transaction
 
     if role not in Role.__members__:
         choices = ", ".join(Role.__members__)
         _say(f"--role: {role!r} is not a role; choose one of {choices} / 角色无效")
+        return 2
+    try:
+        check_binding(Role(role), endpoint_id=endpoint, unit_id=unit)
+    except TokenBindingError as exc:
+        _say(f"--endpoint/--unit: {exc}")
         return 2
     settings = _settings({"db_url": db})
     if settings is None or not _check_store(settings.db_url):
@@ -105,7 +122,16 @@ def token_create_command(role: str, name: str | None, db: str | None) -> int:
     engine = make_engine(settings.db_url)
     try:
         with transaction(session_factory(engine)) as session:
-            token, row = create_token(session, name=name or role, role=Role(role))
+            if endpoint is not None and session.get(DispatchEndpointRow, endpoint) is None:
+                known = ", ".join(sorted(session.scalars(select(DispatchEndpointRow.id)))) or "none"
+                _say(
+                    f"--endpoint: no dispatch endpoint {endpoint!r} in this database (known: "
+                    f"{known}; `serve` stores the configured ones) / 数据库中没有该调度端点"
+                )
+                return 2
+            token, row = create_token(
+                session, name=name or role, role=Role(role), endpoint_id=endpoint, unit_id=unit
+            )
     finally:
         engine.dispose()
     _say(f"token {row.id} ({row.role}, {row.name!r}); it is shown only now / 令牌仅显示这一次")

@@ -17,7 +17,14 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from gapwatch.api import audit_view, pictures
-from gapwatch.api.auth import ROLE_PERMISSIONS, Principal, Role, TokenStore, authenticate
+from gapwatch.api.auth import (
+    ROLE_PERMISSIONS,
+    Permission,
+    Principal,
+    Role,
+    TokenStore,
+    authenticate,
+)
 from gapwatch.api.coverage import FeatureCollection, live_coverage
 from gapwatch.api.deps import Reader, ReadSession, ServiceDep
 from gapwatch.api.errors import error_responses
@@ -91,9 +98,15 @@ class SessionOut(BaseModel):
     tile_attribution: str
 
 
-@router.get("/session", response_model=SessionOut, responses=error_responses(401, 503))
+@router.get("/session", response_model=SessionOut, responses=error_responses(401, 403, 503))
 def session_info(service: ServiceDep, who: SignedIn) -> SessionOut:
-    """Who the token belongs to and what the dashboard should show them."""
+    """Who the token belongs to and what the dashboard should show them; 403 for a token that
+    may not read (a dispatcher: the log-in screen says it only reports task status)."""
+    if not who.may(Permission.read):
+        raise HTTPException(
+            403,
+            f"role {who.role.value} may not use the dashboard / 角色 {who.role.value} 不能使用看板",
+        )
     try:
         tiles = DashboardSettings()
     except ValidationError as exc:

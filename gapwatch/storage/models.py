@@ -364,6 +364,10 @@ class ApiTokenRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # A dispatcher token's binding: it reaches only tasks sent to this endpoint and/or assigned
+    # to this patrol unit (both, when both are set).
+    endpoint_id: Mapped[str | None] = mapped_column(String(128))
+    unit_id: Mapped[str | None] = mapped_column(String(128))
 
 
 class BaselineRow(Base):

@@ -52,6 +52,11 @@ def api(tmp_path: Path, db_url: str) -> Iterator[Api]:
         tokens = {"admin": ADMIN_TOKEN}
         with transaction(service.sessions) as session:
             for role in (Role.operator, Role.technician, Role.dispatcher):
-                token, _row = create_token(session, name=f"test {role.value}", role=role)
+                # The dispatch system's token is bound to the site's unit: it reaches that
+                # unit's road patrols only.
+                bound = "unit-1" if role is Role.dispatcher else None
+                token, _row = create_token(
+                    session, name=f"test {role.value}", role=role, unit_id=bound
+                )
                 tokens[role.value] = token
         yield Api(client, service, tokens)

@@ -38,16 +38,17 @@ def _down(api: Api, camera_id: str, status: str, faults: list[str]) -> None:
 # ------------------------------------------------------------------ session
 
 
-def test_session_names_the_role_for_any_valid_token_and_refuses_others(api: Api) -> None:
+def test_session_names_the_role_for_a_reading_token_and_refuses_others(api: Api) -> None:
     url = "/api/v1/dashboard/session"
     operator = api.client.get(url, headers=api.headers("operator")).json()
     assert operator["role"] == "operator"
     assert set(operator["permissions"]) == {"read", "respond"}
     assert operator["site_id"] == "api-test"
     assert operator["tile_url"] is None  # no tile server unless configured
-    # A dispatcher token is valid but may not read: the log-in screen must be able to say so.
-    dispatcher = api.client.get(url, headers=api.headers("dispatcher")).json()
-    assert dispatcher["permissions"] == ["task_status"]
+    # A dispatcher token is valid but may not read: refused, and the log-in screen says so.
+    dispatcher = api.client.get(url, headers=api.headers("dispatcher"))
+    assert dispatcher.status_code == 403
+    assert dispatcher.json()["detail"][0]["msg"]
     assert api.client.get(url).status_code == 401
     bad = api.client.get(url, headers={"Authorization": "Bearer gw_nope"})
     assert bad.status_code == 401

@@ -114,9 +114,10 @@ def served(tmp_path: Path) -> Iterator[Served]:
         admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
         tokens, token_ids = {}, {}
         for role in ("operator", "dispatcher"):
-            made = httpx.post(
-                f"{base}/api/v1/tokens", json={"role": role, "name": f"test {role}"}, headers=admin
-            )
+            body = {"role": role, "name": f"test {role}"}
+            if role == "dispatcher":
+                body["unit_id"] = "unit-1"
+            made = httpx.post(f"{base}/api/v1/tokens", json=body, headers=admin)
             assert made.status_code == 201, made.text
             tokens[role] = made.json()["token"]
             token_ids[role] = made.json()["id"]

@@ -100,7 +100,8 @@ def _tokens(service: Service) -> dict[str, str]:
     tokens = {"admin": ADMIN}
     with transaction(service.sessions) as session:
         for role in (Role.operator, Role.technician, Role.dispatcher):
-            token, _row = create_token(session, name=f"test {role.value}", role=role)
+            bound = "unit-1" if role is Role.dispatcher else None
+            token, _row = create_token(session, name=f"test {role.value}", role=role, unit_id=bound)
             tokens[role.value] = token
     return tokens
 

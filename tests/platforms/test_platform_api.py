@@ -125,7 +125,9 @@ def _start(
         tokens = {"admin": ADMIN}
         with transaction(service.sessions) as session:
             for role in (Role.operator, Role.technician, Role.dispatcher):
-                tokens[role.value] = create_token(session, name=f"t {role.value}", role=role)[0]
+                bound = "unit-1" if role is Role.dispatcher else None
+                made = create_token(session, name=f"t {role.value}", role=role, unit_id=bound)
+                tokens[role.value] = made[0]
         yield client, service, tokens
 
 

@@ -22,6 +22,16 @@ from gapwatch.storage.db import MIGRATIONS_DIR
 T0 = dt.datetime(2026, 7, 30, 13, 0, tzinfo=dt.UTC)
 
 
+def _head() -> str:
+    from alembic.script import ScriptDirectory
+
+    from gapwatch.storage.db import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
 def test_migrations_are_shipped_inside_the_package() -> None:
     assert (MIGRATIONS_DIR / "env.py").is_file()
     assert any(MIGRATIONS_DIR.glob("versions/*.py"))
@@ -39,7 +49,7 @@ def test_migrate_twice_is_harmless_and_records_head(db_engine: Engine) -> None:
     tables = set(inspect(db_engine).get_table_names())
     assert set(Base.metadata.tables) <= tables
     with db_engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0001"
+        assert MigrationContext.configure(conn).get_current_revision() == _head()
 
 
 def _alert(dedup_key: str, status: str = "open") -> AlertRow:
@@ -142,6 +152,6 @@ def test_services_starting_together_both_migrate_safely(fresh_url: str) -> None:
     assert errors == []
     engine = make_engine(fresh_url)
     with engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0001"
+        assert MigrationContext.configure(conn).get_current_revision() == _head()
     assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
     engine.dispose()

@@ -163,6 +163,7 @@ async function signIn(token) {
   const api = new Api(token, { onUnauthorized: () => signOut("login.expired") });
   const response = await fetch("/api/v1/dashboard/session", { headers: api.headers() });
   if (response.status === 401) return "login.invalid";
+  if (response.status === 403) return "login.noRead"; // a dispatcher token
   if (!response.ok) return "login.unavailable";
   const session = await response.json();
   if (!session.permissions.includes("read")) return "login.noRead";
