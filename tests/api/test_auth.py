@@ -39,6 +39,11 @@ def test_roles_reach_exactly_what_they_may(api: Api) -> None:
     assert status("GET", "/api/v1/alerts", "dispatcher") == 403
     assert status("GET", "/api/v1/events", "dispatcher") == 403
     assert status("GET", "/metrics", "dispatcher") == 403
+    assert status("GET", "/api/v1/dashboard/session", "dispatcher") == 403
+    # A dispatcher lists its own tasks (none yet), and an unknown task is a 404 as for anyone.
+    assert status("GET", "/api/v1/tasks", "dispatcher") == 200
+    assert status("GET", "/api/v1/tasks/tk_x", "dispatcher") == 404
+    assert status("GET", "/api/v1/tasks/tk_x", "operator") == 404
     # Responding to alerts: operators and admins, not technicians.
     assert status("POST", "/api/v1/alerts/al_x/ack", "technician") == 403
     assert status("POST", "/api/v1/alerts/al_x/ack", "dispatcher") == 403

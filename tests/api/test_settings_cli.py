@@ -13,7 +13,9 @@ import pytest
 from pydantic import ValidationError
 
 from gapwatch.api import create_app
+from gapwatch.api.auth import DbTokenStore, hash_token
 from gapwatch.settings import Settings
+from gapwatch.storage import make_engine, session_factory
 from tests.api.serving import running
 from tests.api.site import write_site
 
@@ -122,3 +124,28 @@ def test_a_dispatch_url_without_a_secret_is_refused_unless_unsigned_is_meant(
     )
     with pytest.raises(ValidationError, match="choose one"):
         Settings()
+
+
+def test_token_create_binds_a_dispatcher_or_refuses_it(tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'tokens.db'}"
+
+    def create(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "gapwatch.cli", "token", "create", "--role", "dispatcher",
+             "--db", db_url, *extra],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+
+    unbound = create()
+    assert unbound.returncode == 2 and "must be bound" in unbound.stderr
+    assert unbound.stdout == ""
+    unknown = create("--endpoint", "cad")
+    assert unknown.returncode == 2 and "no dispatch endpoint 'cad'" in unknown.stderr
+    bound = create("--unit", "unit-1")
+    assert bound.returncode == 0, bound.stderr
+    engine = make_engine(db_url)
+    try:
+        record = DbTokenStore(session_factory(engine)).find(hash_token(bound.stdout.strip()))
+    finally:
+        engine.dispose()
+    assert record is not None and (record.unit_id, record.endpoint_id) == ("unit-1", None)
