@@ -152,3 +152,21 @@ def test_serve_refuses_a_placeholder_dispatch_secret(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "GAPWATCH_DISPATCH_SECRET" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_start_without_bytecode_is_detected(tmp_path: Path) -> None:
+    check = "from gapwatch.api.server import bytecode_missing; print(bytecode_missing())"
+
+    def run(*flags: str, **env: str) -> str:
+        clean = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        done = subprocess.run(
+            [sys.executable, *flags, "-c", check],
+            env={**clean, **env}, capture_output=True, text=True, timeout=60, check=True,
+        )  # fmt: skip
+        return done.stdout.strip()
+
+    # No cache to read and none may be written: every start compiles everything again.
+    empty = tmp_path / "no-bytecode"
+    assert run("-X", f"pycache_prefix={empty}", PYTHONDONTWRITEBYTECODE="1") == "True"
+    # Bytecode may be written: the first start leaves it for the next.
+    assert run("-X", f"pycache_prefix={empty}") == "False"
