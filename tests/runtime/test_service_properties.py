@@ -155,7 +155,9 @@ def _decisions(url: str) -> list[Any]:
             for a in alerts:
                 tasks = sorted((t.kind, t.status, t.assignee or "") for t in a.tasks)
                 when = (a.opened_at, a.resolved_at, a.acknowledged_at)
-                out.append((a.kind, sorted(a.cameras), *when, a.status, a.severity, tasks))
+                out.append(
+                    (a.kind, sorted(a.cameras), *when, a.status, a.severity, a.silenced, tasks)
+                )
             return out
     finally:
         db.dispose()
