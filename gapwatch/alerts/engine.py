@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import shapely
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gapwatch.alerts import lifecycle, patrols, records, startup
@@ -61,6 +62,14 @@ from gapwatch.storage import (
 from gapwatch.vision.types import OFFLINE_FAULTS
 
 __all__ = ["AlertEngine", "EngineError", "UnknownCameraProbe"]
+
+_IN_CHUNK = 500
+"""Ids per IN (...) list: well under every back end's limit on bound parameters."""
+
+
+def _chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
+    return (ids[i : i + _IN_CHUNK] for i in range(0, len(ids), _IN_CHUNK))
+
 
 Geometry = Any
 
@@ -115,6 +124,10 @@ class AlertEngine:
         self.open_alerts = OpenAlerts()
         self.silences = Silences()  # kept in memory: looked at on every failure
         self._dirty: set[str] = set()  # alerts whose features and payloads are to be redone
+        # Rows read while a batch is decided, held so that the session's identity map (which
+        # keeps only referenced objects) answers the next `session.get` without a query.
+        self._held: list[object] = []
+        self._in_batch = False
         self.quarantine = Quarantine()  # stored records the last load could not read
 
     def new_tracker(self) -> HealthTracker:
@@ -175,9 +188,14 @@ class AlertEngine:
             changes: list[HealthChange] = []
             rows: list[dict[str, Any]] = []
             touched: set[str] = set()
-            with session.no_autoflush:
-                self._observe_all(session, batch, changes, rows, touched)
-                self._refresh_dirty(session)
+            self._in_batch = True
+            try:
+                with session.no_autoflush:
+                    self._observe_all(session, batch, changes, rows, touched)
+                    self._refresh_dirty(session)
+            finally:
+                self._in_batch = False
+                self._held.clear()
             if details is not None:
                 for row, extra in zip(rows, details, strict=True):
                     row.update(extra)
@@ -197,7 +215,11 @@ class AlertEngine:
         touched: set[str],
     ) -> None:
         # Decisions read the engine's memory and the identity map, never half-flushed rows,
-        # so the whole batch runs without autoflush and is written once at commit.
+        # so the whole batch runs without autoflush and is written once at commit. Health is
+        # judged first (it reads nothing of the alerts), then the rows the changes will touch
+        # are loaded in a few queries rather than one each, then the changes are applied in
+        # the order they happened.
+        found: list[HealthChange] = []
         for probe in batch:
             change = self.tracker.observe(probe)
             rows.append(
@@ -210,13 +232,38 @@ class AlertEngine:
             )
             touched.add(probe.camera)
             if change is not None:
-                changes.append(change)
-                self._apply(session, change)
+                found.append(change)
+        if found:
+            self._load_rows_of(session, found)
+        for change in found:
+            changes.append(change)
+            self._apply(session, change)
+
+    def _load_rows_of(self, session: Session, found: Sequence[HealthChange]) -> None:
+        """Bring the camera rows of `found`, their open alerts and those alerts' tasks into the
+        session's identity map, so the `session.get` calls that follow need no query."""
+        cameras = sorted({c.camera for c in found})
+        alert_ids = sorted(
+            {a for a in (self.open_alerts.holding(c) for c in cameras) if a is not None}
+        )
+        task_ids = [t for a in alert_ids for t in self.open_alerts[a].task_ids]
+        self._load(session, CameraStateRow, cameras)
+        self._load(session, AlertRow, alert_ids)
+        self._load(session, TaskRow, task_ids)
+
+    def _load(
+        self, session: Session, model: type[CameraStateRow | AlertRow | TaskRow], ids: list[str]
+    ) -> None:
+        """Load the rows of `ids` in a few queries and hold them for the batch."""
+        key = model.__mapper__.primary_key[0]
+        for chunk in _chunks(ids):
+            self._hold(session.scalars(select(model).where(key.in_(chunk))))
 
     def _refresh_dirty(self, session: Session) -> None:
         """Redo blind-spot features and task payloads of alerts that grew, once per batch."""
         dirty = [self.open_alerts[a] for a in sorted(self._dirty) if a in self.open_alerts]
         self._dirty.clear()
+        self._load(session, TaskRow, [t for state in dirty if state.dirty for t in state.task_ids])
         for state in dirty:
             if not state.dirty:
                 continue
@@ -236,7 +283,14 @@ class AlertEngine:
     def tasks_of(self, session: Session, state: OpenAlertState) -> list[TaskRow]:
         """The alert's tasks, oldest first, from the session (no query, no flush)."""
         rows = [session.get(TaskRow, tid) for tid in state.task_ids]
-        return [t for t in rows if t is not None]
+        found = [t for t in rows if t is not None]
+        self._hold(found)
+        return found
+
+    def _hold(self, rows: Iterable[object]) -> None:
+        """Keep `rows` referenced until the batch being decided is written (no-op outside)."""
+        if self._in_batch:
+            self._held.extend(rows)
 
     def _apply(self, session: Session, change: HealthChange) -> None:
         cam = change.camera
@@ -493,6 +547,7 @@ class AlertEngine:
         here (a later refresh would too) rather than write to a closed alert."""
         alert = session.get(AlertRow, alert_id)
         if alert is not None and alert.status != "resolved":
+            self._hold([alert])
             return False
         self.open_alerts.forget(alert_id)
         return True

@@ -80,8 +80,8 @@ def raise_tasks(
     )
     tasks.append(road)
     state.task_ids += [t.id for t in tasks]
-    # Outbox rows point at their task without an ORM relationship: write the tasks first.
-    session.flush()
+    # No flush here: OutboxRow.task and TaskLogRow.task are relationships, so the unit of work
+    # writes tasks before the rows that point at them, and the whole batch goes in one flush.
     for task in tasks:
         records.task_log(
             session,
