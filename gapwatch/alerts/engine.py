@@ -156,6 +156,13 @@ class AlertEngine:
 
     # ------------------------------------------------------------------ probes
 
+    def is_stale(self, camera: str, at: dt.datetime) -> bool:
+        """Whether a verdict on `camera` at `at` is older than the newest one already taken in
+        (a late result: no evidence about the camera now)."""
+        with self._lock:
+            last = self.tracker.camera(camera).last_at if camera in self.cameras else None
+        return last is not None and at < last
+
     def ingest(
         self,
         session: Session,

@@ -156,6 +156,8 @@ class Service:
     platform_sync: PlatformSync | None = None
     writer_batch: int = DEFAULT_MAX_BATCH
     writer_linger_s: float = DEFAULT_LINGER_S
+    late_verdicts: int = 0
+    """Verdicts left out because one stamped later was already taken in for their camera."""
     _handling: threading.Lock = field(default_factory=threading.Lock)
     writer: BatchWriter[ProbeVerdict] = field(init=False, repr=False)
     snapshots: SnapshotBook = field(init=False, repr=False)
@@ -303,6 +305,7 @@ class Service:
         """One transaction for a batch of verdicts, in the order they came."""
         # A probe that could not judge the picture is no evidence about the camera.
         verdicts = [v for v in verdicts if v.result.status != "unknown"]
+        verdicts = self._in_time_order(verdicts)
         probes = [
             Probe(
                 at=v.at, camera=v.camera_id, status=v.result.status, faults=tuple(v.result.faults)
@@ -322,6 +325,27 @@ class Service:
             with transaction(self.sessions) as session:
                 self.alerts.ingest(session, probes, details=details)
             self.snapshots.publish(self.alerts.live.healthy)
+
+    def _in_time_order(self, verdicts: Sequence[ProbeVerdict]) -> list[ProbeVerdict]:
+        """The verdicts without late ones: a result stamped before one already taken in for its
+        camera (two results handed in at once from different threads) would fail the whole
+        batch; it is left out and counted instead."""
+        newest: dict[str, dt.datetime] = {}
+        kept: list[ProbeVerdict] = []
+        for verdict in verdicts:
+            before = newest.get(verdict.camera_id)
+            late = (
+                verdict.at < before
+                if before is not None
+                else self.alerts.is_stale(verdict.camera_id, verdict.at)
+            )
+            if late:
+                self.late_verdicts += 1
+                log.info("left out a late verdict of %s at %s", verdict.camera_id, verdict.at)
+                continue
+            newest[verdict.camera_id] = verdict.at
+            kept.append(verdict)
+        return kept
 
     def tick(self, at: dt.datetime) -> None:
         """Periodic alert-engine work (escalations), in one transaction."""
