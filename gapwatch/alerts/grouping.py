@@ -71,8 +71,9 @@ def choose_alert(
         for alert in sorted(recent, key=lambda a: a.opened_at):
             if at - alert.opened_at > zone_window:
                 continue
-            if alert.first in cameras:
-                alert_zones: frozenset[str] = cameras[alert.first].zones
+            first = cameras.get(alert.first) if alert.first is not None else None
+            if first is not None:
+                alert_zones: frozenset[str] = first.zones
             else:
                 alert_zones = frozenset().union(
                     *(cameras[c].zones for c in alert.cameras if c in cameras)
