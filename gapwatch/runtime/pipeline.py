@@ -79,6 +79,8 @@ ESCALATION_CHECK_S = 15.0
 BASELINE_SAVE_S = 60.0
 BASELINE_SYNC_S = 10.0
 """Seconds between looks for baselines another process changed (a reset on an API replica)."""
+FREEZE_FROM_CAMERAS = 200
+"""Sites with at least this many cameras set their long-lived objects aside from the collector."""
 REFRESH_S = 2.0
 """Seconds between looks at what other processes did to alerts (acknowledged, resolved, …)."""
 
@@ -485,10 +487,12 @@ def build_service(
     )
     service.workers.append(AlertRefresher(service.refresh_alerts))
     # The site, the coverage model and the engine's memory live as long as the process: move
-    # them out of the collector's sight, or every full collection walks them again (at 50,000
-    # cameras that was the largest single cost of writing a batch of verdicts).
-    gc.collect()
-    gc.freeze()
+    # them out of the collector's sight, or every full collection walks them again (with 500
+    # cameras that was the largest single cost of writing a batch of verdicts with changes).
+    # A small site's heap costs the collector little, and not collecting saves its start-up.
+    if len(site.spec.cameras) >= FREEZE_FROM_CAMERAS:
+        gc.collect()
+        gc.freeze()
     # Every commit that queued a message wakes delivery, whichever part of the service wrote.
     wake_on_commit(sessions, service.wake_delivery)
     if site.spec.platforms:
