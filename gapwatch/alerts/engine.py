@@ -397,6 +397,7 @@ class AlertEngine:
                 type="alert.recorded",
                 data=records.alert_summary(alert, severity=judged.name),
             )
+            session.flush()  # looked up by id if the camera comes back within this batch
             return
         records.alert_log(session, alert, at=at, actor=SYSTEM, action="opened", detail=detail)
         records.publish(
@@ -407,6 +408,7 @@ class AlertEngine:
         )
         if judged.blind_m2 > 0.0 and judged.top_zone is not None:
             patrols.raise_tasks(self, session, alert, state, at)
+        session.flush()  # looked up by id if the camera comes back within this batch
 
     def _join(
         self, session: Session, state: OpenAlertState, change: HealthChange, gap: GapChange

@@ -80,8 +80,9 @@ def raise_tasks(
     )
     tasks.append(road)
     state.task_ids += [t.id for t in tasks]
-    # No flush here: OutboxRow.task and TaskLogRow.task are relationships, so the unit of work
-    # writes tasks before the rows that point at them, and the whole batch goes in one flush.
+    # Written now: a later verdict of the same batch (the camera back already) looks the alert
+    # and its tasks up by id, and `session.get` finds only rows already flushed.
+    session.flush()
     for task in tasks:
         records.task_log(
             session,
