@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import shapely
@@ -26,6 +27,7 @@ from gapwatch.alerts.grouping import (
     GROUP_WINDOW,
     ZONE_WINDOW,
     CameraFacts,
+    OpenAlertFacts,
     choose_alert,
 )
 from gapwatch.alerts.lifecycle import EngineError, Silences
@@ -128,6 +130,7 @@ class AlertEngine:
         # keeps only referenced objects) answers the next `session.get` without a query.
         self._held: list[object] = []
         self._in_batch = False
+        self._facts_cache: dict[str, tuple[tuple[int, bool], OpenAlertFacts]] = {}
         self.quarantine = Quarantine()  # stored records the last load could not read
 
     def new_tracker(self) -> HealthTracker:
@@ -345,7 +348,7 @@ class AlertEngine:
             target = choose_alert(
                 self.cameras[cam],
                 at,
-                [a.facts for a in self.open_alerts.values()],
+                [self._facts(a) for a in self.open_alerts.values()],
                 self.cameras,
                 group_window=self.group_window,
                 zone_window=self.zone_window,
@@ -356,6 +359,23 @@ class AlertEngine:
             self._join(session, self.open_alerts[target], change, gap)
         else:
             self._open_alert(session, change, gap, silence)
+
+    def _facts(self, state: OpenAlertState) -> OpenAlertFacts:
+        """What grouping needs of an open alert, with its cameras' groups; kept until the alert
+        gains a camera (cameras are only ever added), so a failure that has to look at hundreds
+        of open alerts does not rebuild them all."""
+        key = (len(state.cameras), state.silenced)
+        cached = self._facts_cache.get(state.id)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        if len(self._facts_cache) > 2 * len(self.open_alerts) + 64:
+            live = self.open_alerts
+            self._facts_cache = {k: v for k, v in self._facts_cache.items() if k in live}
+        known = (self.cameras.get(c) for c in state.cameras)
+        groups = frozenset(f.group for f in known if f is not None and f.group is not None)
+        facts = replace(state.facts, groups=groups)
+        self._facts_cache[state.id] = (key, facts)
+        return facts
 
     def _open_alert(
         self, session: Session, change: HealthChange, gap: GapChange, silence: str | None

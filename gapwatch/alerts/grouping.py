@@ -44,6 +44,8 @@ class OpenAlertFacts:
     groupable: bool
     first: str | None = None
     """The camera whose failure opened the alert (its zones are the alert's for rule 3)."""
+    groups: frozenset[str] | None = None
+    """The groups of its cameras, when the caller keeps them (else read from `cameras`)."""
 
 
 def choose_alert(
@@ -65,7 +67,10 @@ def choose_alert(
         for alert in sorted(recent, key=lambda a: a.opened_at):
             if at - alert.opened_at > group_window:
                 continue
-            if any(cameras[c].group == camera.group for c in alert.cameras if c in cameras):
+            if alert.groups is not None:
+                if camera.group in alert.groups:
+                    return alert.id
+            elif any(cameras[c].group == camera.group for c in alert.cameras if c in cameras):
                 return alert.id
     if camera.zones:
         for alert in sorted(recent, key=lambda a: a.opened_at):

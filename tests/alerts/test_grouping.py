@@ -55,3 +55,12 @@ def test_an_alert_does_not_grow_from_zone_to_zone_through_its_joiners() -> None:
     grown = alert("a", {"q1", "g1"}, 0.5, first="q1")
     assert choose_alert(CAMS["g2"], T0, [grown], CAMS) is None
     assert choose_alert(CAMS["q2"], T0, [grown], CAMS) == "a"  # the square still joins
+
+
+def test_the_groups_an_alert_carries_decide_rule_2_without_reading_its_cameras() -> None:
+    facts = OpenAlertFacts("a", T0, frozenset({"p1"}), True, first="p1", groups=frozenset())
+    assert choose_alert(CAMS["p2"], T0, [facts], CAMS) is None  # told: no group held
+    held = OpenAlertFacts(
+        "a", T0, frozenset({"p1"}), True, first="p1", groups=frozenset({"pole-7"})
+    )
+    assert choose_alert(CAMS["p2"], T0, [held], CAMS) == "a"
