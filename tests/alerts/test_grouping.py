@@ -58,9 +58,11 @@ def test_an_alert_does_not_grow_from_zone_to_zone_through_its_joiners() -> None:
 
 
 def test_the_groups_an_alert_carries_decide_rule_2_without_reading_its_cameras() -> None:
-    facts = OpenAlertFacts("a", T0, frozenset({"p1"}), True, first="p1", groups=frozenset())
-    assert choose_alert(CAMS["p2"], T0, [facts], CAMS) is None  # told: no group held
+    # Opened three minutes ago: past the zone window, inside the group window.
+    at = T0 - dt.timedelta(minutes=3)
+    told_none = OpenAlertFacts("a", at, frozenset({"p1"}), True, first="p1", groups=frozenset())
+    assert choose_alert(CAMS["p2"], T0, [told_none], CAMS) is None
     held = OpenAlertFacts(
-        "a", T0, frozenset({"p1"}), True, first="p1", groups=frozenset({"pole-7"})
+        "a", at, frozenset({"p1"}), True, first="p1", groups=frozenset({"pole-7"})
     )
     assert choose_alert(CAMS["p2"], T0, [held], CAMS) == "a"
