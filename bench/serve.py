@@ -231,7 +231,7 @@ def api_latencies(base: str, seconds: float, stop: threading.Event | None = None
     paths = ["/api/v1/cameras", "/api/v1/alerts?status=active", "/api/v1/coverage", "/metrics"]
     out: list[float] = []
     end = time.monotonic() + seconds
-    with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+    with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
         k = 0
         while time.monotonic() < end and not (stop and stop.is_set()):
             started = time.perf_counter()
