@@ -397,6 +397,7 @@ def main() -> None:
     parser.add_argument("--part", choices=["engine", "service", "both"], default="both")
     args = parser.parse_args()
 
+    print(f"load average at the start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     site = synthetic_site(args.cameras)
     t = time.perf_counter()
     model = CoverageModel.from_site(site)
@@ -434,7 +435,7 @@ def main() -> None:
             verdict = "meets" if fast["per_s"] >= 2000 else "misses"
             print(f"  goal >= 2,000 results/s on SQLite: {verdict}")
     load = os.getloadavg()[0]
-    print(f"\nload average during the run: {load:.1f} on {os.cpu_count()} cores")
+    print(f"\nload average at the end: {load:.1f} on {os.cpu_count()} cores")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\npeak memory (max RSS): {peak:.0f} MiB")
 

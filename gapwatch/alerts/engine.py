@@ -15,9 +15,11 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import shapely
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gapwatch.alerts import lifecycle, patrols, records, startup
@@ -25,6 +27,7 @@ from gapwatch.alerts.grouping import (
     GROUP_WINDOW,
     ZONE_WINDOW,
     CameraFacts,
+    OpenAlertFacts,
     choose_alert,
 )
 from gapwatch.alerts.lifecycle import EngineError, Silences
@@ -61,6 +64,14 @@ from gapwatch.storage import (
 from gapwatch.vision.types import OFFLINE_FAULTS
 
 __all__ = ["AlertEngine", "EngineError", "UnknownCameraProbe"]
+
+_IN_CHUNK = 500
+"""Ids per IN (...) list: well under every back end's limit on bound parameters."""
+
+
+def _chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
+    return (ids[i : i + _IN_CHUNK] for i in range(0, len(ids), _IN_CHUNK))
+
 
 Geometry = Any
 
@@ -115,6 +126,11 @@ class AlertEngine:
         self.open_alerts = OpenAlerts()
         self.silences = Silences()  # kept in memory: looked at on every failure
         self._dirty: set[str] = set()  # alerts whose features and payloads are to be redone
+        # Rows read while a batch is decided, held so that the session's identity map (which
+        # keeps only referenced objects) answers the next `session.get` without a query.
+        self._held: list[object] = []
+        self._in_batch = False
+        self._facts_cache: dict[str, tuple[tuple[int, bool], OpenAlertFacts]] = {}
         self.quarantine = Quarantine()  # stored records the last load could not read
 
     def new_tracker(self) -> HealthTracker:
@@ -142,6 +158,13 @@ class AlertEngine:
             return refresh_from_store(self, session)
 
     # ------------------------------------------------------------------ probes
+
+    def is_stale(self, camera: str, at: dt.datetime) -> bool:
+        """Whether a verdict on `camera` at `at` is older than the newest one already taken in
+        (a late result: no evidence about the camera now)."""
+        with self._lock:
+            last = self.tracker.camera(camera).last_at if camera in self.cameras else None
+        return last is not None and at < last
 
     def ingest(
         self,
@@ -175,9 +198,14 @@ class AlertEngine:
             changes: list[HealthChange] = []
             rows: list[dict[str, Any]] = []
             touched: set[str] = set()
-            with session.no_autoflush:
-                self._observe_all(session, batch, changes, rows, touched)
-                self._refresh_dirty(session)
+            self._in_batch = True
+            try:
+                with session.no_autoflush:
+                    self._observe_all(session, batch, changes, rows, touched)
+                    self._refresh_dirty(session)
+            finally:
+                self._in_batch = False
+                self._held.clear()
             if details is not None:
                 for row, extra in zip(rows, details, strict=True):
                     row.update(extra)
@@ -197,7 +225,11 @@ class AlertEngine:
         touched: set[str],
     ) -> None:
         # Decisions read the engine's memory and the identity map, never half-flushed rows,
-        # so the whole batch runs without autoflush and is written once at commit.
+        # so the whole batch runs without autoflush and is written once at commit. Health is
+        # judged first (it reads nothing of the alerts), then the rows the changes will touch
+        # are loaded in a few queries rather than one each, then the changes are applied in
+        # the order they happened.
+        found: list[HealthChange] = []
         for probe in batch:
             change = self.tracker.observe(probe)
             rows.append(
@@ -210,13 +242,38 @@ class AlertEngine:
             )
             touched.add(probe.camera)
             if change is not None:
-                changes.append(change)
-                self._apply(session, change)
+                found.append(change)
+        if found:
+            self._load_rows_of(session, found)
+        for change in found:
+            changes.append(change)
+            self._apply(session, change)
+
+    def _load_rows_of(self, session: Session, found: Sequence[HealthChange]) -> None:
+        """Bring the camera rows of `found`, their open alerts and those alerts' tasks into the
+        session's identity map, so the `session.get` calls that follow need no query."""
+        cameras = sorted({c.camera for c in found})
+        alert_ids = sorted(
+            {a for a in (self.open_alerts.holding(c) for c in cameras) if a is not None}
+        )
+        task_ids = [t for a in alert_ids for t in self.open_alerts[a].task_ids]
+        self._load(session, CameraStateRow, cameras)
+        self._load(session, AlertRow, alert_ids)
+        self._load(session, TaskRow, task_ids)
+
+    def _load(
+        self, session: Session, model: type[CameraStateRow | AlertRow | TaskRow], ids: list[str]
+    ) -> None:
+        """Load the rows of `ids` in a few queries and hold them for the batch."""
+        key = model.__mapper__.primary_key[0]
+        for chunk in _chunks(ids):
+            self._hold(session.scalars(select(model).where(key.in_(chunk))))
 
     def _refresh_dirty(self, session: Session) -> None:
         """Redo blind-spot features and task payloads of alerts that grew, once per batch."""
         dirty = [self.open_alerts[a] for a in sorted(self._dirty) if a in self.open_alerts]
         self._dirty.clear()
+        self._load(session, TaskRow, [t for state in dirty if state.dirty for t in state.task_ids])
         for state in dirty:
             if not state.dirty:
                 continue
@@ -236,7 +293,14 @@ class AlertEngine:
     def tasks_of(self, session: Session, state: OpenAlertState) -> list[TaskRow]:
         """The alert's tasks, oldest first, from the session (no query, no flush)."""
         rows = [session.get(TaskRow, tid) for tid in state.task_ids]
-        return [t for t in rows if t is not None]
+        found = [t for t in rows if t is not None]
+        self._hold(found)
+        return found
+
+    def _hold(self, rows: Iterable[object]) -> None:
+        """Keep `rows` referenced until the batch being decided is written (no-op outside)."""
+        if self._in_batch:
+            self._held.extend(rows)
 
     def _apply(self, session: Session, change: HealthChange) -> None:
         cam = change.camera
@@ -284,7 +348,7 @@ class AlertEngine:
             target = choose_alert(
                 self.cameras[cam],
                 at,
-                [a.facts for a in self.open_alerts.values()],
+                [self._facts(a) for a in self.open_alerts.values()],
                 self.cameras,
                 group_window=self.group_window,
                 zone_window=self.zone_window,
@@ -295,6 +359,23 @@ class AlertEngine:
             self._join(session, self.open_alerts[target], change, gap)
         else:
             self._open_alert(session, change, gap, silence)
+
+    def _facts(self, state: OpenAlertState) -> OpenAlertFacts:
+        """What grouping needs of an open alert, with its cameras' groups; kept until the alert
+        gains a camera (cameras are only ever added), so a failure that has to look at hundreds
+        of open alerts does not rebuild them all."""
+        key = (len(state.cameras), state.silenced)
+        cached = self._facts_cache.get(state.id)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        if len(self._facts_cache) > 2 * len(self.open_alerts) + 64:
+            live = self.open_alerts
+            self._facts_cache = {k: v for k, v in self._facts_cache.items() if k in live}
+        known = (self.cameras.get(c) for c in state.cameras)
+        groups = frozenset(f.group for f in known if f is not None and f.group is not None)
+        facts = replace(state.facts, groups=groups)
+        self._facts_cache[state.id] = (key, facts)
+        return facts
 
     def _open_alert(
         self, session: Session, change: HealthChange, gap: GapChange, silence: str | None
@@ -336,6 +417,7 @@ class AlertEngine:
                 type="alert.recorded",
                 data=records.alert_summary(alert, severity=judged.name),
             )
+            session.flush()  # looked up by id if the camera comes back within this batch
             return
         records.alert_log(session, alert, at=at, actor=SYSTEM, action="opened", detail=detail)
         records.publish(
@@ -346,6 +428,7 @@ class AlertEngine:
         )
         if judged.blind_m2 > 0.0 and judged.top_zone is not None:
             patrols.raise_tasks(self, session, alert, state, at)
+        session.flush()  # looked up by id if the camera comes back within this batch
 
     def _join(
         self, session: Session, state: OpenAlertState, change: HealthChange, gap: GapChange
@@ -493,6 +576,7 @@ class AlertEngine:
         here (a later refresh would too) rather than write to a closed alert."""
         alert = session.get(AlertRow, alert_id)
         if alert is not None and alert.status != "resolved":
+            self._hold([alert])
             return False
         self.open_alerts.forget(alert_id)
         return True

@@ -6,7 +6,10 @@ Rules, first match wins:
    opened no more than `group_window` before the failure — cameras that share a feed and fail
    together are one incident.
 3. Same zone at once: an open outage alert that opened no more than `zone_window` before and
-   shares a zone with the camera (the zones its view touches).
+   whose first camera shares a zone with the camera (the zones its view touches). The first
+   camera's zones, not those of every camera that joined: otherwise an alert grows from zone to
+   zone through each joiner, and a county-wide switch failure became one alert with one road
+   patrol for a dozen zones.
 Standing coverage gaps and suppressed (silenced, maintenance) alerts never absorb a failure.
 """
 
@@ -39,6 +42,10 @@ class OpenAlertFacts:
     opened_at: dt.datetime
     cameras: frozenset[str]
     groupable: bool
+    first: str | None = None
+    """The camera whose failure opened the alert (its zones are the alert's for rule 3)."""
+    groups: frozenset[str] | None = None
+    """The groups of its cameras, when the caller keeps them (else read from `cameras`)."""
 
 
 def choose_alert(
@@ -60,16 +67,22 @@ def choose_alert(
         for alert in sorted(recent, key=lambda a: a.opened_at):
             if at - alert.opened_at > group_window:
                 continue
-            if any(cameras[c].group == camera.group for c in alert.cameras if c in cameras):
+            if alert.groups is not None:
+                if camera.group in alert.groups:
+                    return alert.id
+            elif any(cameras[c].group == camera.group for c in alert.cameras if c in cameras):
                 return alert.id
     if camera.zones:
         for alert in sorted(recent, key=lambda a: a.opened_at):
             if at - alert.opened_at > zone_window:
                 continue
-            alert_zones: set[str] = set()
-            for c in alert.cameras:
-                if c in cameras:
-                    alert_zones |= cameras[c].zones
+            first = cameras.get(alert.first) if alert.first is not None else None
+            if first is not None:
+                alert_zones: frozenset[str] = first.zones
+            else:
+                alert_zones = frozenset().union(
+                    *(cameras[c].zones for c in alert.cameras if c in cameras)
+                )
             if alert_zones & camera.zones:
                 return alert.id
     return None

@@ -80,7 +80,8 @@ def raise_tasks(
     )
     tasks.append(road)
     state.task_ids += [t.id for t in tasks]
-    # Outbox rows point at their task without an ORM relationship: write the tasks first.
+    # Written now: a later verdict of the same batch (the camera back already) looks the alert
+    # and its tasks up by id, and `session.get` finds only rows already flushed.
     session.flush()
     for task in tasks:
         records.task_log(

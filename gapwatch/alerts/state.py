@@ -34,7 +34,13 @@ class OpenAlertState:
     @property
     def facts(self) -> OpenAlertFacts:
         """What grouping needs to know about this alert."""
-        return OpenAlertFacts(self.id, self.opened_at, frozenset(self.cameras), not self.silenced)
+        return OpenAlertFacts(
+            self.id,
+            self.opened_at,
+            frozenset(self.cameras),
+            not self.silenced,
+            first=self.cameras[0] if self.cameras else None,
+        )
 
 
 class OpenAlerts:

@@ -11,6 +11,7 @@ seconds the service takes in what other processes on the same database did to al
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -78,6 +79,8 @@ ESCALATION_CHECK_S = 15.0
 BASELINE_SAVE_S = 60.0
 BASELINE_SYNC_S = 10.0
 """Seconds between looks for baselines another process changed (a reset on an API replica)."""
+FREEZE_FROM_CAMERAS = 200
+"""Sites with at least this many cameras set their long-lived objects aside from the collector."""
 REFRESH_S = 2.0
 """Seconds between looks at what other processes did to alerts (acknowledged, resolved, …)."""
 
@@ -155,6 +158,8 @@ class Service:
     platform_sync: PlatformSync | None = None
     writer_batch: int = DEFAULT_MAX_BATCH
     writer_linger_s: float = DEFAULT_LINGER_S
+    late_verdicts: int = 0
+    """Verdicts left out because one stamped later was already taken in for their camera."""
     _handling: threading.Lock = field(default_factory=threading.Lock)
     writer: BatchWriter[ProbeVerdict] = field(init=False, repr=False)
     snapshots: SnapshotBook = field(init=False, repr=False)
@@ -271,6 +276,7 @@ class Service:
             if self.lease is not None:
                 self.lease.release()
             self.engine.dispose()
+        gc.unfreeze()  # what build_service set aside can be collected once it is garbage
 
     def submit_probe(
         self, camera_id: str, at: dt.datetime, result: ProbeResult
@@ -301,6 +307,7 @@ class Service:
         """One transaction for a batch of verdicts, in the order they came."""
         # A probe that could not judge the picture is no evidence about the camera.
         verdicts = [v for v in verdicts if v.result.status != "unknown"]
+        verdicts = self._in_time_order(verdicts)
         probes = [
             Probe(
                 at=v.at, camera=v.camera_id, status=v.result.status, faults=tuple(v.result.faults)
@@ -320,6 +327,27 @@ class Service:
             with transaction(self.sessions) as session:
                 self.alerts.ingest(session, probes, details=details)
             self.snapshots.publish(self.alerts.live.healthy)
+
+    def _in_time_order(self, verdicts: Sequence[ProbeVerdict]) -> list[ProbeVerdict]:
+        """The verdicts without late ones: a result stamped before one already taken in for its
+        camera (two results handed in at once from different threads) would fail the whole
+        batch; it is left out and counted instead."""
+        newest: dict[str, dt.datetime] = {}
+        kept: list[ProbeVerdict] = []
+        for verdict in verdicts:
+            before = newest.get(verdict.camera_id)
+            late = (
+                verdict.at < before
+                if before is not None
+                else self.alerts.is_stale(verdict.camera_id, verdict.at)
+            )
+            if late:
+                self.late_verdicts += 1
+                log.info("left out a late verdict of %s at %s", verdict.camera_id, verdict.at)
+                continue
+            newest[verdict.camera_id] = verdict.at
+            kept.append(verdict)
+        return kept
 
     def tick(self, at: dt.datetime) -> None:
         """Periodic alert-engine work (escalations), in one transaction."""
@@ -460,6 +488,13 @@ def build_service(
         writer_linger_s=writer_linger_s,
     )
     service.workers.append(AlertRefresher(service.refresh_alerts))
+    # The site, the coverage model and the engine's memory live as long as the process: move
+    # them out of the collector's sight, or every full collection walks them again (with 500
+    # cameras that was the largest single cost of writing a batch of verdicts with changes).
+    # A small site's heap costs the collector little, and not collecting saves its start-up.
+    if len(site.spec.cameras) >= FREEZE_FROM_CAMERAS:
+        gc.collect()
+        gc.freeze()
     # Every commit that queued a message wakes delivery, whichever part of the service wrote.
     wake_on_commit(sessions, service.wake_delivery)
     if site.spec.platforms:

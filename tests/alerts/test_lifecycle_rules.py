@@ -248,3 +248,25 @@ def test_a_load_that_fails_part_way_leaves_the_engine_as_it_was(
     assert engine.tracker is tracker and engine.live is live
     assert engine.open_alert_for("cam-sw") == alert_id
     assert set(engine.open_alerts) == {alert_id}
+
+
+@pytest.mark.parametrize("silenced", [False, True])
+def test_an_outage_opened_and_ended_within_one_batch_is_closed_not_forgotten(
+    site: Site, model: CoverageModel, db_factory: SessionFactory, silenced: bool
+) -> None:
+    # A busy writer puts many verdicts of one camera in one transaction. The alert opened by the
+    # second one was not yet written when the camera came back, so looking it up found nothing,
+    # the engine forgot it, and it stayed open in the store with the camera healthy.
+    engine = started(site, model, db_factory)
+    if silenced:
+        with transaction(db_factory) as session:
+            engine.add_silence(
+                session, starts_at=T0, ends_at=T0 + 60 * STEP, by="op-li", cameras=["cam-sw"]
+            )
+    with transaction(db_factory) as session:
+        engine.ingest(session, [bad(T0), bad(T0 + STEP), good(T0 + 2 * STEP), good(T0 + 3 * STEP)])
+    with db_factory() as session:
+        alerts = session.scalars(select(AlertRow).where(AlertRow.kind != "coverage_gap")).all()
+        assert [(a.cameras, a.status) for a in alerts] == [(["cam-sw"], "resolved")]
+        assert all(t.status == "cancelled" for t in alerts[0].tasks)
+    assert engine.open_alert_for("cam-sw") is None

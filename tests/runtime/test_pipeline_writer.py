@@ -204,3 +204,32 @@ def test_a_waiter_that_gave_up_does_not_stop_the_writer() -> None:
     writer.stop()
     assert first.exception() is None
     assert [n for _, n in store.committed] == [0, 1, 2]  # written all the same
+
+
+def test_a_late_verdict_is_left_out_without_failing_its_batch(tmp_path: Path) -> None:
+    # Two threads handing in results of one camera at once can reach the writer out of order;
+    # before, the late one failed its whole batch (every verdict written again one by one, and
+    # two reloads of the engine).
+    service = _service(tmp_path)
+    try:
+        with service._handling:  # one batch
+            futures = [
+                service.submit_probe("cam-1", T0 + dt.timedelta(seconds=20), _verdict("ok", 1)),
+                service.submit_probe("cam-1", T0 + dt.timedelta(seconds=10), _verdict("ok", 0)),
+                service.submit_probe("cam-2", T0 + dt.timedelta(seconds=10), _verdict("ok", 0)),
+            ]
+        for f in futures:
+            assert f is not None
+            f.result(timeout=30)  # none failed
+        # Late against what an earlier batch took in, too.
+        service.handle_probe("cam-2", T0 + dt.timedelta(seconds=5), _verdict("ok", 2))
+        assert service.writer.stats.failed_batches == 0
+        assert service.late_verdicts == 2
+        with transaction(service.sessions, write=False) as session:
+            rows = [(r.camera_id, r.at) for r in session.scalars(select(ProbeResultRow))]
+        assert sorted(rows) == [
+            ("cam-1", T0 + dt.timedelta(seconds=20)),
+            ("cam-2", T0 + dt.timedelta(seconds=10)),
+        ]
+    finally:
+        service.stop()
