@@ -82,6 +82,10 @@ def measure(frames: Sequence[Frame], baseline: Baseline | None = None) -> dict[s
         note("cast_b", b_mean)
         note("cast_k", k)
         note("cast_chroma", float(np.hypot(a_mean, b_mean)))
+        mean_b, mean_g, mean_r = m.channel_means(bgr, keep)
+        note("mean_b", mean_b)
+        note("mean_g", mean_g)
+        note("mean_r", mean_r)
     for key, values in per.items():
         out[key] = _median(values)
     out["detail"] = m.detail(out["sharpness"], out["contrast"])
@@ -93,6 +97,7 @@ def measure(frames: Sequence[Frame], baseline: Baseline | None = None) -> dict[s
     out["motion_mad"] = mo.mad
     out["motion_coarse"] = mo.coarse
     out["temporal_noise"] = m.temporal_noise(greys, keep)
+    out["temporal_grain"] = m.temporal_grain(greys, keep)
     out["span_s"] = mo.span_s
     if len(smalls) >= 2:
         # A frozen feed decodes the same pixels again; a live one never quite does.
@@ -155,6 +160,15 @@ def measure(frames: Sequence[Frame], baseline: Baseline | None = None) -> dict[s
         out["cast_shift"] = float(
             np.hypot(out["cast_a"] - mb.mean("cast_a"), out["cast_b"] - mb.mean("cast_b"))
         )
+        b0, g0, r0 = (mb.learned(f"mean_{c}") for c in "bgr")
+        if b0 is not None and g0 is not None and r0 is not None:
+            now = (out["mean_b"], out["mean_g"], out["mean_r"])
+            out["cast_gain"] = m.cast_gain(now, (b0, g0, r0))
+        grain_floor = mb.learned("temporal_grain")
+        if grain_floor is not None:
+            # A camera whose picture hardly changes between frames (a plain wall, a strong
+            # denoiser) has a floor near 0: a ratio against it would make any flicker noise.
+            out["temporal_grain_ratio"] = out["temporal_grain"] / max(grain_floor, 0.25)
         _against_layout(out, mb, textures, greys, keep, kb)
     return out
 
@@ -223,6 +237,13 @@ def _against_layout(
         gain = float(np.clip(out["contrast_ratio"], 0.3, 1.0)) if layout_kept else 1.0
         out["texture_gain"] = gain
         textured = (mb.texture >= 2 * m.FLAT_LEVEL) & kb
+        if mb.mobile is not None and mb.mobile.shape == textured.shape:
+            # Judge covers on the blocks that hold still in the camera's healthy pictures, as
+            # long as enough of them are left to see one.
+            steady = textured & ~mb.mobile
+            out["mobile_share"] = float((textured & mb.mobile).sum()) / max(int(textured.sum()), 1)
+            if steady.sum() >= 0.3 * textured.sum():
+                textured = steady
         out["textured_share"] = float(textured.sum()) / max(int(kb.sum()), 1)
         lost, lost_largest, _ = m.flat_blocks(now / gain, textured)
         out["texture_lost_share"] = lost

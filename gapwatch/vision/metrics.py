@@ -24,6 +24,8 @@ __all__ = [
     "as_u8",
     "block_texture",
     "brightness",
+    "cast_gain",
+    "channel_means",
     "coarse_change",
     "colour_cast",
     "colourfulness",
@@ -42,6 +44,7 @@ __all__ = [
     "screen_uniformity",
     "shrink_keep",
     "structure_similarity",
+    "temporal_grain",
     "temporal_noise",
     "tenengrad",
 ]
@@ -244,6 +247,34 @@ def colour_cast(image: U8, keep: Mask | None = None) -> tuple[float, float, floa
     return da, db, d / max(m, 0.5)
 
 
+def channel_means(image: U8, keep: Mask | None = None) -> tuple[float, float, float]:
+    """Mean blue, green and red levels of the pixels no channel clips (under 8 or over 247).
+
+    Clipped pixels hide a channel's gain, so they are left out; all of them when none is left.
+    """
+    f = image.reshape(-1, 3)
+    k = None if keep is None else keep.reshape(-1)
+    unclipped = (image.min(axis=2) >= 8) & (image.max(axis=2) <= 247)
+    pick = unclipped.reshape(-1) if k is None else unclipped.reshape(-1) & k
+    if int(pick.sum()) < 0.05 * pick.size:
+        pick = np.ones_like(pick) if k is None else k
+    chosen = f[pick].astype(np.float64) if pick.any() else f.astype(np.float64)
+    b, g, r = chosen.mean(axis=0)
+    return float(b), float(g), float(r)
+
+
+def cast_gain(now: tuple[float, float, float], healthy: tuple[float, float, float]) -> float:
+    """How unevenly the three channels' gains changed from a healthy picture (log units).
+
+    White balance and tinted light act as one gain per channel, whatever the scene's own
+    colours; a change of light level moves all three together and is taken out. 0 means the
+    balance of the channels is as it was; ln(1.5) means one channel is 1.5x off the others.
+    """
+    logs = [np.log(max(n, 1.0) / max(h, 1.0)) for n, h in zip(now, healthy, strict=True)]
+    centre = float(np.mean(logs))
+    return float(max(abs(v - centre) for v in logs))
+
+
 def neutral_chroma(image: U8, keep: Mask | None = None, share: float = 0.1) -> float:
     """Chroma left in the least colourful pixels (LAB units): a tint on what should be grey.
 
@@ -364,6 +395,31 @@ def temporal_noise(greys: list[U8], keep: Mask | None = None) -> float:
         plain = kb & (detail <= np.quantile(detail[kb], 0.3))
         values.append(float(np.median(blocks[plain])))
     return float(np.median(values)) * float(np.sqrt(np.pi)) / 2.0
+
+
+def temporal_grain(greys: list[U8], keep: Mask | None = None, quantile: float = 0.25) -> float:
+    """Fresh grain between frames, as a Gaussian σ in grey levels, blind to things that move.
+
+    Immerkær's residual of each frame difference keeps what is new and fine-grained in every
+    pixel: grain and noise. Moving leaves, cars or rain streaks change only part of the picture,
+    so the `quantile` of the blocks' mean residual is taken, where only grain is left. Two frames
+    with independent Gaussian noise of σ differ by noise of σ√2, whose mean absolute residual is
+    6σ√2·√(2/π).
+    """
+    if len(greys) < 2:
+        return float("nan")
+    h, w = greys[0].shape
+    bh, bw = h // BLOCK, w // BLOCK
+    kb = block_keep(None if keep is None else _inner(keep, 1), (bh, bw))
+    if not kb.any():
+        kb = np.ones_like(kb)
+    values = []
+    for a, b in itertools.pairwise(greys):
+        d = a.astype(np.float32) - b.astype(np.float32)
+        r = np.abs(cv2.filter2D(d, -1, _NOISE_KERNEL, borderType=cv2.BORDER_REFLECT))
+        blocks = r[: bh * BLOCK, : bw * BLOCK].reshape(bh, BLOCK, bw, BLOCK).mean(axis=(1, 3))
+        values.append(float(np.quantile(blocks[kb], quantile)))
+    return float(np.median(values)) / (6.0 * float(np.sqrt(2.0)) * 0.7979)
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,9 @@ class Thresholds:
     # block means, grey levels: stuck 0.14 and less, live 0.19 and more) while the change
     # between frames fell under the camera's learned level.
     history_block_change: float = 0.165
+    # (Re-coded keyframes of a stuck picture still show up to 0.77 of the camera's learned
+    # change between frames, but a live camera denoising harder than usual shows 0.68: only
+    # pictures that changed under 0.6 of the camera's normal count.)
     history_noise_ratio: float = 0.6
     # Blur: detail against the camera's own healthy picture (fog 0.09, defocus 0.04 and less);
     # without one, next to none left (a plain wall in fog 0.24, defocus 0.25 and less).
@@ -59,19 +62,20 @@ class Thresholds:
     # Shift: mean corner movement as a share of the diagonal, with enough matched features.
     shift_displacement: float = 0.055
     shift_min_matches: float = 12.0
-    # Colour cast: drift of the mean chroma from the baseline (LAB units: tinted light up to
-    # 19, lost white balance 30 and more); without one, only a gross tint.
-    cast_shift: float = 24.0
+    # Colour cast: how unevenly the channel gains moved from the baseline's (log units:
+    # tinted light up to 0.195, lost white balance 0.427 and more); without one, only a gross
+    # tint.
+    cast_gain: float = 0.29
     cast_abs_k: float = 3.0
     cast_abs_chroma: float = 40.0
-    # Noise: grain in the plainest quarter of the picture against the camera's own, or more
-    # grain together with change between frames (against its learned level, else absolute).
+    # Noise: grain in the plainest quarter of the picture against the camera's own (or
+    # absolute), or fresh grain between frames in the calmest quarter of the picture, where
+    # leaves, cars and rain do not reach: against the camera's learned level (healthy up to
+    # 1.75, noisy 2.13 and more), else absolute (healthy up to 1.08, noisy 0.76 to 1.94).
     grain_ratio: float = 2.4
-    grain_gate_ratio: float = 1.3
-    temporal_noise_ratio: float = 1.5
-    temporal_noise_abs: float = 2.8
     grain_abs: float = 2.0
-    grain_gate_abs: float = 0.7
+    temporal_grain_ratio: float = 1.93
+    temporal_grain_abs: float = 1.2
     # Shift also needs the layout to have changed (1 - correlation of block means): a moved
     # object carries features with it, a turned camera moves everything.
     shift_layout_loss: float = 0.15
@@ -182,24 +186,21 @@ def score_faults(metrics: dict[str, float], t: Thresholds = DEFAULT) -> dict[str
 
     cast = 0.0
     if metrics.get("night", 0.0) < 0.5 and occluded < 0.5:
-        if based and s.has("cast_shift"):
-            cast = s.over("cast_shift", t.cast_shift)
+        if based and s.has("cast_gain"):
+            cast = s.over("cast_gain", t.cast_gain)
         else:
             cast = min(s.over("cast_k", t.cast_abs_k), s.over("cast_chroma", t.cast_abs_chroma))
     scores["color_cast"] = cast
 
     if based and s.has("grain_ratio"):
         noise = s.over("grain_ratio", t.grain_ratio)
-        gate = s.over("grain_ratio", t.grain_gate_ratio)
     else:
         noise = s.over("grain", t.grain_abs)
-        gate = s.over("grain", t.grain_gate_abs)
-    if s.has("temporal_noise_ratio"):
-        changing = s.over("temporal_noise_ratio", t.temporal_noise_ratio)
+    if s.has("temporal_grain_ratio"):
+        fresh = s.over("temporal_grain_ratio", t.temporal_grain_ratio)
     else:
-        changing = s.over("temporal_noise", t.temporal_noise_abs)
-    noise = max(noise, min(changing, gate))
-    scores["noise"] = noise
+        fresh = s.over("temporal_grain", t.temporal_grain_abs)
+    scores["noise"] = max(noise, fresh)
     return {k: round(v, 3) for k, v in scores.items()}
 
 
