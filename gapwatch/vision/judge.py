@@ -66,7 +66,6 @@ def measure(frames: Sequence[Frame], baseline: Baseline | None = None) -> dict[s
         note("contrast", b.std)
         note("dark_share", b.dark_share)
         note("bright_share", b.bright_share)
-        note("uniformity", m.screen_uniformity(bgr, keep))
         note("screen_share", m.screen_share(bgr, keep))
         note("sharpness", m.laplacian_variance(g, keep))
         note("tenengrad", m.tenengrad(g, keep))
@@ -90,13 +89,15 @@ def measure(frames: Sequence[Frame], baseline: Baseline | None = None) -> dict[s
         out[key] = _median(values)
     out["detail"] = m.detail(out["sharpness"], out["contrast"])
 
+    # A drawn screen is the same in every frame: one frame tells.
+    out["uniformity"] = m.screen_uniformity(smalls[len(smalls) // 2], keep)
     mode = picture_mode(smalls[len(smalls) // 2])
     out["night"] = 1.0 if mode == "night" else 0.0
     times = [f.at for f in ordered]
     mo = m.motion(greys, times, keep)
     out["motion_mad"] = mo.mad
     out["motion_coarse"] = mo.coarse
-    out["temporal_noise"] = m.temporal_noise(greys, keep)
+    out["temporal_noise"] = m.temporal_noise(greys, keep, textures)
     out["temporal_grain"] = m.temporal_grain(greys, keep)
     out["span_s"] = mo.span_s
     if len(smalls) >= 2:

@@ -177,29 +177,32 @@ def noise_floor(g: U8, keep: Mask | None = None, quantile: float = 0.25) -> floa
     grey levels, so a compressed picture's faint grain still registers.
     """
     r = np.abs(cv2.filter2D(g.astype(np.float32), -1, _NOISE_KERNEL, borderType=cv2.BORDER_REFLECT))
-    h, w = g.shape
-    bh, bw = h // BLOCK, w // BLOCK
-    blocks = r[: bh * BLOCK, : bw * BLOCK].reshape(bh, BLOCK, bw, BLOCK).mean(axis=(1, 3))
+    blocks = _block_mean(r)
+    bh, bw = blocks.shape
     kb = block_keep(None if keep is None else _inner(keep, 1), (bh, bw))
     values = blocks[kb] if kb.any() else blocks.reshape(-1)
     return float(np.quantile(values, quantile)) / (6.0 * 0.7979)
 
 
+def _block_mean(x: npt.NDArray[np.generic], block: int = BLOCK) -> F32:
+    """Mean of every whole `block`×`block` block (area resampling: exact, and fast)."""
+    h, w = x.shape[:2]
+    bh, bw = h // block, w // block
+    inner = np.ascontiguousarray(x[: bh * block, : bw * block], dtype=np.float32)
+    return np.asarray(cv2.resize(inner, (bw, bh), interpolation=cv2.INTER_AREA), np.float32)
+
+
 def block_texture(g: U8) -> F32:
     """Per-block detail: the standard deviation of the Laplacian in each BLOCK×BLOCK block."""
-    h, w = g.shape
-    bh, bw = h // BLOCK, w // BLOCK
-    lap = cv2.Laplacian(g, cv2.CV_32F, ksize=3)[: bh * BLOCK, : bw * BLOCK]
-    blocks = lap.reshape(bh, BLOCK, bw, BLOCK)
-    return np.asarray(blocks.std(axis=(1, 3)), dtype=np.float32)
+    lap = cv2.Laplacian(g, cv2.CV_32F, ksize=3)
+    mean = _block_mean(lap)
+    square = _block_mean(lap * lap)
+    return np.sqrt(np.maximum(square - mean * mean, 0.0)).astype(np.float32)
 
 
 def block_means(g: U8) -> F32:
     """Per-block mean grey level."""
-    h, w = g.shape
-    bh, bw = h // BLOCK, w // BLOCK
-    blocks = g[: bh * BLOCK, : bw * BLOCK].astype(np.float32).reshape(bh, BLOCK, bw, BLOCK)
-    return np.asarray(blocks.mean(axis=(1, 3)), dtype=np.float32)
+    return _block_mean(g)
 
 
 def block_keep(keep: Mask | None, shape: tuple[int, int]) -> Mask:
@@ -207,8 +210,8 @@ def block_keep(keep: Mask | None, shape: tuple[int, int]) -> Mask:
     bh, bw = shape
     if keep is None:
         return np.ones((bh, bw), bool)
-    k = keep[: bh * BLOCK, : bw * BLOCK].reshape(bh, BLOCK, bw, BLOCK)
-    return np.asarray(k.all(axis=(1, 3)), dtype=bool)
+    # A block's mean of 0/1 pixels is 1 only when every pixel is kept.
+    return np.asarray(_block_mean(keep[: bh * BLOCK, : bw * BLOCK].view(np.uint8)) > 0.9999)
 
 
 FLAT_LEVEL = 4.0
@@ -250,16 +253,17 @@ def colour_cast(image: U8, keep: Mask | None = None) -> tuple[float, float, floa
 def channel_means(image: U8, keep: Mask | None = None) -> tuple[float, float, float]:
     """Mean blue, green and red levels of the pixels no channel clips (under 8 or over 247).
 
-    Clipped pixels hide a channel's gain, so they are left out; all of them when none is left.
+    Clipped pixels hide a channel's gain, so they are left out (all are used when fewer than
+    5 % are left). Every other pixel each way is enough for a mean, and 4x cheaper.
     """
-    f = image.reshape(-1, 3)
-    k = None if keep is None else keep.reshape(-1)
-    unclipped = (image.min(axis=2) >= 8) & (image.max(axis=2) <= 247)
-    pick = unclipped.reshape(-1) if k is None else unclipped.reshape(-1) & k
-    if int(pick.sum()) < 0.05 * pick.size:
-        pick = np.ones_like(pick) if k is None else k
-    chosen = f[pick].astype(np.float64) if pick.any() else f.astype(np.float64)
-    b, g, r = chosen.mean(axis=0)
+    image = image[::2, ::2]
+    low = cv2.min(cv2.min(image[..., 0], image[..., 1]), image[..., 2])
+    high = cv2.max(cv2.max(image[..., 0], image[..., 1]), image[..., 2])
+    kept = None if keep is None else as_u8(keep[::2, ::2]) * np.uint8(255)
+    pick = cv2.bitwise_and(cv2.inRange(low, 8, 255), cv2.inRange(high, 0, 247))
+    if kept is not None:
+        pick = cv2.bitwise_and(pick, kept)
+    b, g, r, _ = cv2.mean(image, mask=pick if cv2.countNonZero(pick) >= 0.05 * pick.size else kept)
     return float(b), float(g), float(r)
 
 
@@ -338,10 +342,10 @@ def identical_share(a: U8, b: U8, keep: Mask | None = None) -> float:
     """
     if a.shape != b.shape:
         return 0.0
-    same = a == b
-    if same.ndim == 3:
-        same = same.all(axis=2)
-    return float(_kept(same, keep).mean())
+    diff = as_u8(cv2.absdiff(a, b))
+    if diff.ndim == 3:
+        diff = diff[..., 0] | diff[..., 1] | diff[..., 2]
+    return float(_kept(diff == 0, keep).mean())
 
 
 def shrink_keep(keep: Mask, margin: int) -> Mask:
@@ -371,13 +375,16 @@ def structure_similarity(reference: U8, current: U8, keep_blocks: Mask) -> float
     return float(np.corrcoef(a, b)[0, 1])
 
 
-def temporal_noise(greys: list[U8], keep: Mask | None = None) -> float:
+def temporal_noise(
+    greys: list[U8], keep: Mask | None = None, textures: list[F32] | None = None
+) -> float:
     """Noise that changes from frame to frame, as a Gaussian σ in grey levels.
 
     For each pair of samples the difference, less its median (a change of light), is averaged
     per block over the plainest 30 % of blocks, where a swaying camera or a passer-by changes
     little, and the median of those blocks is taken. Two frames with independent Gaussian
     noise of σ differ by a mean absolute 2σ/√π, which the result is scaled back from.
+    `textures` (the frames' `block_texture`) may be passed when they are already computed.
     """
     if len(greys) < 2:
         return float("nan")
@@ -385,13 +392,13 @@ def temporal_noise(greys: list[U8], keep: Mask | None = None) -> float:
     if not kb.any():
         kb = np.ones_like(kb)
     values = []
-    for a, b in itertools.pairwise(greys):
+    if textures is None or len(textures) != len(greys):
+        textures = [block_texture(g) for g in greys]
+    for i, (a, b) in enumerate(itertools.pairwise(greys)):
         d = a.astype(np.float32) - b.astype(np.float32)
         d = np.abs(d - float(np.median(d)))
-        h, w = d.shape
-        bh, bw = h // BLOCK, w // BLOCK
-        blocks = d[: bh * BLOCK, : bw * BLOCK].reshape(bh, BLOCK, bw, BLOCK).mean(axis=(1, 3))
-        detail = np.maximum(block_texture(a), block_texture(b))
+        blocks = _block_mean(d)
+        detail = np.maximum(textures[i], textures[i + 1])
         plain = kb & (detail <= np.quantile(detail[kb], 0.3))
         values.append(float(np.median(blocks[plain])))
     return float(np.median(values)) * float(np.sqrt(np.pi)) / 2.0
@@ -417,8 +424,7 @@ def temporal_grain(greys: list[U8], keep: Mask | None = None, quantile: float = 
     for a, b in itertools.pairwise(greys):
         d = a.astype(np.float32) - b.astype(np.float32)
         r = np.abs(cv2.filter2D(d, -1, _NOISE_KERNEL, borderType=cv2.BORDER_REFLECT))
-        blocks = r[: bh * BLOCK, : bw * BLOCK].reshape(bh, BLOCK, bw, BLOCK).mean(axis=(1, 3))
-        values.append(float(np.quantile(blocks[kb], quantile)))
+        values.append(float(np.quantile(_block_mean(r)[kb], quantile)))
     return float(np.median(values)) / (6.0 * float(np.sqrt(2.0)) * 0.7979)
 
 
