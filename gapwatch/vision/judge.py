@@ -265,3 +265,4 @@ def _against_layout(
         out["shift_rotation_deg"] = shift.rotation_deg
         out["shift_scale"] = shift.scale
         out["shift_matches"] = float(shift.matches)
+        out["shift_response"] = shift.response

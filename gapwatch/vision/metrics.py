@@ -470,6 +470,7 @@ class Shift:
     scale: float
     matches: int  # feature matches that agree with the estimated motion
     method: str  # "features" or "phase"
+    response: float = 0.0  # phase correlation's peak (0..1): how much of the view it explains
 
 
 def scene_shift(reference: U8, current: U8, keep: Mask | None = None) -> Shift:
@@ -508,11 +509,19 @@ def scene_shift(reference: U8, current: U8, keep: Mask | None = None) -> Shift:
                 scale = float(np.hypot(m[0, 0], m[1, 0]))
                 angle = float(np.degrees(np.arctan2(m[1, 0], m[0, 0])))
                 return Shift(disp, angle, scale, good, "features")
+    # Too few features (a road seen from above, leaves that move): correlate the two pictures'
+    # edges instead, which light, fog and the scene's own colours change far less than levels.
     window = cv2.createHanningWindow((w, h), cv2.CV_32F)
-    (dx, dy), response = cv2.phaseCorrelate(
-        reference.astype(np.float32), current.astype(np.float32), window
-    )
+    (dx, dy), response = cv2.phaseCorrelate(_edges(reference), _edges(current), window)
     if response < 0.05:
         # Nothing in common with the reference: the view is somewhere else entirely.
-        return Shift(1.0, 0.0, 1.0, 0, "phase")
-    return Shift(float(np.hypot(dx, dy)) / diagonal, 0.0, 1.0, 0, "phase")
+        return Shift(1.0, 0.0, 1.0, 0, "phase", float(response))
+    return Shift(float(np.hypot(dx, dy)) / diagonal, 0.0, 1.0, 0, "phase", float(response))
+
+
+def _edges(g: U8) -> F32:
+    """Gradient magnitude (Sobel) of a grey picture."""
+    f = g.astype(np.float32)
+    gx = cv2.Sobel(f, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(f, cv2.CV_32F, 0, 1, ksize=3)
+    return np.asarray(cv2.magnitude(gx, gy), np.float32)

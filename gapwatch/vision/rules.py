@@ -62,6 +62,10 @@ class Thresholds:
     # Shift: mean corner movement as a share of the diagonal, with enough matched features.
     shift_displacement: float = 0.055
     shift_min_matches: float = 12.0
+    # ... or, with too few features, edge phase correlation with a clear peak (turned views
+    # peaked at 0.36 to 0.47 and agreed with the features; misleading peaks of blur and covers
+    # reached 0.15).
+    shift_min_response: float = 0.23
     # Colour cast: how unevenly the channel gains moved from the baseline's (log units:
     # tinted light up to 0.195, lost white balance 0.427 and more); without one, only a gross
     # tint.
@@ -154,7 +158,9 @@ def score_faults(metrics: dict[str, float], t: Thresholds = DEFAULT) -> dict[str
 
     layout = _Scorer({"loss": 1.0 - metrics.get("structure_corr", float("nan"))})
     shifted = 0.0
-    if s.has("shift_displacement") and metrics.get("shift_matches", 0.0) >= t.shift_min_matches:
+    by_features = metrics.get("shift_matches", 0.0) >= t.shift_min_matches
+    by_phase = metrics.get("shift_response", 0.0) >= t.shift_min_response
+    if s.has("shift_displacement") and (by_features or by_phase):
         shifted = s.over("shift_displacement", t.shift_displacement)
         if layout.has("loss"):
             shifted = min(shifted, layout.share_over("loss", t.shift_layout_loss))
@@ -171,7 +177,8 @@ def score_faults(metrics: dict[str, float], t: Thresholds = DEFAULT) -> dict[str
         )
     # A view that moved loses its blocks' detail and layout too: the camera turned, it is not
     # a cover, when the rest of the view is found elsewhere in the picture.
-    if shifted >= 0.5:
+    # Only features found elsewhere say so; a phase peak alone does not outweigh a cover.
+    if shifted >= 0.5 and by_features:
         occluded = min(occluded, 1.0 - shifted)
     scores["occluded"] = occluded
     scores["shifted"] = shifted if occluded < 0.5 else 0.0
