@@ -67,10 +67,9 @@ KNOWN_MISSES: dict[tuple[str, bool], str] = {
     # the blur threshold sits between the two.
     ("fault_blur_mild.mp4", True): "mild defocus is within what fog does to detail",
     ("fault_blur_3.mp4", True): "mild defocus is within what fog does to detail",
-    # Casts within the range of natural light: warm and bluish light drift the chroma up to 19.
-    ("fault_color_cast_blue.mp4", True): "a cast within the drift of tinted light",
-    ("fault_color_cast_yellow.mp4", True): "a cast within the drift of tinted light",
-    ("fault_color_cast_cyan.mp4", True): "a cast within the drift of tinted light",
+    # Fresh grain between frames just past the absolute limit (no learned level with a single
+    # reference picture): listed with a score under CONFIDENT, so the verdict is unknown.
+    ("fault_noise_night.mp4", True): "infrared grain close to the absolute limit: unsure",
     ("fault_overexposed_night.mp4", False): "only half the picture saturated",
     ("fault_overexposed_night.mp4", True): "only half the picture saturated",
     ("fault_occluded_bag.mp4", True): "a bag lets the scene's layout through",

@@ -148,3 +148,33 @@ def test_a_camera_knocked_sideways_is_shifted_not_occluded() -> None:
     verdict = judge(frames(turned), baseline)
     assert confident(verdict, "shifted"), verdict.scores
     assert "occluded" not in verdict.faults
+
+
+def test_leaves_in_the_wind_are_not_noise_but_grain_all_over_is() -> None:
+    base = scene()
+
+    def windy(seed: int, grain: float = 1.0) -> U8:
+        picture = base.copy()
+        # The lower half is foliage that looks different in every exposure.
+        picture[240:] = scene(50 + seed)[240:]
+        return shot(picture, seed, grain=grain)
+
+    baseline = Baseline()
+    for probe in range(4):
+        shots = frames([windy(10 * probe + k) for k in range(3)])
+        baseline.update(judge(shots, baseline), shots)
+    assert baseline.knows("day")
+    calm_day = judge(frames([windy(100 + k) for k in range(3)]), baseline)
+    assert "noise" not in calm_day.faults, calm_day.metrics
+    assert "noise" not in judge(frames([windy(110 + k) for k in range(3)])).faults
+    noisy = judge(frames([windy(120 + k, grain=12.0) for k in range(3)]), baseline)
+    assert confident(noisy, "noise"), noisy.metrics
+
+
+def test_a_naturally_tinted_camera_is_judged_against_its_own_colour() -> None:
+    warm_room = scene() * np.array([0.7, 0.95, 1.3], np.float32)  # tungsten-lit room
+    baseline = learned(warm_room)
+    verdict = judge(frames([shot(warm_room, 100 + k) for k in range(3)]), baseline)
+    assert verdict.status == "ok", verdict.scores
+    greener = warm_room * np.array([0.8, 1.5, 0.8], np.float32)
+    assert confident(judge(frames([shot(greener, k) for k in range(3)]), baseline), "color_cast")
