@@ -72,14 +72,14 @@ class Thresholds:
     cast_gain: float = 0.29
     cast_abs_k: float = 3.0
     cast_abs_chroma: float = 40.0
-    # Noise: grain in the plainest quarter of the picture against the camera's own (or
-    # absolute), or fresh grain between frames in the calmest quarter of the picture, where
-    # leaves, cars and rain do not reach: against the camera's learned level (healthy up to
-    # 1.75, noisy 2.13 and more), else absolute (healthy up to 1.08, noisy 0.76 to 1.94).
+    # Noise: against the grain the camera itself showed in healthy probes only. Grain in the
+    # plainest quarter of the picture, or fresh grain between frames in the calmest quarter,
+    # where leaves, cars and rain do not reach (healthy up to 1.75x the learned level, noisy
+    # 2.13x and more). An old or cheap sensor is grainier when healthy than a good one with a
+    # fault, and a reference picture (a median of frames) has no grain to compare with, so
+    # without a learned level noise is not judged.
     grain_ratio: float = 2.4
-    grain_abs: float = 2.0
     temporal_grain_ratio: float = 1.93
-    temporal_grain_abs: float = 1.2
     # Shift also needs the layout to have changed (1 - correlation of block means): a moved
     # object carries features with it, a turned camera moves everything.
     shift_layout_loss: float = 0.15
@@ -199,15 +199,13 @@ def score_faults(metrics: dict[str, float], t: Thresholds = DEFAULT) -> dict[str
             cast = min(s.over("cast_k", t.cast_abs_k), s.over("cast_chroma", t.cast_abs_chroma))
     scores["color_cast"] = cast
 
-    if based and s.has("grain_ratio"):
-        noise = s.over("grain_ratio", t.grain_ratio)
-    else:
-        noise = s.over("grain", t.grain_abs)
-    if s.has("temporal_grain_ratio"):
-        fresh = s.over("temporal_grain_ratio", t.temporal_grain_ratio)
-    else:
-        fresh = s.over("temporal_grain", t.temporal_grain_abs)
-    scores["noise"] = max(noise, fresh)
+    noise = 0.0
+    if based and s.has("temporal_grain_ratio"):
+        noise = max(
+            s.over("grain_ratio", t.grain_ratio),
+            s.over("temporal_grain_ratio", t.temporal_grain_ratio),
+        )
+    scores["noise"] = noise
     return {k: round(v, 3) for k, v in scores.items()}
 
 
