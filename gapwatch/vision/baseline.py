@@ -152,6 +152,7 @@ class ModeBaseline:
     texture: F32 | None = None  # per-block detail of healthy pictures: median over `stack`
     stack: list[U8] = field(default_factory=list)  # the latest healthy pictures, oldest first
     mobile: m.Mask | None = None  # blocks that change between healthy pictures (from 3 on)
+    vetted: bool = False  # the reference was given by a person (`--reference`), not learned
     stats: dict[str, Stat] = field(
         default_factory=lambda: {k: Stat() for k in (*TRACKED, *PER_PROBE)}
     )
@@ -184,6 +185,14 @@ class ModeBaseline:
             varied = textures.max(axis=0) > MOBILE_TEXTURE * np.maximum(textures.min(axis=0), 1.0)
             self.mobile = np.asarray((spread > MOBILE_LEVEL) | varied, dtype=bool)
 
+    def settled(self) -> bool:
+        """Whether the reference may be trusted to show what belongs in the view.
+
+        A picture a person chose is; learned ones only from three on, when a car or a walker
+        in one of them is outvoted and the blocks that change are known.
+        """
+        return self.vetted or len(self.stack) >= 3
+
     def mean(self, key: str) -> float:
         """The learned mean of a tracked metric."""
         return self.stats[key].mean
@@ -199,6 +208,7 @@ class ModeBaseline:
             "samples": self.samples,
             "reference_png": None if self.reference is None else _png(self.reference),
             "stack_png": [_png(p) for p in self.stack],
+            "vetted": self.vetted,
             "texture": None if self.texture is None else self.texture.round(3).tolist(),
             "stats": {k: [s.n, s.mean, s.m2] for k, s in self.stats.items()},
         }
@@ -206,7 +216,7 @@ class ModeBaseline:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModeBaseline:
         """Rebuild from `to_dict` output."""
-        out = cls(samples=int(data["samples"]))
+        out = cls(samples=int(data["samples"]), vetted=bool(data.get("vetted", False)))
         if data.get("reference_png"):
             out.reference = _unpng(str(data["reference_png"]))
         if data.get("texture") is not None:
@@ -308,6 +318,8 @@ class Baseline:
         out = cls()
         if not out.learn([Frame(0.0, m.as_u8(image))]):
             raise BaselineError(f"{path}: picture too small for a reference")
+        for mode in MODES:
+            out.mode(mode).vetted = out.knows(mode)
         return out
 
     def to_dict(self) -> dict[str, Any]:

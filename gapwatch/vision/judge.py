@@ -228,7 +228,7 @@ def _against_layout(
     out.setdefault("contrast_ratio", out["contrast"] / max(mb.mean("contrast"), 1.0))
     if mb.reference is not None and mb.reference.shape == greys[0].shape:
         out["structure_corr"] = m.structure_similarity(mb.reference, greys[len(greys) // 2], kb)
-    if mb.texture is not None and mb.texture.shape == textures[0].shape:
+    if mb.texture is not None and mb.texture.shape == textures[0].shape and mb.settled():
         # Only blocks that had detail in the healthy picture can show a cover: a plain
         # sky or wall is flat by nature.
         now = np.median(np.stack(textures), axis=0).astype(np.float32)

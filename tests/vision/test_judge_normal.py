@@ -178,3 +178,29 @@ def test_a_naturally_tinted_camera_is_judged_against_its_own_colour() -> None:
     assert verdict.status == "ok", verdict.scores
     greener = warm_room * np.array([0.8, 1.5, 0.8], np.float32)
     assert confident(judge(frames([shot(greener, k) for k in range(3)]), baseline), "color_cast")
+
+
+def test_a_road_with_passing_cars_is_normal_but_a_card_over_the_lens_is_not() -> None:
+    base = scene()
+
+    def road(seed: int, cars_at: tuple[int, ...]) -> U8:
+        picture = base.copy()
+        picture[200:440] = 90.0  # plain asphalt across the lower half
+        for x in cars_at:  # cars seen from above: bright bodies with dark windows
+            picture[220:420, x : x + 150] = (200, 200, 210)
+            picture[250:300, x + 20 : x + 130] = (30, 30, 40)
+            picture[340:390, x + 20 : x + 130] = (30, 30, 40)
+        return shot(picture, seed)
+
+    baseline = Baseline()
+    traffic = ((0, 320), (160, 480), (), (0, 480), ())
+    for probe, cars_at in enumerate(traffic):
+        shots = frames([road(10 * probe + k, cars_at) for k in range(3)])
+        assert baseline.update(judge(shots, baseline), shots)
+    for cars_at in ((), (240,), (80, 400)):
+        verdict = judge(frames([road(200 + k, cars_at) for k in range(3)]), baseline)
+        assert verdict.status == "ok", (cars_at, verdict.scores)
+    card = [road(300 + k, ()) for k in range(3)]
+    for picture in card:
+        picture[:, :400] = 45  # a dark card over the left of the lens
+    assert confident(judge(frames(card), baseline), "occluded")
