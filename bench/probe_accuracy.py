@@ -222,6 +222,7 @@ def main() -> None:
                         "status": verdict.status,
                         "faults": list(verdict.faults),
                         "scores": scores,
+                        "metrics": verdict.metrics,
                     }
                 )
                 if got != want or (not clip.faults and verdict.status != "ok"):

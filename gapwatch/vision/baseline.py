@@ -53,15 +53,21 @@ TRACKED = (
     "dark_share",
     "bright_share",
     "grain",
+    "mean_b",
+    "mean_g",
+    "mean_r",
 )
 """Per-frame metrics whose mean and spread a baseline keeps."""
 
-PER_PROBE = ("temporal_noise", "motion_mad")
+PER_PROBE = ("temporal_noise", "motion_mad", "temporal_grain")
 """Metrics of a whole probe (change between its frames) that a baseline keeps: how much a live
 picture of this camera moves, so that a picture that stops moving can be told from a still one."""
 
 _FORMAT = 1
-_REFERENCE_RATE = 0.2  # how fast the reference picture follows slow changes (seasons, light)
+STACK = 5
+"""Healthy pictures a mode keeps; its reference is their per-pixel median, so a car or a
+walker seen in fewer than half of them is not part of the camera's normal, and the reference
+follows slow changes (light, seasons) as new healthy probes replace the oldest."""
 
 
 class BaselineError(ValueError):
@@ -119,7 +125,11 @@ def frame_stats(g: U8, bgr: U8, keep: m.Mask | None = None) -> dict[str, float]:
     b = m.brightness(g, keep)
     a_mean, b_mean, _ = m.colour_cast(bgr, keep)
     sharpness = m.laplacian_variance(g, keep)
+    mean_b, mean_g, mean_r = m.channel_means(bgr, keep)
     return {
+        "mean_b": mean_b,
+        "mean_g": mean_g,
+        "mean_r": mean_r,
         "sharpness": sharpness,
         "detail": m.detail(sharpness, b.std),
         "tenengrad": m.tenengrad(g, keep),
@@ -138,8 +148,11 @@ def frame_stats(g: U8, bgr: U8, keep: m.Mask | None = None) -> dict[str, float]:
 class ModeBaseline:
     """What a healthy picture looks like in one mode (day or night)."""
 
-    reference: U8 | None = None  # grey, ANALYSIS_WIDTH wide
-    texture: F32 | None = None  # mean per-block detail of healthy pictures
+    reference: U8 | None = None  # grey, ANALYSIS_WIDTH wide: median of `stack`
+    texture: F32 | None = None  # per-block detail of healthy pictures: median over `stack`
+    stack: list[U8] = field(default_factory=list)  # the latest healthy pictures, oldest first
+    mobile: m.Mask | None = None  # blocks that change between healthy pictures (from 3 on)
+    vetted: bool = False  # the reference was given by a person (`--reference`), not learned
     stats: dict[str, Stat] = field(
         default_factory=lambda: {k: Stat() for k in (*TRACKED, *PER_PROBE)}
     )
@@ -152,19 +165,33 @@ class ModeBaseline:
             g = m.as_u8(cv2.resize(g, size))
             bgr = m.as_u8(cv2.resize(bgr, size))
             keep = None if keep is None else cv2.resize(keep.astype(np.uint8), size) > 0
-        tex = m.block_texture(g)
-        if self.reference is None or self.texture is None:
-            self.reference = g.copy()
-            self.texture = tex
-        else:
-            mixed = cv2.addWeighted(self.reference, 1 - _REFERENCE_RATE, g, _REFERENCE_RATE, 0)
-            self.reference = m.as_u8(mixed)
-            self.texture = (self.texture * (1 - _REFERENCE_RATE) + tex * _REFERENCE_RATE).astype(
-                np.float32
-            )
+        self.stack = [*self.stack, g.copy()][-STACK:]
+        self._from_stack()
         for key, value in frame_stats(g, bgr, keep).items():
             self.stats[key].add(value)
         self.samples += 1
+
+    def _from_stack(self) -> None:
+        pictures = np.stack(self.stack)
+        self.reference = m.as_u8(np.median(pictures, axis=0).round())
+        textures = np.stack([m.block_texture(p) for p in self.stack])
+        self.texture = np.median(textures, axis=0).astype(np.float32)
+        self.mobile = None
+        if len(self.stack) >= 3:
+            # Blocks whose look changes between healthy pictures (leaves in the wind, a road
+            # with cars, water): their detail or layout on one probe says little about a cover.
+            means = np.stack([m.block_means(p) for p in self.stack])
+            spread = means.max(axis=0) - means.min(axis=0)
+            varied = textures.max(axis=0) > MOBILE_TEXTURE * np.maximum(textures.min(axis=0), 1.0)
+            self.mobile = np.asarray((spread > MOBILE_LEVEL) | varied, dtype=bool)
+
+    def settled(self) -> bool:
+        """Whether the reference may be trusted to show what belongs in the view.
+
+        A picture a person chose is; learned ones only from three on, when a car or a walker
+        in one of them is outvoted and the blocks that change are known.
+        """
+        return self.vetted or len(self.stack) >= 3
 
     def mean(self, key: str) -> float:
         """The learned mean of a tracked metric."""
@@ -180,6 +207,8 @@ class ModeBaseline:
         return {
             "samples": self.samples,
             "reference_png": None if self.reference is None else _png(self.reference),
+            "stack_png": [_png(p) for p in self.stack],
+            "vetted": self.vetted,
             "texture": None if self.texture is None else self.texture.round(3).tolist(),
             "stats": {k: [s.n, s.mean, s.m2] for k, s in self.stats.items()},
         }
@@ -187,11 +216,17 @@ class ModeBaseline:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModeBaseline:
         """Rebuild from `to_dict` output."""
-        out = cls(samples=int(data["samples"]))
+        out = cls(samples=int(data["samples"]), vetted=bool(data.get("vetted", False)))
         if data.get("reference_png"):
             out.reference = _unpng(str(data["reference_png"]))
         if data.get("texture") is not None:
             out.texture = np.asarray(data["texture"], np.float32)
+        stack = [_unpng(str(p)) for p in data.get("stack_png") or []]
+        if stack and all(p.shape == stack[0].shape for p in stack):
+            out.stack = stack[-STACK:]
+            out._from_stack()
+        elif out.reference is not None:
+            out.stack = [out.reference]  # stored before pictures were kept
         for key, (n, mean, m2) in dict(data.get("stats", {})).items():
             if key in out.stats:
                 out.stats[key] = Stat(int(n), float(mean), float(m2))
@@ -211,6 +246,12 @@ def _unpng(text: str) -> U8:
     if image is None:
         raise BaselineError("the stored reference picture is not a readable PNG")
     return m.as_u8(image)
+
+
+MOBILE_LEVEL = 16.0
+"""Grey levels a block's mean may move between healthy pictures before it counts as mobile."""
+MOBILE_TEXTURE = 2.5
+"""How many times its detail may vary between healthy pictures before a block counts as mobile."""
 
 
 @dataclass
@@ -277,6 +318,8 @@ class Baseline:
         out = cls()
         if not out.learn([Frame(0.0, m.as_u8(image))]):
             raise BaselineError(f"{path}: picture too small for a reference")
+        for mode in MODES:
+            out.mode(mode).vetted = out.knows(mode)
         return out
 
     def to_dict(self) -> dict[str, Any]:

@@ -66,7 +66,6 @@ def measure(frames: Sequence[Frame], baseline: Baseline | None = None) -> dict[s
         note("contrast", b.std)
         note("dark_share", b.dark_share)
         note("bright_share", b.bright_share)
-        note("uniformity", m.screen_uniformity(bgr, keep))
         note("screen_share", m.screen_share(bgr, keep))
         note("sharpness", m.laplacian_variance(g, keep))
         note("tenengrad", m.tenengrad(g, keep))
@@ -82,17 +81,24 @@ def measure(frames: Sequence[Frame], baseline: Baseline | None = None) -> dict[s
         note("cast_b", b_mean)
         note("cast_k", k)
         note("cast_chroma", float(np.hypot(a_mean, b_mean)))
+        mean_b, mean_g, mean_r = m.channel_means(bgr, keep)
+        note("mean_b", mean_b)
+        note("mean_g", mean_g)
+        note("mean_r", mean_r)
     for key, values in per.items():
         out[key] = _median(values)
     out["detail"] = m.detail(out["sharpness"], out["contrast"])
 
+    # A drawn screen is the same in every frame: one frame tells.
+    out["uniformity"] = m.screen_uniformity(smalls[len(smalls) // 2], keep)
     mode = picture_mode(smalls[len(smalls) // 2])
     out["night"] = 1.0 if mode == "night" else 0.0
     times = [f.at for f in ordered]
     mo = m.motion(greys, times, keep)
     out["motion_mad"] = mo.mad
     out["motion_coarse"] = mo.coarse
-    out["temporal_noise"] = m.temporal_noise(greys, keep)
+    out["temporal_noise"] = m.temporal_noise(greys, keep, textures)
+    out["temporal_grain"] = m.temporal_grain(greys, keep)
     out["span_s"] = mo.span_s
     if len(smalls) >= 2:
         # A frozen feed decodes the same pixels again; a live one never quite does.
@@ -155,6 +161,15 @@ def measure(frames: Sequence[Frame], baseline: Baseline | None = None) -> dict[s
         out["cast_shift"] = float(
             np.hypot(out["cast_a"] - mb.mean("cast_a"), out["cast_b"] - mb.mean("cast_b"))
         )
+        b0, g0, r0 = (mb.learned(f"mean_{c}") for c in "bgr")
+        if b0 is not None and g0 is not None and r0 is not None:
+            now = (out["mean_b"], out["mean_g"], out["mean_r"])
+            out["cast_gain"] = m.cast_gain(now, (b0, g0, r0))
+        grain_floor = mb.learned("temporal_grain")
+        if grain_floor is not None:
+            # A camera whose picture hardly changes between frames (a plain wall, a strong
+            # denoiser) has a floor near 0: a ratio against it would make any flicker noise.
+            out["temporal_grain_ratio"] = out["temporal_grain"] / max(grain_floor, 0.25)
         _against_layout(out, mb, textures, greys, keep, kb)
     return out
 
@@ -213,7 +228,7 @@ def _against_layout(
     out.setdefault("contrast_ratio", out["contrast"] / max(mb.mean("contrast"), 1.0))
     if mb.reference is not None and mb.reference.shape == greys[0].shape:
         out["structure_corr"] = m.structure_similarity(mb.reference, greys[len(greys) // 2], kb)
-    if mb.texture is not None and mb.texture.shape == textures[0].shape:
+    if mb.texture is not None and mb.texture.shape == textures[0].shape and mb.settled():
         # Only blocks that had detail in the healthy picture can show a cover: a plain
         # sky or wall is flat by nature.
         now = np.median(np.stack(textures), axis=0).astype(np.float32)
@@ -223,6 +238,13 @@ def _against_layout(
         gain = float(np.clip(out["contrast_ratio"], 0.3, 1.0)) if layout_kept else 1.0
         out["texture_gain"] = gain
         textured = (mb.texture >= 2 * m.FLAT_LEVEL) & kb
+        if mb.mobile is not None and mb.mobile.shape == textured.shape:
+            # Judge covers on the blocks that hold still in the camera's healthy pictures, as
+            # long as enough of them are left to see one.
+            steady = textured & ~mb.mobile
+            out["mobile_share"] = float((textured & mb.mobile).sum()) / max(int(textured.sum()), 1)
+            if steady.sum() >= 0.3 * textured.sum():
+                textured = steady
         out["textured_share"] = float(textured.sum()) / max(int(kb.sum()), 1)
         lost, lost_largest, _ = m.flat_blocks(now / gain, textured)
         out["texture_lost_share"] = lost
@@ -243,3 +265,4 @@ def _against_layout(
         out["shift_rotation_deg"] = shift.rotation_deg
         out["shift_scale"] = shift.scale
         out["shift_matches"] = float(shift.matches)
+        out["shift_response"] = shift.response

@@ -37,13 +37,15 @@ def text_strokes(g: U8) -> tuple[Mask, Mask]:
 
 def _text_lines(strokes: Mask) -> Mask:
     """Group strokes into boxes shaped like lines of text."""
+    out = np.zeros(strokes.shape, bool)
+    if np.count_nonzero(strokes) < 24:  # fewer stroke pixels than one short word
+        return out
     lines = cv2.morphologyEx(
         strokes.astype(np.uint8),
         cv2.MORPH_CLOSE,
         cv2.getStructuringElement(cv2.MORPH_RECT, (11, 3)),
     )
     _count, _labels, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
-    out = np.zeros(strokes.shape, bool)
     ws, hs = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
     # Shaped like a line of text: 7-48 px tall, at least twice as wide and 24 px long.
     shaped = np.flatnonzero((hs >= 7) & (hs <= 48) & (ws >= 2 * hs) & (ws >= 24)) + 1

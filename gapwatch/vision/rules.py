@@ -42,6 +42,9 @@ class Thresholds:
     # block means, grey levels: stuck 0.14 and less, live 0.19 and more) while the change
     # between frames fell under the camera's learned level.
     history_block_change: float = 0.165
+    # (Re-coded keyframes of a stuck picture still show up to 0.77 of the camera's learned
+    # change between frames, but a live camera denoising harder than usual shows 0.68: only
+    # pictures that changed under 0.6 of the camera's normal count.)
     history_noise_ratio: float = 0.6
     # Blur: detail against the camera's own healthy picture (fog 0.09, defocus 0.04 and less);
     # without one, next to none left (a plain wall in fog 0.24, defocus 0.25 and less).
@@ -59,19 +62,24 @@ class Thresholds:
     # Shift: mean corner movement as a share of the diagonal, with enough matched features.
     shift_displacement: float = 0.055
     shift_min_matches: float = 12.0
-    # Colour cast: drift of the mean chroma from the baseline (LAB units: tinted light up to
-    # 19, lost white balance 30 and more); without one, only a gross tint.
-    cast_shift: float = 24.0
+    # ... or, with too few features, edge phase correlation with a clear peak (turned views
+    # peaked at 0.36 to 0.47 and agreed with the features; misleading peaks of blur and covers
+    # reached 0.15).
+    shift_min_response: float = 0.23
+    # Colour cast: how unevenly the channel gains moved from the baseline's (log units:
+    # tinted light up to 0.195, lost white balance 0.427 and more); without one, only a gross
+    # tint.
+    cast_gain: float = 0.29
     cast_abs_k: float = 3.0
     cast_abs_chroma: float = 40.0
-    # Noise: grain in the plainest quarter of the picture against the camera's own, or more
-    # grain together with change between frames (against its learned level, else absolute).
+    # Noise: against the grain the camera itself showed in healthy probes only. Grain in the
+    # plainest quarter of the picture, or fresh grain between frames in the calmest quarter,
+    # where leaves, cars and rain do not reach (healthy up to 1.75x the learned level, noisy
+    # 2.13x and more). An old or cheap sensor is grainier when healthy than a good one with a
+    # fault, and a reference picture (a median of frames) has no grain to compare with, so
+    # without a learned level noise is not judged.
     grain_ratio: float = 2.4
-    grain_gate_ratio: float = 1.3
-    temporal_noise_ratio: float = 1.5
-    temporal_noise_abs: float = 2.8
-    grain_abs: float = 2.0
-    grain_gate_abs: float = 0.7
+    temporal_grain_ratio: float = 1.93
     # Shift also needs the layout to have changed (1 - correlation of block means): a moved
     # object carries features with it, a turned camera moves everything.
     shift_layout_loss: float = 0.15
@@ -150,7 +158,9 @@ def score_faults(metrics: dict[str, float], t: Thresholds = DEFAULT) -> dict[str
 
     layout = _Scorer({"loss": 1.0 - metrics.get("structure_corr", float("nan"))})
     shifted = 0.0
-    if s.has("shift_displacement") and metrics.get("shift_matches", 0.0) >= t.shift_min_matches:
+    by_features = metrics.get("shift_matches", 0.0) >= t.shift_min_matches
+    by_phase = metrics.get("shift_response", 0.0) >= t.shift_min_response
+    if s.has("shift_displacement") and (by_features or by_phase):
         shifted = s.over("shift_displacement", t.shift_displacement)
         if layout.has("loss"):
             shifted = min(shifted, layout.share_over("loss", t.shift_layout_loss))
@@ -167,7 +177,8 @@ def score_faults(metrics: dict[str, float], t: Thresholds = DEFAULT) -> dict[str
         )
     # A view that moved loses its blocks' detail and layout too: the camera turned, it is not
     # a cover, when the rest of the view is found elsewhere in the picture.
-    if shifted >= 0.5:
+    # Only features found elsewhere say so; a phase peak alone does not outweigh a cover.
+    if shifted >= 0.5 and by_features:
         occluded = min(occluded, 1.0 - shifted)
     scores["occluded"] = occluded
     scores["shifted"] = shifted if occluded < 0.5 else 0.0
@@ -182,23 +193,18 @@ def score_faults(metrics: dict[str, float], t: Thresholds = DEFAULT) -> dict[str
 
     cast = 0.0
     if metrics.get("night", 0.0) < 0.5 and occluded < 0.5:
-        if based and s.has("cast_shift"):
-            cast = s.over("cast_shift", t.cast_shift)
+        if based and s.has("cast_gain"):
+            cast = s.over("cast_gain", t.cast_gain)
         else:
             cast = min(s.over("cast_k", t.cast_abs_k), s.over("cast_chroma", t.cast_abs_chroma))
     scores["color_cast"] = cast
 
-    if based and s.has("grain_ratio"):
-        noise = s.over("grain_ratio", t.grain_ratio)
-        gate = s.over("grain_ratio", t.grain_gate_ratio)
-    else:
-        noise = s.over("grain", t.grain_abs)
-        gate = s.over("grain", t.grain_gate_abs)
-    if s.has("temporal_noise_ratio"):
-        changing = s.over("temporal_noise_ratio", t.temporal_noise_ratio)
-    else:
-        changing = s.over("temporal_noise", t.temporal_noise_abs)
-    noise = max(noise, min(changing, gate))
+    noise = 0.0
+    if based and s.has("temporal_grain_ratio"):
+        noise = max(
+            s.over("grain_ratio", t.grain_ratio),
+            s.over("temporal_grain_ratio", t.temporal_grain_ratio),
+        )
     scores["noise"] = noise
     return {k: round(v, 3) for k, v in scores.items()}
 

@@ -91,3 +91,41 @@ def test_from_image_and_bad_input(tmp_path: Path) -> None:
         Baseline.from_bytes(b"\xff\x00")
     with pytest.raises(BaselineError, match="format"):
         Baseline.from_dict({"format": 99})
+
+
+def test_the_reference_is_the_median_of_recent_healthy_pictures() -> None:
+    b = Baseline()
+    pictures = [day_picture(7) for _ in range(3)]
+    car = pictures[1].copy()
+    car[200:300, 100:300] = (20, 20, 200)  # a red car passing in one picture only
+    pictures[1] = car
+    for k, picture in enumerate(pictures):
+        b.learn([Frame(float(k), picture)])
+    reference = b.day.reference
+    assert reference is not None
+    clean = cv2.cvtColor(cv2.resize(day_picture(7), (320, 240), interpolation=cv2.INTER_AREA),
+                         cv2.COLOR_BGR2GRAY)  # fmt: skip
+    assert np.abs(reference.astype(int) - clean.astype(int)).max() <= 1  # the car is not normal
+    mobile = b.day.mobile
+    assert mobile is not None
+    assert mobile[13:18, 7:18].mean() > 0.8  # the blocks the car passed (8 px at 320 wide)
+    assert mobile[:10].mean() < 0.05  # the rest holds still
+    for _ in range(10):
+        b.learn([Frame(0.0, day_picture(7))])
+    assert len(b.day.stack) == 5  # only the latest healthy pictures are kept
+
+
+def test_stored_pictures_round_trip_and_older_baselines_still_load() -> None:
+    b = Baseline()
+    for seed in range(3):
+        b.learn([Frame(0.0, day_picture(seed))])
+    back = Baseline.from_bytes(b.to_bytes())
+    assert len(back.day.stack) == 3
+    assert back.day.mobile is not None and b.day.mobile is not None
+    assert np.array_equal(back.day.mobile, b.day.mobile)
+    older = b.to_dict()
+    del older["day"]["stack_png"]  # stored before the pictures were kept
+    restored = Baseline.from_dict(older)
+    assert restored.day.reference is not None and b.day.reference is not None
+    assert np.array_equal(restored.day.reference, b.day.reference)
+    assert restored.day.learned("temporal_grain") is None  # learned from now on

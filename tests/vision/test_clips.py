@@ -67,15 +67,16 @@ KNOWN_MISSES: dict[tuple[str, bool], str] = {
     # the blur threshold sits between the two.
     ("fault_blur_mild.mp4", True): "mild defocus is within what fog does to detail",
     ("fault_blur_3.mp4", True): "mild defocus is within what fog does to detail",
-    # Casts within the range of natural light: warm and bluish light drift the chroma up to 19.
-    ("fault_color_cast_blue.mp4", True): "a cast within the drift of tinted light",
-    ("fault_color_cast_yellow.mp4", True): "a cast within the drift of tinted light",
-    ("fault_color_cast_cyan.mp4", True): "a cast within the drift of tinted light",
     ("fault_overexposed_night.mp4", False): "only half the picture saturated",
     ("fault_overexposed_night.mp4", True): "only half the picture saturated",
     ("fault_occluded_bag.mp4", True): "a bag lets the scene's layout through",
     ("fault_shifted_small.mp4", True): "a 48 px pan keeps most of the layout",
 }
+
+
+LEARNED_ONLY = frozenset({"noise"})
+"""Faults judged only against what the camera showed in healthy probes: a reference picture (a
+median of frames) carries no grain to compare with."""
 
 
 @cache
@@ -123,11 +124,11 @@ def test_clip_gets_its_labelled_verdict(
     detail = (verdict.status, verdict.faults, verdict.scores)
     if not expected:
         assert verdict.status == "ok", detail
-    elif with_ref or expected <= GROSS:
+    elif (with_ref and not expected & LEARNED_ONLY) or expected <= GROSS:
         assert verdict.status == label["status"], detail
         assert set(verdict.faults) == expected, detail
     else:
-        # Without the camera's own picture a subtle fault may pass, but never as an outage.
+        # Without the camera's own normal a subtle fault may pass, but never as an outage.
         assert verdict.status != "offline", detail
 
 

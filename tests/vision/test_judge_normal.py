@@ -148,3 +148,59 @@ def test_a_camera_knocked_sideways_is_shifted_not_occluded() -> None:
     verdict = judge(frames(turned), baseline)
     assert confident(verdict, "shifted"), verdict.scores
     assert "occluded" not in verdict.faults
+
+
+def test_leaves_in_the_wind_are_not_noise_but_grain_all_over_is() -> None:
+    base = scene()
+
+    def windy(seed: int, grain: float = 1.0) -> U8:
+        picture = base.copy()
+        # The lower half is foliage that looks different in every exposure.
+        picture[240:] = scene(50 + seed)[240:]
+        return shot(picture, seed, grain=grain)
+
+    baseline = Baseline()
+    for probe in range(4):
+        shots = frames([windy(10 * probe + k) for k in range(3)])
+        baseline.update(judge(shots, baseline), shots)
+    assert baseline.knows("day")
+    calm_day = judge(frames([windy(100 + k) for k in range(3)]), baseline)
+    assert "noise" not in calm_day.faults, calm_day.metrics
+    assert "noise" not in judge(frames([windy(110 + k) for k in range(3)])).faults
+    noisy = judge(frames([windy(120 + k, grain=12.0) for k in range(3)]), baseline)
+    assert confident(noisy, "noise"), noisy.metrics
+
+
+def test_a_naturally_tinted_camera_is_judged_against_its_own_colour() -> None:
+    warm_room = scene() * np.array([0.7, 0.95, 1.3], np.float32)  # tungsten-lit room
+    baseline = learned(warm_room)
+    verdict = judge(frames([shot(warm_room, 100 + k) for k in range(3)]), baseline)
+    assert verdict.status == "ok", verdict.scores
+    greener = warm_room * np.array([0.8, 1.5, 0.8], np.float32)
+    assert confident(judge(frames([shot(greener, k) for k in range(3)]), baseline), "color_cast")
+
+
+def test_a_road_with_passing_cars_is_normal_but_a_card_over_the_lens_is_not() -> None:
+    base = scene()
+
+    def road(seed: int, cars_at: tuple[int, ...]) -> U8:
+        picture = base.copy()
+        picture[200:440] = 90.0  # plain asphalt across the lower half
+        for x in cars_at:  # cars seen from above: bright bodies with dark windows
+            picture[220:420, x : x + 150] = (200, 200, 210)
+            picture[250:300, x + 20 : x + 130] = (30, 30, 40)
+            picture[340:390, x + 20 : x + 130] = (30, 30, 40)
+        return shot(picture, seed)
+
+    baseline = Baseline()
+    traffic = ((0, 320), (160, 480), (), (0, 480), ())
+    for probe, cars_at in enumerate(traffic):
+        shots = frames([road(10 * probe + k, cars_at) for k in range(3)])
+        assert baseline.update(judge(shots, baseline), shots)
+    for cars_at in ((), (240,), (80, 400)):
+        verdict = judge(frames([road(200 + k, cars_at) for k in range(3)]), baseline)
+        assert verdict.status == "ok", (cars_at, verdict.scores)
+    card = [road(300 + k, ()) for k in range(3)]
+    for picture in card:
+        picture[:, :400] = 45  # a dark card over the left of the lens
+    assert confident(judge(frames(card), baseline), "occluded")

@@ -166,3 +166,65 @@ def test_detail_does_not_change_with_exposure() -> None:
     dark = m.detail(m.laplacian_variance(dim), m.brightness(dim).std)
     assert dark == pytest.approx(bright, rel=0.1)
     assert m.laplacian_variance(dim) < 0.3 * m.laplacian_variance(g)
+
+
+def test_block_helpers_match_their_definition() -> None:
+    g = textured(5, size=(61, 83))  # sides that are not whole blocks
+    bh, bw = 61 // m.BLOCK, 83 // m.BLOCK
+    blocks = g[: bh * m.BLOCK, : bw * m.BLOCK].astype(np.float32).reshape(bh, 8, bw, 8)
+    assert np.allclose(m.block_means(g), blocks.mean(axis=(1, 3)), atol=1e-3)
+    lap = cv2.Laplacian(g, cv2.CV_32F, ksize=3)[: bh * m.BLOCK, : bw * m.BLOCK]
+    expected = lap.reshape(bh, 8, bw, 8).std(axis=(1, 3))
+    assert np.allclose(m.block_texture(g), expected, rtol=1e-3, atol=1e-2)
+    keep = np.ones(g.shape, bool)
+    keep[10, 20] = False  # one masked pixel takes its whole block out
+    kb = m.block_keep(keep, (bh, bw))
+    assert not kb[1, 2] and int(kb.sum()) == bh * bw - 1
+
+
+def test_temporal_grain_measures_fresh_grain_and_ignores_what_moves() -> None:
+    rng = np.random.default_rng(12)
+    base = textured(2).astype(np.float32)
+    grainy = [np.clip(base + rng.normal(0, 4.0, base.shape), 0, 255).astype(np.uint8)]
+    grainy += [np.clip(base + rng.normal(0, 4.0, base.shape), 0, 255).astype(np.uint8)]
+    assert m.temporal_grain(grainy) == pytest.approx(4.0, rel=0.2)
+    # Leaves in the wind: the lower half of the picture changes completely between frames,
+    # the rest holds still; that is motion, not grain.
+    moving = []
+    for k in range(3):
+        picture = textured(2).copy()
+        picture[120:] = textured(20 + k)[120:]
+        moving.append(picture)
+    assert m.temporal_grain(moving) < 0.3
+    assert m.temporal_noise(moving) < m.temporal_grain(grainy)  # plainest blocks, too
+    assert np.isnan(m.temporal_grain(moving[:1]))
+
+
+def test_cast_gain_sees_uneven_channel_gains_whatever_the_light_and_the_scene() -> None:
+    rng = np.random.default_rng(13)
+    scene = rng.integers(30, 200, (60, 80, 3)).astype(np.float32)
+    healthy = m.channel_means(scene.astype(np.uint8))
+
+    def gain(b: float, g: float, r: float) -> float:
+        picture = np.clip(scene * np.array([b, g, r]), 0, 255).astype(np.uint8)
+        return m.cast_gain(m.channel_means(picture), healthy)
+
+    assert gain(0.5, 0.5, 0.5) < 0.02  # dusk: every channel alike
+    assert gain(0.82, 0.97, 1.15) < 0.2  # tungsten light
+    assert gain(1.15, 1.0, 0.86) < 0.2  # overcast, LED
+    assert gain(0.55, 0.95, 1.4) > 0.4  # white balance lost
+    assert gain(1.3, 0.7, 1.3) > 0.35  # infrared-cut filter stuck by day: magenta
+
+
+def test_scene_shift_places_a_featureless_view_by_its_edges() -> None:
+    yy, xx = np.mgrid[0:180, 0:320].astype(np.float32)
+    # Soft bands and a blob: no corners for features to hold on to.
+    smooth = 120 + 40 * np.sin(xx / 23.0) + 30 * np.cos(yy / 17.0)
+    smooth += 50 * np.exp(-((xx - 200) ** 2 + (yy - 80) ** 2) / 800.0)
+    reference = np.clip(smooth, 0, 255).astype(np.uint8)
+    moved = np.roll(reference, (12, 40), axis=(0, 1))
+    shift = m.scene_shift(reference, moved)
+    assert shift.method == "phase" and shift.response > 0.3
+    assert shift.displacement == pytest.approx(np.hypot(40, 12) / np.hypot(320, 180), rel=0.1)
+    same = m.scene_shift(reference, reference)
+    assert same.displacement < 0.01
