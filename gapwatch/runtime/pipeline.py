@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 
 from gapwatch.alerts import AlertEngine
 from gapwatch.coverage import CoverageModel
+from gapwatch.crowd import HourRecord, LiveCrowd
 from gapwatch.dispatch import (
     DEFAULT_SECRET_ENV,
     DeliveryWorker,
@@ -35,6 +36,7 @@ from gapwatch.dispatch import (
 from gapwatch.health import Probe
 from gapwatch.platforms import PlatformSync
 from gapwatch.runtime.baselines import BaselineBook
+from gapwatch.runtime.crowd import live_crowd_for, load_normals, save_hours
 from gapwatch.runtime.executor import LocalExecutor, ProbeFunction, ProbeRequest, SamplingExecutor
 from gapwatch.runtime.ingest import (
     DEFAULT_LINGER_S,
@@ -79,6 +81,8 @@ BASELINE_SAVE_S = 60.0
 BASELINE_SYNC_S = 10.0
 """Seconds between looks for baselines another process changed (a reset on an API replica)."""
 REFRESH_S = 2.0
+CROWD_SAMPLE_S = 60.0
+"""Seconds between samples of the zones' crowd for the hourly record and the normals."""
 """Seconds between looks at what other processes did to alerts (acknowledged, resolved, …)."""
 
 
@@ -155,6 +159,7 @@ class Service:
     platform_sync: PlatformSync | None = None
     writer_batch: int = DEFAULT_MAX_BATCH
     writer_linger_s: float = DEFAULT_LINGER_S
+    crowd: LiveCrowd | None = None
     _handling: threading.Lock = field(default_factory=threading.Lock)
     writer: BatchWriter[ProbeVerdict] = field(init=False, repr=False)
     snapshots: SnapshotBook = field(init=False, repr=False)
@@ -200,6 +205,8 @@ class Service:
             if book is not None:
                 periodic.append(PeriodicTask("baseline-save", BASELINE_SAVE_S, book.save))
                 periodic.append(PeriodicTask("baseline-sync", BASELINE_SYNC_S, book.sync))
+            if self.crowd is not None:
+                periodic.append(PeriodicTask("crowd-sample", CROWD_SAMPLE_S, self.sample_crowd))
             if self.platform_sync is not None:
                 periodic.extend(
                     PeriodicTask(job.name, job.interval_s, job.run)
@@ -240,9 +247,14 @@ class Service:
         pool = ProbePool(max_workers=workers, judge=judge)
         self.probe_pool = pool
 
+        crowd = self.crowd
+
         def run(request: ProbeRequest) -> ProbeResult:
             return pool.probe(
-                request.source, timeout_s=request.timeout_s, baseline=request.baseline
+                request.source,
+                timeout_s=request.timeout_s,
+                baseline=request.baseline,
+                pose=crowd.pose(request.camera_id) if crowd is not None else None,
             )
 
         return LocalExecutor(run, workers=workers, on_wait=on_wait)
@@ -263,6 +275,11 @@ class Service:
             except Exception:
                 log.exception("stopping %s failed", type(worker).__name__)
         with self._handling:  # waits for the transaction in progress, if any
+            if self.crowd is not None:
+                try:
+                    self._store_hours(self.crowd.close_hour(), utcnow())
+                except Exception:
+                    log.exception("saving the crowd's hour failed")
             if self.baselines is not None:
                 try:
                     self.baselines.save(utcnow())
@@ -299,6 +316,11 @@ class Service:
 
     def _write_verdicts(self, verdicts: Sequence[ProbeVerdict]) -> None:
         """One transaction for a batch of verdicts, in the order they came."""
+        crowd_moved = False
+        if self.crowd is not None:
+            # Every verdict says what its camera sees: a count when healthy, nobody otherwise.
+            for v in verdicts:
+                crowd_moved |= self.crowd.observe(v.camera_id, v.result.crowd)
         # A probe that could not judge the picture is no evidence about the camera.
         verdicts = [v for v in verdicts if v.result.status != "unknown"]
         probes = [
@@ -319,7 +341,25 @@ class Service:
         with self._handling:
             with transaction(self.sessions) as session:
                 self.alerts.ingest(session, probes, details=details)
+                if crowd_moved and verdicts:
+                    # Blind spots the crowd now fills are raised within this probe round.
+                    self.alerts.regrade(session, max(v.at for v in verdicts))
             self.snapshots.publish(self.alerts.live.healthy)
+
+    def sample_crowd(self, at: dt.datetime) -> None:
+        """Add the zones' crowd now to the hour's record; store hours that ended."""
+        if self.crowd is None:
+            return
+        with self._handling:
+            if self.stopping.is_set():
+                return
+            self._store_hours(self.crowd.sample(at), at)
+
+    def _store_hours(self, records: Sequence[HourRecord], at: dt.datetime) -> None:
+        if not records or self.crowd is None:
+            return
+        with transaction(self.sessions) as session:
+            save_hours(session, records, self.crowd.normals(), at=at)
 
     def tick(self, at: dt.datetime) -> None:
         """Periodic alert-engine work (escalations), in one transaction."""
@@ -424,8 +464,11 @@ def build_service(
         raise
     sessions = session_factory(engine)
     alerts = AlertEngine(site, coverage=coverage)
+    crowd = live_crowd_for(site, coverage)
+    alerts.follow_crowd(crowd.facts)
     try:
         with transaction(sessions) as session:
+            crowd.restore(load_normals(session))
             endpoints = configured_endpoints(
                 site.spec.dispatch.endpoints, dispatch_url=settings.dispatch_url
             )
@@ -456,6 +499,7 @@ def build_service(
         baselines=BaselineBook(sessions, _references(site)),
         writer_batch=writer_batch,
         writer_linger_s=writer_linger_s,
+        crowd=crowd,
     )
     service.workers.append(AlertRefresher(service.refresh_alerts))
     # Every commit that queued a message wakes delivery, whichever part of the service wrote.

@@ -39,7 +39,7 @@ def test_migrate_twice_is_harmless_and_records_head(db_engine: Engine) -> None:
     tables = set(inspect(db_engine).get_table_names())
     assert set(Base.metadata.tables) <= tables
     with db_engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0001"
+        assert MigrationContext.configure(conn).get_current_revision() == "0002"
 
 
 def _alert(dedup_key: str, status: str = "open") -> AlertRow:
@@ -142,6 +142,6 @@ def test_services_starting_together_both_migrate_safely(fresh_url: str) -> None:
     assert errors == []
     engine = make_engine(fresh_url)
     with engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0001"
+        assert MigrationContext.configure(conn).get_current_revision() == "0002"
     assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
     engine.dispose()

@@ -1,0 +1,168 @@
+"""The crowd through the running service: a zone filling with people raises its blind spots'
+severity and moves them up the road-patrol order within one probe interval (the demo site)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+from sqlalchemy import select
+
+from gapwatch.crowd import CrowdCount, PersonBlob
+from gapwatch.runtime.crowd import zone_history
+from gapwatch.runtime.pipeline import Service, build_service
+from gapwatch.settings import Settings
+from gapwatch.storage import AlertLogRow, AlertRow, CrowdHourRow, CrowdNormalRow, transaction
+from gapwatch.vision.types import ProbeResult
+
+DEMO = Path(__file__).resolve().parents[2] / "config" / "demo-weiyuan.yaml"
+T0 = dt.datetime(2026, 12, 2, 2, 0, tzinfo=dt.UTC)  # a Wednesday, 10:00 in Weiyuan
+INTERVAL = dt.timedelta(seconds=20)  # the demo site's probe interval
+FAULTY = {"cam-002", "cam-009", "cam-023", "cam-035"}  # the demo's faulty clips
+SQUARE = "yuangudui-square"  # cam-023's zone
+
+
+@pytest.fixture
+def service(db_url: str) -> Iterator[Service]:
+    svc = build_service(Settings(db_url=db_url, site=DEMO, scheduler=False))
+    yield svc
+    svc.stop()
+
+
+def people_in(
+    svc: Service, camera: str, zone: str, n: int, seed: int = 0, *, alone: bool = False
+) -> CrowdCount:
+    """A count of `n` people standing on the ground `camera` sees in `zone`, as the counter
+    gives it: blobs at the pixels of their feet in the camera's pose. `alone`: only where no
+    other camera's view reaches (a person where k views overlap weighs 1/k in the zone)."""
+    pose = svc.crowd.pose(camera) if svc.crowd is not None else None
+    assert pose is not None
+    zone_ground = next(z.polygon for z in svc.coverage.zones if z.id == zone)
+    ground = shapely.intersection(svc.coverage.views[camera].geometry, zone_ground)
+    if alone:
+        others = [v.geometry for c, v in svc.coverage.views.items() if c != camera]
+        ground = shapely.difference(ground, shapely.union_all(others))
+    rng = np.random.default_rng(seed)
+    x0, y0, x1, y1 = ground.bounds
+    blobs: list[PersonBlob] = []
+    while len(blobs) < n:
+        x, y = rng.uniform(x0, x1), rng.uniform(y0, y1)
+        if not ground.contains(shapely.Point(x, y)):
+            continue
+        u, v = pose.pixels(np.array([[x, y, 0.0]]))[0]
+        if 0 <= u < pose.width and 0 <= v < pose.height:
+            blobs.append(PersonBlob(float(u), float(v), 1.0))
+    return CrowdCount(people=float(n), blobs=tuple(blobs))
+
+
+def probe_round(svc: Service, at: dt.datetime, counts: dict[str, CrowdCount]) -> None:
+    for camera in svc.site.spec.cameras:
+        if camera.id in FAULTY:
+            result = ProbeResult("offline", ["no_signal"])
+        else:
+            result = ProbeResult("ok", [], crowd=counts.get(camera.id, CrowdCount(0.0)))
+        svc.handle_probe(camera.id, at, result)
+
+
+def order(svc: Service, at: dt.datetime) -> list[tuple[str, ...]]:
+    return [tuple(svc.alerts.open_alerts[a].cameras) for a, _ in svc.alerts.road_patrol_order(at)]
+
+
+def test_a_filling_zone_raises_its_blind_spot_and_moves_it_up_within_one_interval(
+    service: Service,
+) -> None:
+    probe_round(service, T0, {})
+    probe_round(service, T0 + INTERVAL, {})  # the faulty cameras' alerts open (open_after 2)
+    before = order(service, T0 + INTERVAL)
+    assert before[-1] == ("cam-023",), before
+    with transaction(service.sessions, write=False) as session:
+        square = session.scalars(select(AlertRow).where(AlertRow.dedup_key == "camera:cam-023"))
+        alert = next(iter(square))
+        alert_id, was = alert.id, alert.severity
+
+    # A golden-week crowd comes into the square: the cameras still working there count it.
+    crowd = {
+        "cam-022": people_in(service, "cam-022", SQUARE, 1000, seed=1),
+        "cam-024": people_in(service, "cam-024", SQUARE, 1000, seed=2),
+    }
+    at = T0 + 2 * INTERVAL
+    probe_round(service, at, crowd)  # one probe interval later
+
+    # Overlapping views count the same people once: fewer than 2,000 in the square.
+    assert service.crowd is not None
+    assert 1000 < service.crowd.zone_crowds()[SQUARE].people < 2000
+    # ≥ 20 people expected on the blind ground: one step up, ahead of the county square's
+    # equally severe but empty blind spot.
+    assert order(service, at) == [before[0], ("cam-023",), before[1]]
+    assert severity_of(service, alert_id) == was + 1
+
+    # Packed: ≥ 200 people expected there: two steps, and served first.
+    crowd = {
+        "cam-022": people_in(service, "cam-022", SQUARE, 3000, seed=3),
+        "cam-024": people_in(service, "cam-024", SQUARE, 3000, seed=4),
+    }
+    probe_round(service, at + INTERVAL, crowd)
+    assert order(service, at + INTERVAL) == [("cam-023",), before[0], before[1]]
+    assert severity_of(service, alert_id) == 5
+    with transaction(service.sessions, write=False) as session:
+        raised = session.scalars(
+            select(AlertLogRow).where(
+                AlertLogRow.alert_id == alert_id, AlertLogRow.action == "crowd_raised"
+            )
+        ).all()
+        elsewhere = session.scalars(
+            select(AlertLogRow).where(
+                AlertLogRow.alert_id != alert_id, AlertLogRow.action == "crowd_raised"
+            )
+        ).all()
+    assert [r.detail["to"] for r in raised] == ["high", "critical"]
+    assert raised[-1].detail["expected_people"] >= 200
+    # The other zones' alerts are untouched by a crowd elsewhere.
+    assert elsewhere == []
+
+
+def severity_of(svc: Service, alert_id: str) -> int:
+    with transaction(svc.sessions, write=False) as session:
+        alert = session.get(AlertRow, alert_id)
+        assert alert is not None
+        return alert.severity
+
+
+def test_a_camera_that_fails_stops_counting(service: Service) -> None:
+    assert service.crowd is not None
+    crowd = {"cam-024": people_in(service, "cam-024", SQUARE, 40, seed=3, alone=True)}
+    probe_round(service, T0, crowd)
+    assert service.crowd.zone_crowds()[SQUARE].people == pytest.approx(40)
+    service.handle_probe("cam-024", T0 + INTERVAL, ProbeResult("degraded", ["blur"]))
+    assert service.crowd.zone_crowds()[SQUARE].people == 0
+    assert "cam-024" not in service.crowd.zone_crowds()[SQUARE].cameras
+
+
+def test_hours_are_stored_and_teach_the_normals(service: Service, db_url: str) -> None:
+    assert service.crowd is not None
+    crowd = {"cam-024": people_in(service, "cam-024", SQUARE, 30, seed=4, alone=True)}
+    probe_round(service, T0, crowd)
+    service.sample_crowd(T0 + dt.timedelta(minutes=10))
+    service.sample_crowd(T0 + dt.timedelta(minutes=40))
+    service.sample_crowd(T0 + dt.timedelta(minutes=70))  # the 10:00 hour is over
+    with transaction(service.sessions, write=False) as session:
+        hours = session.scalars(select(CrowdHourRow).where(CrowdHourRow.zone_id == SQUARE)).all()
+        normal = session.get(CrowdNormalRow, (SQUARE, 2, 10))
+        chart = zone_history(session, SQUARE, since=T0 - INTERVAL, crowd=service.crowd)
+    assert [(h.hour, round(h.mean), h.samples) for h in hours] == [(T0, 30, 2)]
+    assert normal is not None and normal.mean == pytest.approx(30) and normal.samples == 1
+    assert [(p.hour, round(p.mean), p.normal) for p in chart] == [(T0, 30, pytest.approx(30))]
+    # A restarted service starts from the stored normals.
+    service.stop()
+    again = build_service(Settings(db_url=db_url, site=DEMO, scheduler=False))
+    try:
+        assert again.crowd is not None
+        assert again.crowd.normals().normal(SQUARE, dt.datetime(2026, 12, 2, 10, 30)) == (
+            pytest.approx(30)
+        )
+    finally:
+        again.stop()
