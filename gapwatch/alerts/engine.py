@@ -21,6 +21,7 @@ import shapely
 from sqlalchemy.orm import Session
 
 from gapwatch.alerts import lifecycle, patrols, records, startup
+from gapwatch.alerts.crowd_alerts import CrowdAlerts
 from gapwatch.alerts.grouping import (
     GROUP_WINDOW,
     ZONE_WINDOW,
@@ -118,6 +119,9 @@ class AlertEngine:
         self._dirty: set[str] = set()  # alerts whose features and payloads are to be redone
         self.quarantine = Quarantine()  # stored records the last load could not read
         self._crowd: Callable[[dt.datetime], CrowdFacts] | None = None
+        self.crowd_alerts = CrowdAlerts(
+            {z.id: z.capacity for z in spec.zones if z.capacity is not None}
+        )
 
     def new_tracker(self) -> HealthTracker:
         """A health tracker with the site's debounce settings."""
@@ -131,12 +135,14 @@ class AlertEngine:
         with self._lock:
             startup.ensure_rows(self, session, at)
             startup.load(self, session)
+            self.crowd_alerts.load(session)
             startup.standing_gaps(self, session, at)
 
     def reload(self, session: Session) -> None:
         """Rebuild the in-memory state from the database (after a failed transaction)."""
         with self._lock:
             startup.load(self, session)
+            self.crowd_alerts.load(session)
 
     def refresh(self, session: Session) -> RefreshReport:
         """Take in alert changes another process made (resolved, tasks moved, silences added)."""
@@ -443,6 +449,19 @@ class AlertEngine:
                 item[0],
             ),
         )
+
+    def check_crowd(self, session: Session, at: dt.datetime) -> None:
+        """Open or resolve crowd alerts for zones past (or back under) their capacity."""
+        facts = self.crowd_facts(at)
+        with self._lock:
+            self.crowd_alerts.check(
+                self,
+                session,
+                at=at,
+                people=facts.people,
+                cameras=facts.cameras,
+                people_by_camera=facts.camera_people,
+            )
 
     def regrade(self, session: Session, at: dt.datetime) -> list[str]:
         """Raise the severity of open alerts whose blind ground the crowd now fills; returns

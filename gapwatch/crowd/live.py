@@ -47,6 +47,10 @@ class CrowdFacts:
     density: Mapping[str, float] = field(default_factory=dict)
     people: Mapping[str, float] = field(default_factory=dict)
     trend: Mapping[str, Trend] = field(default_factory=dict)
+    cameras: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """The healthy cameras counting each zone now."""
+    camera_people: Mapping[str, float] = field(default_factory=dict)
+    """People each counting camera sees now."""
 
 
 @dataclass(frozen=True)
@@ -177,6 +181,8 @@ class LiveCrowd:
             density={z.zone: z.density_per_m2 for z in counted},
             people={z.zone: z.people for z in counted},
             trend={z.zone: z.trend for z in counted},
+            cameras={z.zone: z.cameras for z in counted},
+            camera_people=self.camera_people(),
         )
 
     def sample(self, at: dt.datetime) -> list[HourRecord]:

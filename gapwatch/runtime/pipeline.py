@@ -343,7 +343,9 @@ class Service:
                 self.alerts.ingest(session, probes, details=details)
                 if crowd_moved and verdicts:
                     # Blind spots the crowd now fills are raised within this probe round.
-                    self.alerts.regrade(session, max(v.at for v in verdicts))
+                    at = max(v.at for v in verdicts)
+                    self.alerts.regrade(session, at)
+                    self.alerts.check_crowd(session, at)
             self.snapshots.publish(self.alerts.live.healthy)
 
     def sample_crowd(self, at: dt.datetime) -> None:

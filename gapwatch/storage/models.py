@@ -61,7 +61,13 @@ __all__ = [
 
 CameraStatus = Literal["ok", "degraded", "offline"]
 AlertKind = Literal[
-    "camera_down", "camera_degraded", "group_down", "zone_outage", "coverage_gap", "maintenance"
+    "camera_down",
+    "camera_degraded",
+    "group_down",
+    "zone_outage",
+    "coverage_gap",
+    "maintenance",
+    "crowd",
 ]
 AlertStatus = Literal["open", "acknowledged", "resolved"]
 TaskKind = Literal["video_patrol", "road_patrol"]
@@ -87,6 +93,7 @@ ALERT_KINDS: tuple[AlertKind, ...] = (
     "zone_outage",
     "coverage_gap",
     "maintenance",
+    "crowd",
 )
 ALERT_STATUSES: tuple[AlertStatus, ...] = ("open", "acknowledged", "resolved")
 TASK_KINDS: tuple[TaskKind, ...] = ("video_patrol", "road_patrol")

@@ -12,7 +12,15 @@ from sqlalchemy import select
 from gapwatch.runtime.crowd import zone_history
 from gapwatch.runtime.pipeline import Service, build_service
 from gapwatch.settings import Settings
-from gapwatch.storage import AlertLogRow, AlertRow, CrowdHourRow, CrowdNormalRow, transaction
+from gapwatch.storage import (
+    AlertLogRow,
+    AlertRow,
+    CrowdHourRow,
+    CrowdNormalRow,
+    EventRow,
+    TaskRow,
+    transaction,
+)
 from gapwatch.vision.types import ProbeResult
 from tests.runtime.crowd_scene import DEMO, INTERVAL, SQUARE, T0, people_in, probe_round
 
@@ -122,3 +130,47 @@ def test_hours_are_stored_and_teach_the_normals(service: Service, db_url: str) -
         )
     finally:
         again.stop()
+
+
+def test_passing_capacity_raises_a_crowd_alert_that_resolves_below_it(service: Service) -> None:
+    # The demo square holds 2,000 people (site file); cam-024 alone counts its own ground.
+    def count(n: int) -> None:
+        nonlocal at
+        at += INTERVAL
+        probe_round(service, at, {"cam-024": people_in(service, "cam-024", SQUARE, n, alone=True)})
+
+    def crowd_alerts() -> list[AlertRow]:
+        with transaction(service.sessions, write=False) as session:
+            return list(session.scalars(select(AlertRow).where(AlertRow.kind == "crowd")))
+
+    at = T0
+    count(1900)
+    assert crowd_alerts() == []
+    count(2300)
+    (alert,) = crowd_alerts()
+    assert (alert.status, alert.zones, alert.dedup_key) == ("open", [SQUARE], f"crowd:{SQUARE}")
+    with transaction(service.sessions, write=False) as session:
+        tasks = session.scalars(select(TaskRow).where(TaskRow.alert_id == alert.id)).all()
+        shown = session.scalars(select(EventRow).where(EventRow.type == "task.created")).all()
+    (video,) = tasks
+    assert video.kind == "video_patrol" and video.payload["reason"] == "crowd"
+    assert video.payload["views"][0] == {"camera": "cam-024", "people": 2300.0, "preset": None}
+    assert video.payload["capacity"] == 2000
+    assert any(e.data.get("id") == video.id for e in shown)  # on the board and to dispatch
+    # Hysteresis: just under capacity keeps it open, and it never opens a second one.
+    count(1850)
+    count(2100)
+    assert [(a.id, a.status) for a in crowd_alerts()] == [(alert.id, "open")]
+    count(1700)  # below 90 %: resolved by the system, the video patrol done
+    (closed,) = crowd_alerts()
+    assert closed.status == "resolved" and "2000" in (closed.resolution or "")
+    with transaction(service.sessions, write=False) as session:
+        done = session.get(TaskRow, video.id)
+        assert done is not None and done.status == "done"
+    # A crowd alert is not a camera alert: a restart keeps it out of the camera alerts.
+    count(2500)
+    assert len([a for a in crowd_alerts() if a.status == "open"]) == 1
+    service.resync()
+    assert all(s.cameras for s in service.alerts.open_alerts.values())
+    count(2600)
+    assert len([a for a in crowd_alerts() if a.status == "open"]) == 1
