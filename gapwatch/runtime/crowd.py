@@ -24,11 +24,15 @@ __all__ = [
     "DEFAULT_RESOLUTION",
     "DEFAULT_TILT_DEG",
     "HourPoint",
+    "ShiftCrowd",
+    "ZoneCrowdSummary",
     "live_crowd_for",
     "load_normals",
     "poses_of",
     "save_hours",
+    "shift_crowd",
     "zone_history",
+    "zone_summaries",
 ]
 
 DEFAULT_TILT_DEG = 15.0
@@ -127,5 +131,78 @@ def zone_history(
         local = crowd.local(row.hour + dt.timedelta(minutes=30))
         out.append(
             HourPoint(row.hour, row.mean, row.peak, normals.get((local.weekday(), local.hour)))
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class ZoneCrowdSummary:
+    """A zone's crowd for the audit: now, normal now, and its usual busiest hour of the week."""
+
+    zone: str
+    people: float | None
+    density_per_m2: float | None
+    normal_now: float | None
+    usual_peak: float | None
+    usual_peak_weekday: int | None
+    usual_peak_hour: int | None
+
+
+def zone_summaries(session: Session, crowd: LiveCrowd, at: dt.datetime) -> list[ZoneCrowdSummary]:
+    """Every zone's crowd now against its normal, and its usual busiest weekday-hour (stored)."""
+    peaks: dict[str, CrowdNormalRow] = {}
+    for row in session.scalars(select(CrowdNormalRow)):
+        best = peaks.get(row.zone_id)
+        if best is None or row.mean > best.mean:
+            peaks[row.zone_id] = row
+    out = []
+    for z in crowd.now(at):
+        peak = peaks.get(z.zone)
+        out.append(
+            ZoneCrowdSummary(
+                zone=z.zone,
+                people=z.people if z.cameras else None,
+                density_per_m2=z.density_per_m2 if z.cameras else None,
+                normal_now=z.normal,
+                usual_peak=peak.mean if peak else None,
+                usual_peak_weekday=peak.weekday if peak else None,
+                usual_peak_hour=peak.hour if peak else None,
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class ShiftCrowd:
+    """A zone's crowd over a shift's finished hours: mean and peak people, and when the peak was."""
+
+    zone: str
+    hours: int
+    mean: float
+    peak: float
+    peak_hour: dt.datetime
+
+
+def shift_crowd(session: Session, *, start: dt.datetime, end: dt.datetime) -> list[ShiftCrowd]:
+    """Per zone, the finished hours that began in [start, end)."""
+    rows = session.scalars(
+        select(CrowdHourRow)
+        .where(CrowdHourRow.hour >= start, CrowdHourRow.hour < end)
+        .order_by(CrowdHourRow.zone_id, CrowdHourRow.hour)
+    )
+    by_zone: dict[str, list[CrowdHourRow]] = {}
+    for row in rows:
+        by_zone.setdefault(row.zone_id, []).append(row)
+    out = []
+    for zone, hours in sorted(by_zone.items()):
+        top = max(hours, key=lambda h: (h.peak, h.hour))
+        out.append(
+            ShiftCrowd(
+                zone=zone,
+                hours=len(hours),
+                mean=sum(h.mean for h in hours) / len(hours),
+                peak=top.peak,
+                peak_hour=top.hour,
+            )
         )
     return out

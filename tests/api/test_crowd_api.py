@@ -124,3 +124,38 @@ def test_metrics_carry_the_zones_crowd(demo: tuple[httpx.Client, Service]) -> No
             check=False,
         )
         assert checked.returncode == 0, checked.stderr + checked.stdout
+
+
+def test_the_shift_report_and_the_audit_carry_crowd_figures(
+    demo: tuple[httpx.Client, Service],
+) -> None:
+    client, service = demo
+    now = utcnow().replace(minute=0, second=0, microsecond=0)
+    hour = now - dt.timedelta(hours=2)
+    probe_round(service, hour, {})
+    busy = {"cam-024": people_in(service, "cam-024", SQUARE, 2400, seed=6, alone=True)}
+    probe_round(service, hour + dt.timedelta(seconds=20), busy)  # past the square's 2,000
+    service.sample_crowd(hour + dt.timedelta(minutes=5))
+    service.sample_crowd(hour + dt.timedelta(minutes=65))
+    start, end = (hour - dt.timedelta(hours=1)).isoformat(), utcnow().isoformat()
+    reply = client.get("/api/v1/reports/shift", params={"from": start, "to": end}, headers=AUTH)
+    assert reply.status_code == 200, reply.text
+    report = reply.json()
+    square = next(c for c in report["crowd"] if c["zone"] == SQUARE)
+    assert (square["hours"], square["peak_people"], square["capacity"]) == (1, 2400.0, 2000)
+    assert dt.datetime.fromisoformat(square["peak_hour"]) == hour
+    assert report["crowd_alerts"] == 1
+    assert report["crowd_raised"] >= 1  # the crowd filled cam-023's blind spot too
+
+    audit = client.get("/api/v1/dashboard/audit", headers=AUTH)
+    assert audit.status_code == 200, audit.text
+    zones = {z["zone"]: z for z in audit.json()["crowd"]}
+    assert zones[SQUARE]["people"] == pytest.approx(2400)
+    assert zones[SQUARE]["capacity"] == 2000
+    assert zones[SQUARE]["usual_peak"] == pytest.approx(2400)
+    local = service.crowd.local(hour + dt.timedelta(minutes=30)) if service.crowd else None
+    assert local is not None
+    assert (zones[SQUARE]["usual_peak_weekday"], zones[SQUARE]["usual_peak_hour"]) == (
+        local.weekday(),
+        local.hour,
+    )
