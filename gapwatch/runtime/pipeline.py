@@ -236,7 +236,8 @@ class Service:
         if self.settings.executor == "celery":
             from gapwatch.runtime.celery_executor import celery_executor_for
 
-            return celery_executor_for(self.site, self.settings, self.baselines)
+            pose_for = self.crowd.pose if self.crowd is not None else None
+            return celery_executor_for(self.site, self.settings, self.baselines, pose_for)
         workers = self.settings.probe_workers
         on_wait = self.metrics.probe_wait_seconds.observe
         if self.probe_function is not None:
