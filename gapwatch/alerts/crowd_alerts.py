@@ -47,6 +47,9 @@ class CrowdAlerts:
     def __init__(self, capacity: Mapping[str, int]) -> None:
         self._capacity = dict(capacity)
         self._open: dict[str, str] = {}  # zone → alert id
+        # zones whose crowd alert an operator resolved while still over capacity: quiet until
+        # the crowd falls below the resolve share, so the same crowd does not alert again
+        self._quiet: set[str] = set()
 
     @property
     def capacity(self) -> dict[str, int]:
@@ -82,17 +85,24 @@ class CrowdAlerts:
             if zone not in people:
                 continue  # no healthy camera counts it now: no evidence either way
             count = people[zone]
+            below = count < RESOLVE_SHARE * limit
             held = self._open.get(zone)
             if held is not None:
                 alert = session.get(AlertRow, held)
                 if alert is None or alert.status == "resolved":
-                    # resolved by an operator: a new crossing opens a new alert
+                    # resolved by an operator: only a new crossing opens a new alert
                     del self._open[zone]
-                    held = None
-                elif count < RESOLVE_SHARE * limit:
-                    self._resolve(engine, session, alert, at=at, count=count, limit=limit)
+                    if not below:
+                        self._quiet.add(zone)
                     continue
-            if held is None and count > limit:
+                if below:
+                    self._resolve(engine, session, alert, at=at, count=count, limit=limit)
+                continue
+            if zone in self._quiet:
+                if below:
+                    self._quiet.discard(zone)
+                continue
+            if count > limit:
                 views = busiest_views(people_by_camera, cameras.get(zone, ()))
                 self._open_alert(
                     engine, session, zone, at=at, count=count, limit=limit, views=views

@@ -179,7 +179,17 @@ def test_passing_capacity_raises_a_crowd_alert_that_resolves_below_it(service: S
     service.resync()
     assert all(s.cameras for s in service.alerts.open_alerts.values())
     count(2600)
+    (still,) = [a for a in crowd_alerts() if a.status == "open"]
+    # An operator resolves it while the square is still full: the same crowd does not alert
+    # again; once it thins out and fills up past capacity again, a new alert opens.
+    with transaction(service.sessions) as session:
+        service.alerts.resolve(session, alert_id=still.id, by="operator", at=at)
+    count(2700)
+    assert [a for a in crowd_alerts() if a.status == "open"] == []
+    count(1000)
+    count(2200)
     assert len([a for a in crowd_alerts() if a.status == "open"]) == 1
+    assert len(crowd_alerts()) == 3  # the first, the one resolved by hand, the new one
 
 
 def test_the_running_service_counts_with_each_cameras_pose(tmp_path: Path) -> None:
