@@ -203,11 +203,12 @@ class LiveCrowd:
             return closed
 
     def close_hour(self) -> list[HourRecord]:
-        """Close the hour in progress now (at stop), teaching the normals its means."""
+        """Close the hour in progress now (at stop): its records so far, to be stored. A part of
+        an hour does not teach the normals; after a restart the hour's end does, once."""
         with self._lock:
-            return self._close_if_over(None)
+            return self._close_if_over(None, teach=False)
 
-    def _close_if_over(self, hour: dt.datetime | None) -> list[HourRecord]:
+    def _close_if_over(self, hour: dt.datetime | None, *, teach: bool = True) -> list[HourRecord]:
         h = self._hour
         if h.start is None or h.start == hour or not h.samples:
             return []
@@ -217,7 +218,7 @@ class LiveCrowd:
         ]
         # the slot of the hour's middle, in site-local time
         middle = self.local(h.start + dt.timedelta(minutes=30))
-        for r in records:
+        for r in records if teach else ():
             self._normals.learn(r.zone, middle, r.mean)
         self._hour = _Hour()
         return records

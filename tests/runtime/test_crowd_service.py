@@ -222,3 +222,17 @@ def test_the_running_service_counts_with_each_cameras_pose(tmp_path: Path) -> No
         ).all()
     # probed and judged faulty (a first probe on a busy machine may time out: offline)
     assert "degraded" in judged and "ok" not in judged
+
+
+def test_a_stop_mid_hour_stores_the_hour_so_far_without_teaching_the_normal(
+    service: Service,
+) -> None:
+    assert service.crowd is not None
+    probe_round(service, T0, {"cam-024": people_in(service, "cam-024", SQUARE, 12, alone=True)})
+    service.sample_crowd(T0 + dt.timedelta(minutes=10))
+    service.stop()
+    with transaction(service.sessions, write=False) as session:
+        hours = session.scalars(select(CrowdHourRow).where(CrowdHourRow.zone_id == SQUARE)).all()
+        normal = session.get(CrowdNormalRow, (SQUARE, 2, 10))
+    assert [(h.hour, round(h.mean)) for h in hours] == [(T0, 12)]
+    assert normal is None
