@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gapwatch.alerts import lifecycle, patrols, records, startup
+from gapwatch.alerts.crowd_alerts import CrowdAlerts
 from gapwatch.alerts.grouping import (
     GROUP_WINDOW,
     ZONE_WINDOW,
@@ -42,6 +43,7 @@ from gapwatch.coverage import (
     robust_union,
     robust_union_all,
 )
+from gapwatch.crowd import CrowdFacts, patrol_order_key, severity_step
 from gapwatch.health import HealthChange, HealthTracker, Probe, insert_probes, save_counters
 from gapwatch.patrol import (
     ACTIVE_STATUSES,
@@ -132,6 +134,10 @@ class AlertEngine:
         self._in_batch = False
         self._facts_cache: dict[str, tuple[tuple[int, bool], OpenAlertFacts]] = {}
         self.quarantine = Quarantine()  # stored records the last load could not read
+        self._crowd: Callable[[dt.datetime], CrowdFacts] | None = None
+        self.crowd_alerts = CrowdAlerts(
+            {z.id: z.capacity for z in spec.zones if z.capacity is not None}
+        )
 
     def new_tracker(self) -> HealthTracker:
         """A health tracker with the site's debounce settings."""
@@ -145,12 +151,14 @@ class AlertEngine:
         with self._lock:
             startup.ensure_rows(self, session, at)
             startup.load(self, session)
+            self.crowd_alerts.load(session)
             startup.standing_gaps(self, session, at)
 
     def reload(self, session: Session) -> None:
         """Rebuild the in-memory state from the database (after a failed transaction)."""
         with self._lock:
             startup.load(self, session)
+            self.crowd_alerts.load(session)
 
     def refresh(self, session: Session) -> RefreshReport:
         """Take in alert changes another process made (resolved, tasks moved, silences added)."""
@@ -485,9 +493,93 @@ class AlertEngine:
             state.lost_m2[zone] = state.lost_m2.get(zone, 0.0) + area
 
     def judge(self, state: OpenAlertState, at: dt.datetime) -> Severity:
-        """The severity of what the alert lost, with zone importance at `at`."""
+        """The severity of what the alert lost, with zone importance and the live crowd at `at`."""
         importance = {z: self.calendar.importance(z, at) for z in state.lost_m2}
-        return assess(state.lost_m2, importance, min_area_m2=self.min_area_m2)
+        facts = self.crowd_facts(at)
+        crowd = severity_step(state.lost_m2, facts.density, facts.trend)
+        return assess(
+            state.lost_m2,
+            importance,
+            min_area_m2=self.min_area_m2,
+            crowd_step=crowd.step,
+            expected_people=crowd.expected_people,
+        )
+
+    # ------------------------------------------------------------------ the crowd
+
+    def follow_crowd(self, facts: Callable[[dt.datetime], CrowdFacts] | None) -> None:
+        """Weigh severity and road-patrol order by the live crowd `facts(at)` gives (None: off)."""
+        with self._lock:
+            self._crowd = facts
+
+    def crowd_facts(self, at: dt.datetime) -> CrowdFacts:
+        """The live crowd's density, people and trend per zone (empty when not followed)."""
+        return self._crowd(at) if self._crowd is not None else CrowdFacts()
+
+    def road_patrol_order(self, at: dt.datetime) -> list[tuple[str, Severity]]:
+        """Open alerts with blind ground in the order road patrols serve them, first first:
+        severity rank, then people expected on the blind ground, then importance-weighted m²."""
+        with self._lock:
+            judged = [
+                (state.id, self.judge(state, at))
+                for state in self.open_alerts.values()
+                if state.blind and not state.silenced
+            ]
+        return sorted(
+            judged,
+            key=lambda item: (
+                *patrol_order_key(item[1].rank, item[1].expected_people, item[1].weighted_m2),
+                item[0],
+            ),
+        )
+
+    def check_crowd(self, session: Session, at: dt.datetime) -> None:
+        """Open or resolve crowd alerts for zones past (or back under) their capacity."""
+        facts = self.crowd_facts(at)
+        with self._lock:
+            self.crowd_alerts.check(
+                self,
+                session,
+                at=at,
+                people=facts.people,
+                cameras=facts.cameras,
+                people_by_camera=facts.camera_people,
+            )
+
+    def regrade(self, session: Session, at: dt.datetime) -> list[str]:
+        """Raise the severity of open alerts whose blind ground the crowd now fills; returns
+        their ids. Severity is only raised here, as when a camera joins an alert."""
+        raised: list[str] = []
+        with self._lock:
+            for state in list(self.open_alerts.values()):
+                if state.silenced or not state.blind:
+                    continue
+                judged = self.judge(state, at)
+                alert = session.get(AlertRow, state.id)
+                if alert is None or judged.rank <= alert.severity:
+                    continue
+                before = alert.severity
+                alert.severity = judged.rank
+                records.alert_log(
+                    session,
+                    alert,
+                    at=at,
+                    actor=SYSTEM,
+                    action="crowd_raised",
+                    detail={
+                        "from": severity_name(before),
+                        "to": judged.name,
+                        "expected_people": round(judged.expected_people or 0.0, 1),
+                    },
+                )
+                records.publish(
+                    session,
+                    at=at,
+                    type="alert.updated",
+                    data=records.alert_summary(alert, severity=judged.name),
+                )
+                raised.append(state.id)
+        return raised
 
     def _kind(self, state: OpenAlertState, judged: Severity, change: HealthChange) -> AlertKind:
         if judged.top_zone is None:

@@ -287,9 +287,11 @@ def _reassign(
 
 
 def assign_waiting(engine: AlertEngine, session: Session, now: dt.datetime) -> None:
-    """Road patrols left without a unit (all busy or refused) go to one that is free now."""
-    for state in list(engine.open_alerts.values()):
-        if state.silenced or not state.blind:
+    """Road patrols left without a unit (all busy or refused) go to one that is free now,
+    in road-patrol order (severity, then people expected on the blind ground, then area)."""
+    for alert_id, _judged in engine.road_patrol_order(now):
+        state = engine.open_alerts.get(alert_id)
+        if state is None:
             continue
         alert = session.get(AlertRow, state.id)
         if alert is None:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from gapwatch.alerts.lifecycle import Silence
 from gapwatch.alerts.startup import remember_alert
+from gapwatch.alerts.state import NOT_CAMERA_KINDS
 from gapwatch.health import camera_is_down
 from gapwatch.patrol import ACTIVE_STATUSES
 from gapwatch.storage import AlertRow, CameraStateRow, SilenceRow, TaskRow
@@ -56,7 +57,9 @@ def refresh_from_store(engine: AlertEngine, session: Session) -> RefreshReport:
     rows = {
         a.id: a
         for a in session.scalars(
-            select(AlertRow).where(AlertRow.status != "resolved", AlertRow.kind != "coverage_gap")
+            select(AlertRow).where(
+                AlertRow.status != "resolved", AlertRow.kind.not_in(NOT_CAMERA_KINDS)
+            )
         )
     }
     closed = sorted(set(engine.open_alerts) - set(rows))

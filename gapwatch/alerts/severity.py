@@ -8,6 +8,9 @@ The rule, in words an operator can check:
 3. A small loss (under `SMALL_M2` in total) lowers that by one step, a large one (at least
    `LARGE_M2`) raises it by one step; the result stays within 1..5, and never drops below 2 when
    some ground is blind.
+4. The crowd (`gapwatch.crowd.priority.severity_step`): a blind spot expected to hold at least 20
+   people (the zone's live density × its blind m²), or in a zone whose count is a surge against
+   its normal, is one step more severe; at least 200 people, two steps; still within 2..5.
 """
 
 from __future__ import annotations
@@ -58,6 +61,10 @@ class Severity:
     weighted_m2: float
     top_zone: str | None
     top_importance: int
+    crowd_step: int = 0
+    """Steps the crowd added (0 without a live count)."""
+    expected_people: float | None = None
+    """People expected on the blind ground from the live density; None without a count."""
 
 
 def assess(
@@ -65,13 +72,16 @@ def assess(
     importance: Mapping[str, int],
     *,
     min_area_m2: float = 2.0,
+    crowd_step: int = 0,
+    expected_people: float | None = None,
 ) -> Severity:
-    """Judge the severity of losing `lost_by_zone` (m² per zone) given importances at the time."""
+    """Judge the severity of losing `lost_by_zone` (m² per zone) given importances at the time;
+    `crowd_step` (0..2) is what the live crowd adds when some ground is blind."""
     blind = sum(a for a in lost_by_zone.values() if a > 0.0)
     weighted = sum(a * importance.get(z, 1) for z, a in lost_by_zone.items() if a > 0.0)
     counted = {z: a for z, a in lost_by_zone.items() if a >= max(min_area_m2, 1e-9)}
     if not counted:
-        return Severity(2, "low", blind, weighted, None, 0)
+        return Severity(2, "low", blind, weighted, None, 0, 0, expected_people)
     top_zone = max(counted, key=lambda z: (importance.get(z, 1), counted[z]))
     top = importance.get(top_zone, 1)
     rank = top
@@ -79,5 +89,7 @@ def assess(
         rank -= 1
     elif blind >= LARGE_M2:
         rank += 1
-    rank = min(5, max(2, rank))
-    return Severity(rank, severity_name(rank), blind, weighted, top_zone, top)
+    rank = min(5, max(2, rank + max(0, crowd_step)))
+    return Severity(
+        rank, severity_name(rank), blind, weighted, top_zone, top, crowd_step, expected_people
+    )

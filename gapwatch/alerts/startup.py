@@ -19,7 +19,7 @@ from gapwatch.alerts import records
 from gapwatch.alerts.lifecycle import Silence
 from gapwatch.alerts.quarantine import Quarantine
 from gapwatch.alerts.severity import assess
-from gapwatch.alerts.state import SYSTEM, OpenAlertState
+from gapwatch.alerts.state import NOT_CAMERA_KINDS, SYSTEM, OpenAlertState
 from gapwatch.health import camera_is_down
 from gapwatch.patrol import ACTIVE_STATUSES
 from gapwatch.storage import AlertRow, CameraStateRow, SilenceRow, TaskRow, new_id
@@ -71,7 +71,9 @@ def load(engine: AlertEngine, session: Session) -> None:
     quarantine = Quarantine()
     open_alerts: dict[str, OpenAlertState] = {}
     rows = session.scalars(
-        select(AlertRow).where(AlertRow.status != "resolved", AlertRow.kind != "coverage_gap")
+        select(AlertRow).where(
+            AlertRow.status != "resolved", AlertRow.kind.not_in(NOT_CAMERA_KINDS)
+        )
     )
     for alert in rows:
         open_alerts[alert.id] = alert_state(engine, alert, down, quarantine)

@@ -43,6 +43,11 @@ class OpenAlertState:
         )
 
 
+NOT_CAMERA_KINDS: tuple[str, ...] = ("coverage_gap", "crowd")
+"""Alert kinds the engine does not hold as camera alerts: standing gaps (kept by
+`startup.standing_gaps`) and crowd alerts (kept by `CrowdAlerts`)."""
+
+
 class OpenAlerts:
     """The unresolved alerts this engine holds, and which alert holds each camera: the one
     owner of both (no one else adds, forgets or re-maps them)."""

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from gapwatch.api.coverage import FeatureCollection, live_snapshot
@@ -27,7 +28,9 @@ from gapwatch.coverage.report import (
     build_coverage_report,
     coverage_feature_collection,
 )
+from gapwatch.runtime.crowd import zone_summaries
 from gapwatch.runtime.pipeline import Service
+from gapwatch.storage import utcnow
 
 __all__ = ["router"]
 
@@ -47,6 +50,19 @@ class CameraAuditOut(BaseModel):
     rank: int | None = Field(description="1 = the camera whose failure would hurt most.")
 
 
+class ZoneCrowdAuditOut(BaseModel):
+    """A zone's crowd for the technician: now, normal now, its usual busiest hour, capacity."""
+
+    zone: str
+    people: float | None = Field(description="Counted now; null when no healthy camera counts.")
+    density_per_m2: float | None
+    normal_now: float | None
+    usual_peak: float | None = Field(description="The busiest weekday-hour's normal count.")
+    usual_peak_weekday: int | None = Field(description="0 = Monday.")
+    usual_peak_hour: int | None = Field(description="Site-local hour 0..23.")
+    capacity: int | None
+
+
 class AuditOut(BaseModel):
     """The audit with today's broken cameras: headline figures, zones, cameras, failure gaps
     and placement suggestions (with the ground each would see)."""
@@ -56,6 +72,9 @@ class AuditOut(BaseModel):
     cameras: list[CameraAuditOut]
     failure_gaps: FeatureCollection
     suggestions: FeatureCollection
+    crowd: list[ZoneCrowdAuditOut] = Field(
+        default_factory=list, description="Per zone, the crowd its cameras count and its normal."
+    )
 
 
 class _AuditCache:
@@ -120,7 +139,31 @@ async def audit(
         ],
         failure_gaps=_fc(layers["failure_gaps.geojson"]["features"]),
         suggestions=_fc(layers["suggestions.geojson"]["features"]),
+        crowd=_crowd(service, session),
     )
+
+
+def _crowd(service: Service, session: Session) -> list[ZoneCrowdAuditOut]:
+    if service.crowd is None:
+        return []
+    capacity = {z.id: z.capacity for z in service.site.spec.zones}
+
+    def r(value: float | None, digits: int = 1) -> float | None:
+        return None if value is None else round(value, digits)
+
+    return [
+        ZoneCrowdAuditOut(
+            zone=z.zone,
+            people=r(z.people),
+            density_per_m2=r(z.density_per_m2, 5),
+            normal_now=r(z.normal_now),
+            usual_peak=r(z.usual_peak),
+            usual_peak_weekday=z.usual_peak_weekday,
+            usual_peak_hour=z.usual_peak_hour,
+            capacity=capacity.get(z.zone),
+        )
+        for z in zone_summaries(session, service.crowd, utcnow())
+    ]
 
 
 # ------------------------------------------------------------------ exports

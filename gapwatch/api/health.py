@@ -14,7 +14,7 @@ from gapwatch.api.deps import Reader, ReadSession, ServiceDep
 from gapwatch.api.errors import error_responses
 from gapwatch.runtime.metrics import exposition
 from gapwatch.runtime.pipeline import Service
-from gapwatch.storage import AlertRow, CameraStateRow, OutboxRow
+from gapwatch.storage import AlertRow, CameraStateRow, OutboxRow, utcnow
 
 __all__ = ["router"]
 
@@ -51,7 +51,9 @@ def healthz(request: Request) -> Health:
     },
 )
 def metrics(service: ServiceDep, session: ReadSession, _who: Reader) -> Response:
-    """Probe latency, camera states, open alerts and outbox backlog, in Prometheus text format;
+    """Probe latency, camera states, open alerts, outbox backlog and per-zone crowd
+    (`gapwatch_zone_people`, `…_per_m2`, `…_normal`, `gapwatch_zone_crowd_surge`), in
+    Prometheus text format;
     per camera `gapwatch_camera_up`, `gapwatch_camera_fault` and the platform's online status
     unless GAPWATCH_CAMERA_METRICS=false."""
     m = service.metrics
@@ -77,6 +79,8 @@ def metrics(service: ServiceDep, session: ReadSession, _who: Reader) -> Response
         m.open_alerts.labels(str(severity)).set(count)
     backlog = session.scalar(select(func.count()).where(OutboxRow.state == "pending"))
     m.outbox_backlog.set(backlog or 0)
+    if service.crowd is not None:
+        m.show_crowd(service.crowd.now(utcnow()))
     if m.cameras is not None:
         _refresh_camera_series(service, session)
     return Response(exposition(m), media_type=CONTENT_TYPE_LATEST)

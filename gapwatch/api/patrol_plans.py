@@ -7,14 +7,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from gapwatch.api.coverage import live_snapshot
 from gapwatch.api.deps import ID_PATTERN, Reader, ReadSession, ServiceDep
 from gapwatch.api.errors import ApiError, NotFoundError, error_responses
 from gapwatch.api.times import AwareMoment
+from gapwatch.crowd import round_interval_factor
 from gapwatch.dispatch import alert_to_cap
 from gapwatch.patrol import patrol_rounds, zone_views
+from gapwatch.runtime.pipeline import Service
 from gapwatch.storage import AlertRow
 
 __all__ = ["router"]
@@ -41,6 +43,9 @@ class PatrolRoundOut(BaseModel):
     importance: int
     peak: bool
     cameras: list[RoundViewOut]
+    crowd_factor: float = Field(
+        description="What the live crowd multiplied the zone's round interval by (1: no effect)."
+    )
 
 
 @router.get(
@@ -69,7 +74,12 @@ def list_patrol_rounds(
     names = {z.id: z.name for z in service.site.spec.zones}
     base = {z.id: z.importance for z in service.site.spec.zones}
     rounds = patrol_rounds(
-        calendar=calendar, base_importance=base, views=views, start=begin, end=end
+        calendar=calendar,
+        base_importance=base,
+        views=views,
+        start=begin,
+        end=end,
+        crowd_factor=crowd_factors(service, begin),
     )
     return [
         PatrolRoundOut(
@@ -78,6 +88,7 @@ def list_patrol_rounds(
             at=r.at,
             importance=r.importance,
             peak=r.peak,
+            crowd_factor=round(r.crowd_factor, 3),
             cameras=[
                 RoundViewOut(
                     camera=v.camera, preset=v.preset, seen_m2=round(v.seen_m2, 1), share=v.share
@@ -87,6 +98,15 @@ def list_patrol_rounds(
         )
         for r in rounds
     ]
+
+
+def crowd_factors(service: Service, at: dt.datetime) -> dict[str, float]:
+    """Each counted zone's round-interval factor from the live crowd (README formula)."""
+    if service.crowd is None:
+        return {}
+    return {
+        z.zone: round_interval_factor(z.people, z.trend) for z in service.crowd.now(at) if z.cameras
+    }
 
 
 @router.get(

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from gapwatch.api.coverage import healthy_cameras, live_coverage
 from gapwatch.api.patrol_checks import checks_between
 from gapwatch.patrol import patrol_rounds, zone_views
+from gapwatch.runtime.crowd import shift_crowd
 from gapwatch.runtime.pipeline import Service
 from gapwatch.storage import AlertLogRow, AlertRow, CameraStateRow, TaskLogRow, TaskRow
 
@@ -84,6 +85,17 @@ class RoundsDone(BaseModel):
     missed: list[dict[str, str]] = Field(description="Rounds past due and not checked: zone, at.")
 
 
+class ZoneCrowdShift(BaseModel):
+    """A zone's crowd over the shift's finished hours."""
+
+    zone: str
+    hours: int = Field(description="Finished hours recorded in the shift.")
+    mean_people: float
+    peak_people: float
+    peak_hour: dt.datetime = Field(description="Start (UTC) of the hour with the peak.")
+    capacity: int | None
+
+
 class ShiftReport(BaseModel):
     """A shift handover report (交接班报告)."""
 
@@ -105,6 +117,13 @@ class ShiftReport(BaseModel):
     rounds: RoundsDone
     alerts: list[ReportAlert] = Field(description="Alerts opened, closed or open in the shift.")
     zones: list[ZoneName]
+    crowd: list[ZoneCrowdShift] = Field(
+        default_factory=list, description="Per zone, the crowd over the shift's finished hours."
+    )
+    crowd_alerts: int = Field(default=0, description="Crowd (over capacity) alerts opened.")
+    crowd_raised: int = Field(
+        default=0, description="Times the crowd raised an alert's severity in the shift."
+    )
 
 
 def _stats(values: Sequence[float], pending: int) -> DurationStats:
@@ -291,6 +310,7 @@ def shift_report(
         if (r.zone, r.at) not in checked and r.at < now
     ]
 
+    capacity = {z.id: z.capacity for z in spec.zones if z.capacity is not None}
     return ShiftReport(
         site_id=service.site.id,
         site_name=spec.site.name,
@@ -316,4 +336,25 @@ def shift_report(
         rounds=RoundsDone(scheduled=len(scheduled), done=done, missed=missed[:200]),
         alerts=rows,
         zones=[ZoneName(id=z.id, name=z.name, name_en=z.name_en) for z in spec.zones],
+        crowd=[
+            ZoneCrowdShift(
+                zone=c.zone,
+                hours=c.hours,
+                mean_people=round(c.mean, 1),
+                peak_people=round(c.peak, 1),
+                peak_hour=c.peak_hour,
+                capacity=capacity.get(c.zone),
+            )
+            for c in shift_crowd(session, start=start, end=end)
+        ],
+        crowd_alerts=sum(1 for a in opened if a.kind == "crowd"),
+        crowd_raised=len(
+            session.scalars(
+                select(AlertLogRow.id).where(
+                    AlertLogRow.action == "crowd_raised",
+                    AlertLogRow.at >= start,
+                    AlertLogRow.at < end,
+                )
+            ).all()
+        ),
     )

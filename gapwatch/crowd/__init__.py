@@ -7,22 +7,44 @@ without counting overlapping views twice, and keeps what is normal per zone, wee
 """
 
 from gapwatch.crowd.counting import CountSettings, CrowdCount, PersonBlob, count_people
-from gapwatch.crowd.normal import CrowdNormals, Trend
+from gapwatch.crowd.live import CrowdFacts, HourRecord, LiveCrowd, ZoneNow
+from gapwatch.crowd.normal import CrowdNormals, Slot, Trend
 from gapwatch.crowd.pose import PERSON_HEIGHT_M, CameraPose
+from gapwatch.crowd.priority import (
+    BUSY_PEOPLE,
+    PACKED_PEOPLE,
+    CrowdPriority,
+    expected_people,
+    patrol_order_key,
+    round_interval_factor,
+    severity_step,
+)
 from gapwatch.crowd.zones import CameraCrowd, CrowdMap, ZoneCrowd, camera_crowd, zone_crowds
 
 __all__ = [
+    "BUSY_PEOPLE",
+    "PACKED_PEOPLE",
     "PERSON_HEIGHT_M",
     "CameraCrowd",
     "CameraPose",
     "CountSettings",
     "CrowdCount",
+    "CrowdFacts",
     "CrowdMap",
     "CrowdNormals",
+    "CrowdPriority",
+    "HourRecord",
+    "LiveCrowd",
     "PersonBlob",
+    "Slot",
     "Trend",
     "ZoneCrowd",
+    "ZoneNow",
     "camera_crowd",
     "count_people",
+    "expected_people",
+    "patrol_order_key",
+    "round_interval_factor",
+    "severity_step",
     "zone_crowds",
 ]

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -62,6 +61,8 @@ class CrowdCount:
 
 
 def _grey(image: U8, width: int) -> U8:
+    import cv2
+
     g = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     if g.shape[1] != width:
         h = max(1, round(g.shape[0] * width / g.shape[1]))
@@ -86,6 +87,10 @@ def count_people(
     itself moves (leaves, water, flags) a pixel must differ by `spread_k` of it as well. Blob
     positions come back in the picture's own pixels.
     """
+    # OpenCV is loaded on the first count, not on import: the alert core reads the crowd's
+    # types and priorities without it.
+    import cv2
+
     s = settings or CountSettings()
     frame = _grey(picture, ANALYSIS_WIDTH)
     ground = _grey(background, ANALYSIS_WIDTH)

@@ -33,6 +33,7 @@ _EVENTS: dict[str, tuple[str, str]] = {
     "zone_outage": ("区域内多路摄像机故障", "Many cameras down in one zone"),
     "coverage_gap": ("重点区域常态盲区", "Standing blind spot in a critical zone"),
     "maintenance": ("摄像机故障（其他摄像机仍覆盖）", "Camera fault, ground still watched"),
+    "crowd": ("区域人数超过容量", "Zone crowd over capacity"),
 }
 _SEVERITY = {5: "Extreme", 4: "Severe", 3: "Moderate", 2: "Minor", 1: "Minor"}
 

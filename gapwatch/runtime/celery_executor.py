@@ -25,6 +25,7 @@ from gapwatch.runtime.probe_worker import (
     ProbeMessage,
     ProbeReply,
     make_app,
+    pose_json,
 )
 from gapwatch.vision.redact import redact
 from gapwatch.vision.types import ProbeResult
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from celery import Celery
     from celery.result import AsyncResult
 
+    from gapwatch.crowd import CameraPose
     from gapwatch.runtime.baselines import BaselineBook
     from gapwatch.settings import Settings
     from gapwatch.site import Site
@@ -89,6 +91,7 @@ class CeleryExecutor(SamplingExecutor):
         poll_s: float = 0.05,
         on_learned: LearnedBaseline | None = None,
         app: Celery | None = None,
+        pose_for: Callable[[str], CameraPose | None] | None = None,
     ) -> None:
         if capacity < 1:
             raise ValueError("a sampling executor needs at least one worker")
@@ -101,6 +104,7 @@ class CeleryExecutor(SamplingExecutor):
         self._margin_s = margin_s
         self._poll_s = poll_s
         self._on_learned = on_learned
+        self._pose_for = pose_for
         self._incoming: queue.SimpleQueue[_Outgoing] = queue.SimpleQueue()
         self._pending: dict[str, _Pending] = {}
         self._stopped = threading.Event()
@@ -136,6 +140,7 @@ class CeleryExecutor(SamplingExecutor):
             timeout_s=request.timeout_s,
             baseline=request.baseline.to_dict() if request.baseline is not None else None,
             stream=None if isinstance(source, str) else source.to_json(),
+            pose=pose_json(self._pose_for(request.camera_id)) if self._pose_for else None,
         )
         target = self.queue_for(request.camera_id)
         waited = time.monotonic() - item.sent
@@ -300,11 +305,15 @@ def _with_reason(result: ProbeResult, reason: str) -> ProbeResult:
         elapsed_s=result.elapsed_s,
         reason=reason,
         frames=result.frames,
+        crowd=result.crowd,
     )
 
 
 def celery_executor_for(
-    site: Site, settings: Settings, baselines: BaselineBook | None = None
+    site: Site,
+    settings: Settings,
+    baselines: BaselineBook | None = None,
+    pose_for: Callable[[str], CameraPose | None] | None = None,
 ) -> CeleryExecutor:
     """The executor of a service with GAPWATCH_EXECUTOR=celery: cameras to their probe queues."""
     if not settings.broker_url:
@@ -315,4 +324,5 @@ def celery_executor_for(
         queues=queues,
         capacity=settings.probe_workers,
         on_learned=baselines.adopt if baselines is not None else None,
+        pose_for=pose_for,
     )

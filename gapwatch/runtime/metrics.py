@@ -13,6 +13,7 @@ from prometheus_client.registry import Collector
 
 if TYPE_CHECKING:
     from gapwatch.coverage import CoverageModel
+    from gapwatch.crowd import ZoneNow
 
 __all__ = ["CameraReading", "CameraSeries", "ServiceMetrics", "exposition", "primary_zones"]
 
@@ -171,6 +172,10 @@ class ServiceMetrics:
     camera_states: Gauge
     open_alerts: Gauge
     outbox_backlog: Gauge
+    zone_people: Gauge | None = None
+    zone_density: Gauge | None = None
+    zone_normal: Gauge | None = None
+    zone_surge: Gauge | None = None
     cameras: CameraSeries | None = None
 
     @classmethod
@@ -219,7 +224,50 @@ class ServiceMetrics:
                 "Dispatch webhook messages waiting to be delivered.",
                 registry=registry,
             ),
+            zone_people=Gauge(
+                "gapwatch_zone_people",
+                "People the zone's healthy cameras count now (overlapping views counted once); "
+                "absent while no healthy camera counts the zone.",
+                ["zone"],
+                registry=registry,
+            ),
+            zone_density=Gauge(
+                "gapwatch_zone_people_per_m2",
+                "People per square metre of the zone's watched ground, now.",
+                ["zone"],
+                registry=registry,
+            ),
+            zone_normal=Gauge(
+                "gapwatch_zone_people_normal",
+                "Usual people in the zone for this weekday and hour (site-local), once learned.",
+                ["zone"],
+                registry=registry,
+            ),
+            zone_surge=Gauge(
+                "gapwatch_zone_crowd_surge",
+                "1 while the zone's count is a surge against its normal, else 0.",
+                ["zone"],
+                registry=registry,
+            ),
         )
+
+    def show_crowd(self, zones: Iterable[ZoneNow]) -> None:
+        """Set the per-zone crowd gauges; zones not counted now are dropped, not left stale."""
+        gauges = (self.zone_people, self.zone_density, self.zone_normal, self.zone_surge)
+        for gauge in gauges:
+            if gauge is not None:
+                gauge.clear()
+        if self.zone_people is None or self.zone_density is None:
+            return
+        for z in zones:
+            if not z.cameras:
+                continue
+            self.zone_people.labels(z.zone).set(z.people)
+            self.zone_density.labels(z.zone).set(z.density_per_m2)
+            if self.zone_normal is not None and z.normal is not None:
+                self.zone_normal.labels(z.zone).set(z.normal)
+            if self.zone_surge is not None:
+                self.zone_surge.labels(z.zone).set(1.0 if z.trend == "surge" else 0.0)
 
 
 def exposition(metrics: ServiceMetrics) -> bytes:

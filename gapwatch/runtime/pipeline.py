@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 
 from gapwatch.alerts import AlertEngine
 from gapwatch.coverage import CoverageModel
+from gapwatch.crowd import HourRecord, LiveCrowd
 from gapwatch.dispatch import (
     DEFAULT_SECRET_ENV,
     DeliveryWorker,
@@ -36,6 +37,7 @@ from gapwatch.dispatch import (
 from gapwatch.health import Probe
 from gapwatch.platforms import PlatformSync
 from gapwatch.runtime.baselines import BaselineBook
+from gapwatch.runtime.crowd import live_crowd_for, load_normals, save_hours
 from gapwatch.runtime.executor import LocalExecutor, ProbeFunction, ProbeRequest, SamplingExecutor
 from gapwatch.runtime.ingest import (
     DEFAULT_LINGER_S,
@@ -83,6 +85,8 @@ FREEZE_FROM_CAMERAS = 200
 """Sites with at least this many cameras set their long-lived objects aside from the collector."""
 REFRESH_S = 2.0
 """Seconds between looks at what other processes did to alerts (acknowledged, resolved, …)."""
+CROWD_SAMPLE_S = 60.0
+"""Seconds between samples of the zones' crowd for the hourly record and the normals."""
 
 
 @dataclass(frozen=True)
@@ -160,6 +164,7 @@ class Service:
     writer_linger_s: float = DEFAULT_LINGER_S
     late_verdicts: int = 0
     """Verdicts left out because one stamped later was already taken in for their camera."""
+    crowd: LiveCrowd | None = None
     _handling: threading.Lock = field(default_factory=threading.Lock)
     writer: BatchWriter[ProbeVerdict] = field(init=False, repr=False)
     snapshots: SnapshotBook = field(init=False, repr=False)
@@ -205,6 +210,8 @@ class Service:
             if book is not None:
                 periodic.append(PeriodicTask("baseline-save", BASELINE_SAVE_S, book.save))
                 periodic.append(PeriodicTask("baseline-sync", BASELINE_SYNC_S, book.sync))
+            if self.crowd is not None:
+                periodic.append(PeriodicTask("crowd-sample", CROWD_SAMPLE_S, self.sample_crowd))
             if self.platform_sync is not None:
                 periodic.extend(
                     PeriodicTask(job.name, job.interval_s, job.run)
@@ -234,7 +241,8 @@ class Service:
         if self.settings.executor == "celery":
             from gapwatch.runtime.celery_executor import celery_executor_for
 
-            return celery_executor_for(self.site, self.settings, self.baselines)
+            pose_for = self.crowd.pose if self.crowd is not None else None
+            return celery_executor_for(self.site, self.settings, self.baselines, pose_for)
         workers = self.settings.probe_workers
         on_wait = self.metrics.probe_wait_seconds.observe
         if self.probe_function is not None:
@@ -245,9 +253,14 @@ class Service:
         pool = ProbePool(max_workers=workers, judge=judge)
         self.probe_pool = pool
 
+        crowd = self.crowd
+
         def run(request: ProbeRequest) -> ProbeResult:
             return pool.probe(
-                request.source, timeout_s=request.timeout_s, baseline=request.baseline
+                request.source,
+                timeout_s=request.timeout_s,
+                baseline=request.baseline,
+                pose=crowd.pose(request.camera_id) if crowd is not None else None,
             )
 
         return LocalExecutor(run, workers=workers, on_wait=on_wait)
@@ -268,6 +281,11 @@ class Service:
             except Exception:
                 log.exception("stopping %s failed", type(worker).__name__)
         with self._handling:  # waits for the transaction in progress, if any
+            if self.crowd is not None:
+                try:
+                    self._store_hours(self.crowd.close_hour(), utcnow())
+                except Exception:
+                    log.exception("saving the crowd's hour failed")
             if self.baselines is not None:
                 try:
                     self.baselines.save(utcnow())
@@ -305,6 +323,11 @@ class Service:
 
     def _write_verdicts(self, verdicts: Sequence[ProbeVerdict]) -> None:
         """One transaction for a batch of verdicts, in the order they came."""
+        crowd_moved = False
+        if self.crowd is not None:
+            # Every verdict says what its camera sees: a count when healthy, nobody otherwise.
+            for v in verdicts:
+                crowd_moved |= self.crowd.observe(v.camera_id, v.result.crowd)
         # A probe that could not judge the picture is no evidence about the camera.
         verdicts = [v for v in verdicts if v.result.status != "unknown"]
         verdicts = self._in_time_order(verdicts)
@@ -326,6 +349,11 @@ class Service:
         with self._handling:
             with transaction(self.sessions) as session:
                 self.alerts.ingest(session, probes, details=details)
+                if crowd_moved and verdicts:
+                    # Blind spots the crowd now fills are raised within this probe round.
+                    at = max(v.at for v in verdicts)
+                    self.alerts.regrade(session, at)
+                    self.alerts.check_crowd(session, at)
             self.snapshots.publish(self.alerts.live.healthy)
 
     def _in_time_order(self, verdicts: Sequence[ProbeVerdict]) -> list[ProbeVerdict]:
@@ -348,6 +376,20 @@ class Service:
             newest[verdict.camera_id] = verdict.at
             kept.append(verdict)
         return kept
+    def sample_crowd(self, at: dt.datetime) -> None:
+        """Add the zones' crowd now to the hour's record; store hours that ended."""
+        if self.crowd is None:
+            return
+        with self._handling:
+            if self.stopping.is_set():
+                return
+            self._store_hours(self.crowd.sample(at), at)
+
+    def _store_hours(self, records: Sequence[HourRecord], at: dt.datetime) -> None:
+        if not records or self.crowd is None:
+            return
+        with transaction(self.sessions) as session:
+            save_hours(session, records, self.crowd.normals(), at=at)
 
     def tick(self, at: dt.datetime) -> None:
         """Periodic alert-engine work (escalations), in one transaction."""
@@ -452,8 +494,11 @@ def build_service(
         raise
     sessions = session_factory(engine)
     alerts = AlertEngine(site, coverage=coverage)
+    crowd = live_crowd_for(site, coverage)
+    alerts.follow_crowd(crowd.facts)
     try:
         with transaction(sessions) as session:
+            crowd.restore(load_normals(session))
             endpoints = configured_endpoints(
                 site.spec.dispatch.endpoints,
                 dispatch_url=settings.dispatch_url,
@@ -486,6 +531,7 @@ def build_service(
         baselines=BaselineBook(sessions, _references(site)),
         writer_batch=writer_batch,
         writer_linger_s=writer_linger_s,
+        crowd=crowd,
     )
     service.workers.append(AlertRefresher(service.refresh_alerts))
     # The site, the coverage model and the engine's memory live as long as the process: move

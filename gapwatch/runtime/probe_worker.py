@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from celery import Celery
 
+    from gapwatch.crowd import CameraPose, CrowdCount
     from gapwatch.vision.baseline import Baseline
     from gapwatch.vision.probe import ProbePool
     from gapwatch.vision.stream_spec import StreamSpec
@@ -34,7 +35,9 @@ __all__ = [
     "PROBE_TASK",
     "ProbeMessage",
     "ProbeReply",
+    "crowd_json",
     "make_app",
+    "pose_json",
     "run_probe",
     "worker_argv",
     "worker_command",
@@ -68,6 +71,8 @@ class ProbeMessage:
     stream: dict[str, Any] | None = None
     """The camera's stream spec (`StreamSpec.to_json`): the password's *place* (an environment
     variable or file on the worker's machine), read only by the decoder that connects."""
+    pose: dict[str, Any] | None = None
+    """The camera's pose (`pose_json`), so that a healthy picture also gets its people counted."""
 
     def to_json(self) -> dict[str, Any]:
         """The message body (JSON)."""
@@ -106,7 +111,13 @@ class ProbeMessage:
                 StreamSpec.from_json(stream)
             except ValueError as exc:
                 raise MessageError(f"probe message stream: {exc}") from None
-        return cls(camera_id, source, float(timeout), baseline, stream)
+        pose = data.get("pose")
+        if pose is not None:
+            try:
+                pose_of(pose)
+            except (TypeError, ValueError) as exc:
+                raise MessageError(f"probe message pose: {exc}") from None
+        return cls(camera_id, source, float(timeout), baseline, stream, pose)
 
     @property
     def shown(self) -> str:
@@ -134,6 +145,7 @@ class ProbeReply:
             "elapsed_s": r.elapsed_s,
             "reason": redact(r.reason) if r.reason else None,
             "frames": r.frames,
+            "crowd": crowd_json(r.crowd),
             "learned": self.learned,
             "worker": self.worker,
         }
@@ -154,6 +166,10 @@ class ProbeReply:
             raise MessageError("probe reply metrics must be a JSON object")
         reason = data.get("reason")
         learned = data.get("learned")
+        try:
+            crowd = crowd_of(data.get("crowd"))
+        except (TypeError, ValueError) as exc:
+            raise MessageError(f"probe reply crowd: {exc}") from None
         result = ProbeResult(
             status=_status(status),
             faults=[str(f) for f in faults],
@@ -161,12 +177,56 @@ class ProbeReply:
             elapsed_s=float(data.get("elapsed_s") or 0.0),
             reason=str(reason) if reason is not None else None,
             frames=int(data.get("frames") or 0),
+            crowd=crowd,
         )
         return cls(
             result,
             learned if isinstance(learned, dict) else None,
             str(data.get("worker") or ""),
         )
+
+
+def pose_json(pose: CameraPose | None) -> dict[str, Any] | None:
+    """A camera pose as message JSON."""
+    return asdict(pose) if pose is not None else None
+
+
+def pose_of(data: object) -> CameraPose:
+    """A camera pose from message JSON; TypeError or ValueError when it is not one."""
+    from gapwatch.crowd import CameraPose
+
+    if not isinstance(data, dict):
+        raise TypeError("not a JSON object")
+    return CameraPose(**data)
+
+
+def crowd_json(crowd: CrowdCount | None) -> dict[str, Any] | None:
+    """A probe's people count as reply JSON (blobs as [u, v, people])."""
+    if crowd is None:
+        return None
+    return {
+        "people": crowd.people,
+        "counted": crowd.counted,
+        "foreground_share": crowd.foreground_share,
+        "blobs": [[b.u, b.v, b.people] for b in crowd.blobs],
+    }
+
+
+def crowd_of(data: object) -> CrowdCount | None:
+    """A people count from reply JSON; TypeError or ValueError when it is not one."""
+    from gapwatch.crowd import CrowdCount, PersonBlob
+
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise TypeError("not a JSON object")
+    blobs = tuple(PersonBlob(float(u), float(v), float(p)) for u, v, p in data.get("blobs", []))
+    return CrowdCount(
+        people=float(data["people"]),
+        blobs=blobs,
+        foreground_share=float(data.get("foreground_share", 0.0)),
+        counted=bool(data.get("counted", True)),
+    )
 
 
 def _status(value: object) -> Status:
@@ -234,7 +294,10 @@ def run_probe(message: ProbeMessage, *, workers: int = 4, worker: str = "") -> P
         except BaselineError as exc:
             # A damaged baseline must not stop probing: judge without one.
             log.warning("camera %s: baseline unusable (%s)", message.camera_id, exc)
-    result = prober.pool.probe(message.spec(), timeout_s=message.timeout_s, baseline=baseline)
+    pose = pose_of(message.pose) if message.pose is not None else None
+    result = prober.pool.probe(
+        message.spec(), timeout_s=message.timeout_s, baseline=baseline, pose=pose
+    )
     learned = baseline.to_dict() if baseline is not None and prober.judge.take(baseline) else None
     return ProbeReply(result, learned, worker)
 

@@ -299,6 +299,13 @@ class Zone(_Strict):
         max_length=MAX_LIST_ITEMS,
         description="Importance raised in busy periods.",
     )
+    capacity: int | None = Field(
+        default=None,
+        ge=1,
+        le=10_000_000,
+        description="People the zone holds safely (容量). When its healthy cameras count more, a "
+        "crowd alert opens with a video patrol of its busiest views; it resolves below 90 %.",
+    )
 
 
 class Obstacle(_Strict):

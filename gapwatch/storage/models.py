@@ -44,6 +44,8 @@ __all__ = [
     "BaselineRow",
     "CameraStateRow",
     "CameraStatus",
+    "CrowdHourRow",
+    "CrowdNormalRow",
     "DispatchEndpointRow",
     "EventRow",
     "OutboxRow",
@@ -59,7 +61,13 @@ __all__ = [
 
 CameraStatus = Literal["ok", "degraded", "offline"]
 AlertKind = Literal[
-    "camera_down", "camera_degraded", "group_down", "zone_outage", "coverage_gap", "maintenance"
+    "camera_down",
+    "camera_degraded",
+    "group_down",
+    "zone_outage",
+    "coverage_gap",
+    "maintenance",
+    "crowd",
 ]
 AlertStatus = Literal["open", "acknowledged", "resolved"]
 TaskKind = Literal["video_patrol", "road_patrol"]
@@ -85,6 +93,7 @@ ALERT_KINDS: tuple[AlertKind, ...] = (
     "zone_outage",
     "coverage_gap",
     "maintenance",
+    "crowd",
 )
 ALERT_STATUSES: tuple[AlertStatus, ...] = ("open", "acknowledged", "resolved")
 TASK_KINDS: tuple[TaskKind, ...] = ("video_patrol", "road_patrol")
@@ -381,3 +390,33 @@ class BaselineRow(Base):
     image: Mapped[bytes | None] = mapped_column(LargeBinary)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class CrowdNormalRow(Base):
+    """What is normal for a zone's crowd in one site-local weekday-hour: mean and variance."""
+
+    __tablename__ = "crowd_normals"
+    __table_args__ = (
+        CheckConstraint("weekday >= 0 AND weekday <= 6", name="weekday"),
+        CheckConstraint("hour >= 0 AND hour <= 23", name="hour"),
+    )
+
+    zone_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    weekday: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hour: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mean: Mapped[float] = mapped_column(Float)
+    var: Mapped[float] = mapped_column(Float)
+    samples: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class CrowdHourRow(Base):
+    """One zone's crowd over one finished hour: mean and peak people (the hour's start, UTC)."""
+
+    __tablename__ = "crowd_hours"
+
+    zone_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    hour: Mapped[dt.datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    mean: Mapped[float] = mapped_column(Float)
+    peak: Mapped[float] = mapped_column(Float)
+    samples: Mapped[int] = mapped_column(Integer)

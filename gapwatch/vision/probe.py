@@ -22,6 +22,7 @@ from gapwatch.vision.types import Frame, ProbeResult, Verdict
 from gapwatch.vision.worker import DecoderWorker, Opened, Ready, SamplingTask
 
 if TYPE_CHECKING:
+    from gapwatch.crowd import CameraPose
     from gapwatch.vision.baseline import Baseline
 
 __all__ = ["ProbeBusyError", "ProbePool", "close_default_pool", "probe"]
@@ -117,9 +118,11 @@ class ProbePool:
         timeout_s: float = 10.0,
         baseline: Baseline | None = None,
         plan: SamplingPlan | None = None,
+        pose: CameraPose | None = None,
     ) -> ProbeResult:
         """Sample `source` and judge it; returns within `timeout_s` whatever the stream does.
 
+        With the camera's `pose`, a healthy picture also gets its people counted (`crowd`).
         Raises UnsupportedSourceError for a stream form gapwatch cannot read at all: that is a
         setup error to refuse (site validation, probe exit 3), not a camera to call offline.
         """
@@ -152,7 +155,14 @@ class ProbePool:
             log.info("probe of %s: no signal: %s", stream.shown, collected.failure)
             return _no_signal(collected.failure, started, collected)
         frames = [Frame(at=f.at, image=f.image, pts=f.pts) for f in collected.frames]
-        verdict = self._judge(frames, baseline)
+        if pose is None:
+            verdict, crowd = self._judge(frames, baseline), None
+        else:
+            from gapwatch.vision.crowd import backgrounds_of, count_crowd
+
+            backgrounds = backgrounds_of(baseline)  # before the judge teaches the baseline
+            verdict = self._judge(frames, baseline)
+            crowd = count_crowd(frames, verdict, backgrounds, pose)
         return ProbeResult(
             status=verdict.status,
             faults=list(verdict.faults),
@@ -161,6 +171,7 @@ class ProbePool:
             reason=redact(verdict.reason) if verdict.reason else None,
             frames=len(frames),
             scores=dict(verdict.scores),
+            crowd=crowd,
         )
 
     def _acquire(self, until: float) -> DecoderWorker:
@@ -309,6 +320,7 @@ def probe(
     timeout_s: float = 10.0,
     baseline: Baseline | None = None,
     plan: SamplingPlan | None = None,
+    pose: CameraPose | None = None,
 ) -> ProbeResult:
     """Sample one stream and judge it; returns within `timeout_s` whatever the stream does.
 
@@ -320,7 +332,7 @@ def probe(
             _default_pool = ProbePool()
             atexit.register(close_default_pool)
         pool = _default_pool
-    return pool.probe(source, timeout_s=timeout_s, baseline=baseline, plan=plan)
+    return pool.probe(source, timeout_s=timeout_s, baseline=baseline, plan=plan, pose=pose)
 
 
 def close_default_pool() -> None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from gapwatch.crowd import CrowdCount
 
 __all__ = [
     "CONFIDENT",
@@ -64,6 +67,8 @@ class ProbeResult:
     frames: int = 0
     scores: dict[str, float] = field(default_factory=dict)
     """How sure the judge is of each fault it weighed, 0..1 (listed faults score 0.5 or more)."""
+    crowd: CrowdCount | None = None
+    """People seen in the picture (healthy verdicts of a camera with a pose only; else None)."""
 
 
 @dataclass(frozen=True)

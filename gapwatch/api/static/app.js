@@ -17,6 +17,7 @@ import {
   tCode,
   useLanguage,
 } from "./i18n.js";
+import { CrowdView } from "./crowd.js";
 import { SiteMap, addHillshade } from "./map.js";
 import { TechView } from "./tech.js";
 
@@ -44,6 +45,8 @@ const state = {
   tech: null,
   /** @type {DutyView | null} */
   duty: null,
+  /** @type {CrowdView | null} */
+  crowd: null,
   /** @type {Attention | null} */
   attention: null,
   /** @type {EventFeed | null} */
@@ -182,6 +185,7 @@ async function refreshMap() {
   const data = await api.get("/api/v1/dashboard/map");
   state.mapData = data;
   map.setSite(data);
+  if (state.crowd) state.crowd.draw();
   updateKpis();
   renderFaulty();
   fillFilterChoices();
@@ -457,6 +461,7 @@ async function switchLanguage() {
   renderWho();
   onFeedState(/** @type {any} */ ($("feed-state").dataset.state));
   if (state.mapData) map.setSite(state.mapData);
+  if (state.crowd) state.crowd.renderPanel().catch((error) => console.warn("crowd", error));
   if (map.blindSpots) map.setBlindSpots(map.blindSpots);
   updateKpis();
   renderFaulty();
@@ -530,6 +535,8 @@ function start() {
     onAlert: (id) => selectAlert(id),
   });
   addHillshade(state.map, api).catch((error) => console.warn("hillshade", error));
+  state.crowd = new CrowdView(state.map, api, $("crowd-panel"));
+  state.crowd.start();
   state.board = new AlertBoard({
     api,
     map: state.map,

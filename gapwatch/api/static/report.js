@@ -117,6 +117,23 @@ function render() {
     scheduled: formatNumber(r.rounds.scheduled),
     missed: formatNumber(missed),
   });
+  $("r-crowd-line").textContent = t("report.crowdLine", {
+    alerts: formatNumber(r.crowd_alerts),
+    raised: formatNumber(r.crowd_raised),
+  });
+  $("r-crowd").replaceChildren(
+    ...r.crowd.map((/** @type {any} */ c) =>
+      el(
+        "tr",
+        { dataset: { zone: c.zone } },
+        el("td", {}, zone(c.zone)),
+        el("td", { class: "num" }, formatNumber(c.mean_people)),
+        el("td", { class: `num ${c.capacity && c.peak_people > c.capacity ? "worse" : ""}` }, formatNumber(c.peak_people)),
+        el("td", { class: "mono" }, formatTime(c.peak_hour)),
+        el("td", { class: "num" }, c.capacity ? formatNumber(c.capacity) : "–"),
+      ),
+    ),
+  );
   $("r-alerts").replaceChildren(
     ...r.alerts.map((/** @type {any} */ a) =>
       el(
