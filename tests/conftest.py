@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -22,6 +23,26 @@ from sqlalchemy.orm import Session
 from gapwatch.storage import Base, SessionFactory, make_engine, migrate, session_factory
 
 PG_ENV = "GAPWATCH_TEST_PG_URL"
+
+# `--hypothesis-profile=deep` runs the long property tests at their full example counts (see
+# the README's testing section); the suite's default runs them bounded.
+settings.register_profile("deep", settings.get_profile("default"))
+
+# Long tests start first so that xdist does not leave one worker running them alone at the end.
+_FIRST = ("slow", "browser", "rtsp")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Order the run longest-first by marker (stable, so a module's tests stay together)."""
+
+    def rank(item: pytest.Item) -> int:
+        for position, marker in enumerate(_FIRST):
+            if item.get_closest_marker(marker):
+                return position
+        return len(_FIRST)
+
+    items.sort(key=rank)
 
 
 @pytest.fixture(autouse=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,24 +83,48 @@ def scenes(draw: st.DrawFn, max_cameras: int = 5, max_obstacles: int = 4) -> Sce
 def _inside(px: np.ndarray, py: np.ndarray, ring: np.ndarray) -> np.ndarray:
     """Even-odd point-in-ring test (ray to +x)."""
     inside = np.zeros(px.shape, dtype=bool)
-    x0, y0 = ring[:-1, 0], ring[:-1, 1]
-    x1, y1 = ring[1:, 0], ring[1:, 1]
-    for ax, ay, bx, by in zip(x0, y0, x1, y1, strict=True):
+    # The ring's edges in blocks against all points at once; per point and edge the arithmetic
+    # is the one-edge-at-a-time formula, so the parity comes out the same.
+    edges = np.hstack([ring[:-1], ring[1:]])
+    for ax, ay, bx, by in _edge_blocks(edges, len(px)):
         crosses = (ay > py) != (by > py)
         with np.errstate(divide="ignore", invalid="ignore"):
             xcross = ax + (py - ay) * (bx - ax) / (by - ay)
-        inside ^= crosses & (px < xcross)
+        inside ^= np.logical_xor.reduce(crosses & (px < xcross), axis=0)
     return inside
+
+
+def _edge_blocks(
+    edges: np.ndarray, points: int
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Edge coordinates as column vectors, a block at a time, for broadcasting against points."""
+    step = max(1, _BLOCK_CELLS // max(points, 1))
+    for start in range(0, len(edges), step):
+        block = edges[start : start + step]
+        yield block[:, 0:1], block[:, 1:2], block[:, 2:3], block[:, 3:4]
+
+
+_BLOCK_CELLS = 1 << 21
+"""Edges × points per broadcast block (a few MiB of temporaries each)."""
 
 
 def in_polygon(px: np.ndarray, py: np.ndarray, polygon: shapely.Geometry) -> np.ndarray:
     out = np.zeros(px.shape, dtype=bool)
     for part in shapely.get_parts(polygon):
-        mask = _inside(px, py, np.asarray(part.exterior.coords))
+        # Only points in the part's box (with a margin far above rounding) can be inside: off
+        # it, the ray meets no edge or crosses the ring an even number of times.
+        minx, miny, maxx, maxy = part.bounds
+        near = (px >= minx - _BOX_MARGIN) & (px <= maxx + _BOX_MARGIN)
+        near &= (py >= miny - _BOX_MARGIN) & (py <= maxy + _BOX_MARGIN)
+        qx, qy = px[near], py[near]
+        mask = _inside(qx, qy, np.asarray(part.exterior.coords))
         for hole in part.interiors:
-            mask &= ~_inside(px, py, np.asarray(hole.coords))
-        out |= mask
+            mask &= ~_inside(qx, qy, np.asarray(hole.coords))
+        out[near] |= mask
     return out
+
+
+_BOX_MARGIN = 1e-6
 
 
 def _edges(polygons: list[shapely.Geometry]) -> np.ndarray:
@@ -115,13 +140,24 @@ def _edges(polygons: list[shapely.Geometry]) -> np.ndarray:
 def _blocked(cx: float, cy: float, px: np.ndarray, py: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Does the segment camera→point cross any obstacle edge?"""
     hit = np.zeros(px.shape, dtype=bool)
-    for ax, ay, bx, by in edges:
+    # Edges in blocks against all points at once: per point and edge the same four cross
+    # products as one edge at a time, so the same points come out hit.
+    for ax, ay, bx, by in _edge_blocks(edges, len(px)):
         d1 = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax)
         d2 = (bx - ax) * (py - ay) - (by - ay) * (px - ax)
         d3 = (px - cx) * (ay - cy) - (py - cy) * (ax - cx)
         d4 = (px - cx) * (by - cy) - (py - cy) * (bx - cx)
-        hit |= (d1 * d2 < 0) & (d3 * d4 < 0)
+        hit |= ((d1 * d2 < 0) & (d3 * d4 < 0)).any(axis=0)
     return hit
+
+
+def _sees(
+    cx: float, cy: float, ok: np.ndarray, px: np.ndarray, py: np.ndarray, edges: np.ndarray
+) -> np.ndarray:
+    """`ok` less the points whose line of sight is blocked; only the `ok` points are traced."""
+    visible = ok.copy()
+    visible[ok] = ~_blocked(cx, cy, px[ok], py[ok], edges)
+    return visible
 
 
 def seen_by(
@@ -143,7 +179,7 @@ def seen_by(
         bearing = np.degrees(np.arctan2(dx, dy))
         off = (bearing - camera.heading_deg + 180.0) % 360.0 - 180.0
         ok &= np.abs(off) <= camera.hfov_deg / 2
-    visible: np.ndarray = ok & ~_blocked(camera.x, camera.y, px, py, edges)
+    visible: np.ndarray = _sees(camera.x, camera.y, ok, px, py, edges)
     return visible
 
 

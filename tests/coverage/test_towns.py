@@ -48,8 +48,10 @@ FAST = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+# The suite runs the big towns bounded; `--hypothesis-profile=deep` runs all 300 (README, testing).
+DEEP = settings.get_current_profile_name() == "deep"
 SLOW = settings(
-    max_examples=300,
+    max_examples=300 if DEEP else 60,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -210,6 +212,7 @@ def check_replay(path: Path, down: list[str], folder: Path) -> None:
             assert_valid_geojson(spot["geometry"])
 
 
+@pytest.mark.slow  # the audit renders its maps and tables for every town: ~10 s a town
 @settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck))
 @given(towns(max_cameras=4), st.data())
 def test_command_line_audit_and_replay_on_generated_towns(town: Town, data: st.DataObject) -> None:
@@ -218,7 +221,7 @@ def test_command_line_audit_and_replay_on_generated_towns(town: Town, data: st.D
 
 @pytest.mark.slow
 @pytest.mark.timeout(3600)
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=60 if DEEP else 12, deadline=None, suppress_health_check=list(HealthCheck))
 @given(towns(max_blocks=4, max_cameras=10), st.data())
 def test_command_line_audit_and_replay_on_many_towns(town: Town, data: st.DataObject) -> None:
     check_outputs(town, data)

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from gapwatch.coverage import CameraGeometry, ZoneShape
 from gapwatch.site import LocalProjection
-from tests.coverage.scenes import Scene, _blocked, _edges, in_polygon
+from tests.coverage.scenes import Scene, _edges, _sees, in_polygon
 
 KINDS = ("grid", "rotated", "terrace", "walls")
 
@@ -159,7 +159,7 @@ def raster_town(
             bearing = np.degrees(np.arctan2(dx, dy))
             off = (bearing - camera.heading_deg + 180.0) % 360.0 - 180.0
             ok &= np.abs(off) <= camera.hfov_deg / 2
-        seen |= ok & ~_blocked(camera.x, camera.y, px, py, _edges(others))
+        seen |= _sees(camera.x, camera.y, ok & ~seen, px, py, _edges(others))
     return len(px) * cx * cy, float(seen.sum()) * cx * cy
 
 

@@ -32,7 +32,8 @@ CLIPS = Path(__file__).resolve().parents[2] / "sample_streams" / "clips"
 PASSWORD = "Zq7-s3cret-pw"
 MARGIN_S = 2.0
 
-pytestmark = pytest.mark.timeout(60)
+# A Redis broker and Celery worker processes per test: the full tier, not the edit loop.
+pytestmark = [pytest.mark.timeout(60), pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
