@@ -1,7 +1,7 @@
 """dispatcher tokens bound to a dispatch endpoint and/or a patrol unit
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-02 06:45:00
 """
 
