@@ -373,11 +373,16 @@ class _Ground:
 
 def _shapes(rings: list[Sequence[LonLat]], centre: LocalProjection) -> Any:
     """Projected, valid polygons (empty where a ring has too few points to make one)."""
-    outlines = [
-        shapely.Polygon(ring) if len(set(ring)) >= 3 else shapely.Polygon()
-        for ring in (_distinct_ring(r) for r in rings)
-    ]
-    return centre.project(shapely.make_valid(np.asarray(outlines, dtype=object)))
+    outlines = np.array([shapely.Polygon() for _ in rings], dtype=object)
+    kept = [(k, ring) for k, ring in enumerate(map(_distinct_ring, rings)) if len(set(ring)) >= 3]
+    if kept:
+        # Every ring built in one call: thousands of buildings are a few array operations.
+        coords = np.array([p for _, ring in kept for p in ring], dtype=float)
+        which = np.repeat(np.arange(len(kept)), [len(ring) for _, ring in kept])
+        outlines[[k for k, _ in kept]] = shapely.polygons(
+            shapely.linearrings(coords, indices=which)
+        )
+    return centre.project(shapely.make_valid(outlines))
 
 
 def _check_open_ground(parts: SiteParts, ground: _Ground, report: _Report) -> None:
@@ -475,14 +480,28 @@ def _check_sees_a_zone(
     if not parts.zones:
         return
     tree = shapely.STRtree(ground.zones)
-    for (position, camera), point in zip(parts.cameras, camera_points, strict=True):
+    asked: list[int] = []
+    reaches: list[float] = []
+    for k, (position, camera) in enumerate(parts.cameras):
         reach = getattr(camera, "range_m", None)
-        if position in far or not isinstance(reach, float) or reach <= 0:
+        if position not in far and isinstance(reach, float) and reach > 0:
+            asked.append(k)
+            reaches.append(reach)
+    if not asked:
+        return
+    # One query for every camera: which of them has some zone within its range.
+    found, _ = tree.query(
+        camera_points[asked], predicate="dwithin", distance=np.asarray(reaches, dtype=float)
+    )
+    sees = set(found.tolist())
+    for j, k in enumerate(asked):
+        if j in sees:
             continue
-        if tree.query(point, predicate="dwithin", distance=reach).size == 0:
-            report.warn(
-                ("cameras", position, "location"),
-                f"no zone lies within its range of {reach:g} m; "
-                "check its position and the site's coordinates datum",
-                f"其 {reach:g} 米视距内没有任何区域；请检查其位置和站点坐标系",
-            )
+        position, _ = parts.cameras[k]
+        reach = reaches[j]
+        report.warn(
+            ("cameras", position, "location"),
+            f"no zone lies within its range of {reach:g} m; "
+            "check its position and the site's coordinates datum",
+            f"其 {reach:g} 米视距内没有任何区域；请检查其位置和站点坐标系",
+        )
