@@ -79,9 +79,12 @@ def check_site(
     _check_ids(data, report)
     _check_timezone(parts, report)
     for section, items in (("zones", parts.zones), ("obstacles", parts.obstacles)):
-        for index, item in items:
-            if _check_span((section, index, "polygon"), item.polygon, report):
-                _check_polygon((section, index, "polygon"), item.polygon, report)
+        spanned = [
+            (index, item.polygon)
+            for index, item in items
+            if _check_span((section, index, "polygon"), item.polygon, report)
+        ]
+        _check_polygons(section, spanned, report)
     for index, road in parts.roads:
         _check_span(("roads", index, "line"), road.line, report)
     _check_antimeridian(parts, report)
@@ -198,6 +201,23 @@ def _distinct_ring(points: Sequence[LonLat]) -> list[tuple[float, float]]:
     if len(ring) > 1 and ring[0] == ring[-1]:
         ring.pop()
     return ring
+
+
+def _check_polygons(
+    section: str, polygons: list[tuple[int, Sequence[LonLat]]], report: _Report
+) -> None:
+    """`_check_polygon` for each, after one array test has passed over the valid ones."""
+    rings = [_distinct_ring(points) for _, points in polygons]
+    buildable = [k for k, ring in enumerate(rings) if len(set(ring)) >= 3]
+    fine = np.zeros(len(polygons), dtype=bool)
+    if buildable:
+        coords = np.array([p for k in buildable for p in rings[k]], dtype=float)
+        which = np.repeat(np.arange(len(buildable)), [len(rings[k]) for k in buildable])
+        built = shapely.polygons(shapely.linearrings(coords, indices=which))
+        fine[buildable] = shapely.is_valid(built)
+    for (index, points), ok in zip(polygons, fine.tolist(), strict=True):
+        if not ok:
+            _check_polygon((section, index, "polygon"), points, report)
 
 
 def _check_polygon(path: tuple[str | int, ...], points: Sequence[LonLat], report: _Report) -> None:
@@ -397,6 +417,8 @@ def _check_open_ground(parts: SiteParts, ground: _Ground, report: _Report) -> No
         hits = tree.query(zone, predicate="intersects")
         if hits.size == 0:
             continue
+        if float(shapely.area(obstacles[hits]).sum()) < zone.area - MIN_OPEN_GROUND_M2:
+            continue  # the buildings together are too small to cover it: no overlay needed
         try:
             open_ground = zone.difference(shapely.union_all(obstacles[hits])).area
         except shapely.errors.GEOSException:
