@@ -204,7 +204,7 @@ def _distinct_ring(points: Sequence[LonLat]) -> list[tuple[float, float]]:
 
 
 def _check_polygons(
-    section: str, polygons: list[tuple[int, Sequence[LonLat]]], report: _Report
+    section: str, polygons: Sequence[tuple[int, Sequence[LonLat]]], report: _Report
 ) -> None:
     """`_check_polygon` for each, after one array test has passed over the valid ones."""
     rings = [_distinct_ring(points) for _, points in polygons]

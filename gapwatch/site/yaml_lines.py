@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from gapwatch.site.yaml_plain import plain_lines, plain_values
+from gapwatch.site.yaml_plain import PlainLines, plain_values
 
 __all__ = [
     "ALIAS_EXTRA_NODES",
@@ -116,23 +116,23 @@ class LineIndex:
         self._values = values if values is not None else {}
         self._keys = keys if keys is not None else {}
         self._source: str | None = None
-        self._document: Any = None
+        self._plain: PlainLines | None = None
 
     @classmethod
     def deferred(cls, text: str, document: Any) -> LineIndex:
         """An index of `text` (read by the fast reader as `document`) built on first use."""
         index = cls()
         index._source = text
-        index._document = document
+        index._plain = PlainLines(text, document)
         return index
 
     def _build(self) -> None:
         text, self._source = self._source, None
         if text is None:
             return
-        document, self._document = self._document, None
+        plain, self._plain = self._plain, None
         # The usual layout is indexed by a scan of its lines; anything else is composed.
-        scanned = plain_lines(text, document)
+        scanned = plain.whole() if plain is not None else None
         if scanned is not None:
             self._values, self._keys = scanned
             return
@@ -161,15 +161,21 @@ class LineIndex:
     def merge(self, other: LineIndex) -> None:
         """Take `other`'s lines, still deferred if they are and this index is empty."""
         if other._source is not None and not self._values and not self._keys:
-            self._source, self._document = other._source, other._document
+            self._source, self._plain = other._source, other._plain
             return
         self.values.update(other.values)
         self.keys.update(other.keys)
 
     def line_of(self, path: Sequence[str | int], *, prefer_key: bool = False) -> int:
         """Line of the deepest written part of `path` (a missing key points at its parent)."""
-        values, keys = self.values, self.keys
         parts = tuple(path)
+        found = None
+        if self._plain is not None and len(parts) >= 2:
+            section, index = parts[0], parts[1]
+            if isinstance(section, str) and isinstance(index, int):
+                # One item's lines are enough for a problem inside that item.
+                found = self._plain.item(section, index)
+        values, keys = found if found is not None else (self.values, self.keys)
         while parts:
             if prefer_key and parts in keys:
                 return keys[parts]

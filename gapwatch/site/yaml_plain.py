@@ -236,3 +236,84 @@ def plain_lines(text: str, document: Any) -> tuple[dict[Path, int], dict[Path, i
         if not finish(stack.pop()):
             return None
     return values, keys
+
+
+_TOP_KEY = re.compile(r"^([^\s#'\"\[\]{},&*!|>%@`-][^#\n]*?)[ \t]*:(?:[ \t]+(.*))?$", re.MULTILINE)
+
+
+class PlainLines:
+    """Lines of a fast-read document, found as they are asked for.
+
+    A problem names one item of a section (`cameras[1234].location`): only that item's lines
+    are scanned, after one pass of C-speed searches finds where every item starts. Anything
+    else, or a layout the searches cannot vouch for, is scanned whole by `plain_lines`.
+    """
+
+    def __init__(self, text: str, document: Any) -> None:
+        self.text = text
+        self.document = document
+        self._sections: dict[str, tuple[int, int, int]] | None = None
+        self._starts: dict[str, list[int] | None] = {}
+        self._items: dict[tuple[str, int], tuple[dict[Path, int], dict[Path, int]] | None] = {}
+
+    def whole(self) -> tuple[dict[Path, int], dict[Path, int]] | None:
+        """Every line (see plain_lines)."""
+        return plain_lines(self.text, self.document)
+
+    def _line(self, offset: int) -> int:
+        return self.text.count("\n", 0, offset) + 1
+
+    def _section_spans(self) -> dict[str, tuple[int, int, int]]:
+        """Top-level key → (offset of its line, offset after it, offset where the next begins)."""
+        if self._sections is None:
+            found = list(_TOP_KEY.finditer(self.text))
+            spans: dict[str, tuple[int, int, int]] = {}
+            document = self.document
+            if isinstance(document, dict) and [m.group(1) for m in found] == list(document):
+                for k, match in enumerate(found):
+                    end = found[k + 1].start() if k + 1 < len(found) else len(self.text)
+                    inline = match.group(2)
+                    if not inline or inline.startswith("#"):
+                        spans[match.group(1)] = (match.start(), match.end(), end)
+            self._sections = spans
+        return self._sections
+
+    def _item_starts(self, section: str) -> list[int] | None:
+        if section not in self._starts:
+            self._starts[section] = None
+            span = self._section_spans().get(section)
+            items = self.document.get(section) if isinstance(self.document, dict) else None
+            if span is not None and isinstance(items, list) and items:
+                first = re.compile(r"^( *)(\S)", re.MULTILINE)
+                head = first.search(self.text, span[1], span[2])
+                while head is not None and head.group(2) == "#":
+                    head = first.search(self.text, head.end(), span[2])
+                if head is not None and head.group(2) == "-":
+                    dash = re.compile(rf"^ {{{len(head.group(1))}}}-(?: |$)", re.MULTILINE)
+                    starts = [m.start() for m in dash.finditer(self.text, head.start(), span[2])]
+                    if len(starts) == len(items):
+                        self._starts[section] = [*starts, span[2]]
+        return self._starts[section]
+
+    def item(self, section: str, index: int) -> tuple[dict[Path, int], dict[Path, int]] | None:
+        """Lines of the document root, the section, and every part of one of its items."""
+        key = (section, index)
+        if key not in self._items:
+            self._items[key] = None
+            starts = self._item_starts(section)
+            if starts is not None and 0 <= index < len(starts) - 1:
+                start, end = starts[index], starts[index + 1]
+                scanned = plain_lines(self.text[start:end], [self.document[section][index]])
+                if scanned is not None:
+                    shift = self._line(start) - 1
+                    values = {
+                        (section, index, *p[1:]): n + shift for p, n in scanned[0].items() if p
+                    }
+                    keys = {(section, index, *p[1:]): n + shift for p, n in scanned[1].items()}
+                    section_line = self._line(self._section_spans()[section][0])
+                    values[(section,)] = self._line(starts[0])
+                    keys[(section,)] = section_line
+                    first = _TOP_KEY.search(self.text)
+                    values[()] = self._line(first.start()) if first is not None else 1
+                    self._items[key] = (values, keys)
+        return self._items[key]

@@ -185,6 +185,51 @@ def test_scanned_lines_agree_with_the_composed_ones(tree: dict[str, Any], commen
         assert fast.line_of(path, prefer_key=True) == careful.lines.line_of(path, prefer_key=True)
 
 
+_SECTIONS = st.dictionaries(
+    st.sampled_from(["site", "zones", "cameras", "obstacles", "on", "1"]),
+    st.lists(st.dictionaries(_KEYS, _TREES, max_size=3) | _TREES, min_size=1, max_size=4) | _TREES,
+    min_size=1,
+    max_size=4,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tree=_SECTIONS, comments=st.booleans())
+def test_one_item_lines_agree_with_the_composed_ones(tree: dict[str, Any], comments: bool) -> None:
+    text = _emit(tree, 0, False).lstrip("\n") + "\n"
+    if comments:
+        text = text.replace("\n  - ", "\n  # note\n  - ", 1)
+    plain, values = plain_values(text)
+    careful = parse_yaml_carefully(text)
+    if not plain or not isinstance(careful, ParsedYaml):
+        return
+    fast = LineIndex.deferred(text, values)
+    items = [
+        p
+        for p in careful.lines.values.keys() | careful.lines.keys.keys()
+        if len(p) >= 2 and isinstance(p[0], str) and isinstance(p[1], int)
+    ]
+    for path in sorted(items, key=str):
+        assert fast.line_of(path) == careful.lines.line_of(path), (text, path)
+        assert fast.line_of(path, prefer_key=True) == careful.lines.line_of(path, prefer_key=True)
+
+
+def test_a_problem_in_one_item_scans_only_that_item() -> None:
+    lines = ["site:", "  id: s", "cameras:"]
+    for k in range(200):
+        lines += [f"  - id: c{k}", f"    location: [104.{k:04d}, 35.13]", "    range_m: 80"]
+    text = "\n".join(lines) + "\n"
+    plain, values = plain_values(text)
+    assert plain
+    fast = LineIndex.deferred(text, values)
+    assert fast.line_of(("cameras", 150, "location")) == 3 + 150 * 3 + 2
+    assert fast.line_of(("cameras", 150, "nothing"), prefer_key=True) == 3 + 150 * 3 + 1
+    assert fast.line_of(("cameras", 7)) == 3 + 7 * 3 + 1
+    # Only two items were read; the whole index was never built.
+    assert fast._plain is not None
+    assert len(fast._plain._items) == 2
+
+
 def test_site_layout_is_scanned_not_composed() -> None:
     text = (
         "site:\n  id: s\nzones:\n  - id: z1\n    polygon: [[104.05, 35.13], [104.06, 35.13]]\n"
