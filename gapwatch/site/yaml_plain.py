@@ -254,6 +254,8 @@ class PlainLines:
         self.document = document
         self._sections: dict[str, tuple[int, int, int]] | None = None
         self._starts: dict[str, list[int] | None] = {}
+        self._start_lines: dict[str, list[int]] = {}
+        self._key_lines: dict[str, int] = {}
         self._items: dict[tuple[str, int], tuple[dict[Path, int], dict[Path, int]] | None] = {}
 
     def whole(self) -> tuple[dict[Path, int], dict[Path, int]] | None:
@@ -270,7 +272,11 @@ class PlainLines:
             spans: dict[str, tuple[int, int, int]] = {}
             document = self.document
             if isinstance(document, dict) and [m.group(1) for m in found] == list(document):
+                line, at = 1, 0
                 for k, match in enumerate(found):
+                    line += self.text.count("\n", at, match.start())
+                    at = match.start()
+                    self._key_lines[match.group(1)] = line
                     end = found[k + 1].start() if k + 1 < len(found) else len(self.text)
                     inline = match.group(2)
                     if not inline or inline.startswith("#"):
@@ -293,6 +299,13 @@ class PlainLines:
                     starts = [m.start() for m in dash.finditer(self.text, head.start(), span[2])]
                     if len(starts) == len(items):
                         self._starts[section] = [*starts, span[2]]
+                        # Line of each start, counted once from one to the next.
+                        lines, line, at = [], self._line(starts[0]), starts[0]
+                        for start in starts:
+                            line += self.text.count("\n", at, start)
+                            at = start
+                            lines.append(line)
+                        self._start_lines[section] = lines
         return self._starts[section]
 
     def item(self, section: str, index: int) -> tuple[dict[Path, int], dict[Path, int]] | None:
@@ -305,15 +318,13 @@ class PlainLines:
                 start, end = starts[index], starts[index + 1]
                 scanned = plain_lines(self.text[start:end], [self.document[section][index]])
                 if scanned is not None:
-                    shift = self._line(start) - 1
+                    shift = self._start_lines[section][index] - 1
                     values = {
                         (section, index, *p[1:]): n + shift for p, n in scanned[0].items() if p
                     }
                     keys = {(section, index, *p[1:]): n + shift for p, n in scanned[1].items()}
-                    section_line = self._line(self._section_spans()[section][0])
-                    values[(section,)] = self._line(starts[0])
-                    keys[(section,)] = section_line
-                    first = _TOP_KEY.search(self.text)
-                    values[()] = self._line(first.start()) if first is not None else 1
+                    values[(section,)] = self._start_lines[section][0]
+                    keys[(section,)] = self._key_lines[section]
+                    values[()] = self._key_lines[next(iter(self._key_lines))]
                     self._items[key] = (values, keys)
         return self._items[key]
