@@ -8,6 +8,7 @@ from gapwatch.coverage.geojson import (
     from_geojson,
     lonlat_geometry,
     to_geojson,
+    to_geojson_many,
 )
 from gapwatch.coverage.live import LiveCoverage
 from gapwatch.coverage.model import CoverageModel, UnknownCameraError
@@ -71,4 +72,5 @@ __all__ = [
     "site_geometry",
     "suggest_placements",
     "to_geojson",
+    "to_geojson_many",
 ]

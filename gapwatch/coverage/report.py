@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 from shapely.geometry import Polygon
 
-from gapwatch.coverage.geojson import to_geojson
+from gapwatch.coverage.geojson import to_geojson, to_geojson_many
 from gapwatch.coverage.types import BlindSpot, CoverageResult
 
 if TYPE_CHECKING:
@@ -144,13 +144,19 @@ def feature(geometry: GeoJson, properties: dict[str, Any]) -> GeoJson:
     return {"type": "Feature", "geometry": geometry, "properties": properties}
 
 
-def _blind_report(spot: BlindSpot, projection: LocalProjection) -> BlindSpotReport:
-    return BlindSpotReport(
-        zone=spot.zone,
-        importance=spot.importance,
-        area_m2=round(spot.area_m2, 2),
-        geometry=to_geojson(spot.geometry, projection),
-    )
+def _blind_reports(
+    spots: Sequence[BlindSpot], projection: LocalProjection
+) -> list[BlindSpotReport]:
+    shapes = to_geojson_many([spot.geometry for spot in spots], projection)
+    return [
+        BlindSpotReport(
+            zone=spot.zone,
+            importance=spot.importance,
+            area_m2=round(spot.area_m2, 2),
+            geometry=shape,
+        )
+        for spot, shape in zip(spots, shapes, strict=True)
+    ]
 
 
 def build_coverage_report(
@@ -182,7 +188,7 @@ def build_coverage_report(
         covered_m2=round(min(result.covered_m2, result.area_m2), 2),
         coverage_ratio=round(min(1.0, result.coverage_ratio), 6),
         zones=zones,
-        blind_spots=[_blind_report(s, site.projection) for s in result.blind_spots],
+        blind_spots=_blind_reports(result.blind_spots, site.projection),
     )
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import shapely
 
 from gapwatch.coverage.types import CameraGeometry, PresetGeometry, ZoneShape
@@ -29,13 +31,23 @@ class SiteGeometry:
     min_blind_area_m2: float
 
 
-def _polygon(points: list[tuple[float, float]], projection: LocalProjection) -> Geometry:
-    return shapely.make_valid(projection.project(shapely.Polygon(points)))
+def _polygons(rings: Sequence[Sequence[tuple[float, float]]], projection: LocalProjection) -> Any:
+    """Valid metric polygons of lon/lat rings, all built and projected in one go."""
+    if not rings:
+        return np.empty(0, dtype=object)
+    coords = np.array([p for ring in rings for p in ring], dtype=float).reshape(-1, 2)
+    which = np.repeat(np.arange(len(rings)), [len(ring) for ring in rings])
+    polygons = shapely.polygons(shapely.linearrings(coords, indices=which))
+    return shapely.make_valid(projection.project(polygons))
 
 
 def camera_geometry(camera: Camera, projection: LocalProjection) -> CameraGeometry:
     """One site-file camera in metric coordinates."""
     x, y = projection.to_metres(*camera.location)
+    return _camera_at(camera, x, y)
+
+
+def _camera_at(camera: Camera, x: float, y: float) -> CameraGeometry:
     return CameraGeometry(
         id=camera.id,
         x=x,
@@ -58,12 +70,21 @@ def camera_geometry(camera: Camera, projection: LocalProjection) -> CameraGeomet
 def site_geometry(site: Site) -> SiteGeometry:
     """Project a loaded site's zones, obstacles, cameras and roads to metres."""
     spec, projection = site.spec, site.projection
+    outlines = _polygons([z.polygon for z in spec.zones], projection)
     zones = [
-        ZoneShape(z.id, z.name, z.importance, _polygon(list(z.polygon), projection))
-        for z in spec.zones
+        ZoneShape(z.id, z.name, z.importance, outline)
+        for z, outline in zip(spec.zones, outlines, strict=True)
     ]
-    obstacles = [_polygon(list(o.polygon), projection) for o in spec.obstacles]
-    cameras = [camera_geometry(c, projection) for c in spec.cameras]
+    obstacles = list(_polygons([o.polygon for o in spec.obstacles], projection))
+    cameras: list[CameraGeometry] = []
+    if spec.cameras:
+        spots = shapely.get_coordinates(
+            projection.project(shapely.points([c.location for c in spec.cameras]))
+        )
+        cameras = [
+            _camera_at(c, float(x), float(y))
+            for c, (x, y) in zip(spec.cameras, spots.tolist(), strict=True)
+        ]
     roads = [projection.project(shapely.LineString(list(r.line))) for r in spec.roads]
     return SiteGeometry(
         zones=zones,

@@ -79,9 +79,12 @@ def check_site(
     _check_ids(data, report)
     _check_timezone(parts, report)
     for section, items in (("zones", parts.zones), ("obstacles", parts.obstacles)):
-        for index, item in items:
-            if _check_span((section, index, "polygon"), item.polygon, report):
-                _check_polygon((section, index, "polygon"), item.polygon, report)
+        spanned = [
+            (index, item.polygon)
+            for index, item in items
+            if _check_span((section, index, "polygon"), item.polygon, report)
+        ]
+        _check_polygons(section, spanned, report)
     for index, road in parts.roads:
         _check_span(("roads", index, "line"), road.line, report)
     _check_antimeridian(parts, report)
@@ -198,6 +201,23 @@ def _distinct_ring(points: Sequence[LonLat]) -> list[tuple[float, float]]:
     if len(ring) > 1 and ring[0] == ring[-1]:
         ring.pop()
     return ring
+
+
+def _check_polygons(
+    section: str, polygons: Sequence[tuple[int, Sequence[LonLat]]], report: _Report
+) -> None:
+    """`_check_polygon` for each, after one array test has passed over the valid ones."""
+    rings = [_distinct_ring(points) for _, points in polygons]
+    buildable = [k for k, ring in enumerate(rings) if len(set(ring)) >= 3]
+    fine = np.zeros(len(polygons), dtype=bool)
+    if buildable:
+        coords = np.array([p for k in buildable for p in rings[k]], dtype=float)
+        which = np.repeat(np.arange(len(buildable)), [len(rings[k]) for k in buildable])
+        built = shapely.polygons(shapely.linearrings(coords, indices=which))
+        fine[buildable] = shapely.is_valid(built)
+    for (index, points), ok in zip(polygons, fine.tolist(), strict=True):
+        if not ok:
+            _check_polygon((section, index, "polygon"), points, report)
 
 
 def _check_polygon(path: tuple[str | int, ...], points: Sequence[LonLat], report: _Report) -> None:
@@ -373,11 +393,16 @@ class _Ground:
 
 def _shapes(rings: list[Sequence[LonLat]], centre: LocalProjection) -> Any:
     """Projected, valid polygons (empty where a ring has too few points to make one)."""
-    outlines = [
-        shapely.Polygon(ring) if len(set(ring)) >= 3 else shapely.Polygon()
-        for ring in (_distinct_ring(r) for r in rings)
-    ]
-    return centre.project(shapely.make_valid(np.asarray(outlines, dtype=object)))
+    outlines = np.array([shapely.Polygon() for _ in rings], dtype=object)
+    kept = [(k, ring) for k, ring in enumerate(map(_distinct_ring, rings)) if len(set(ring)) >= 3]
+    if kept:
+        # Every ring built in one call: thousands of buildings are a few array operations.
+        coords = np.array([p for _, ring in kept for p in ring], dtype=float)
+        which = np.repeat(np.arange(len(kept)), [len(ring) for _, ring in kept])
+        outlines[[k for k, _ in kept]] = shapely.polygons(
+            shapely.linearrings(coords, indices=which)
+        )
+    return centre.project(shapely.make_valid(outlines))
 
 
 def _check_open_ground(parts: SiteParts, ground: _Ground, report: _Report) -> None:
@@ -392,6 +417,8 @@ def _check_open_ground(parts: SiteParts, ground: _Ground, report: _Report) -> No
         hits = tree.query(zone, predicate="intersects")
         if hits.size == 0:
             continue
+        if float(shapely.area(obstacles[hits]).sum()) < zone.area - MIN_OPEN_GROUND_M2:
+            continue  # the buildings together are too small to cover it: no overlay needed
         try:
             open_ground = zone.difference(shapely.union_all(obstacles[hits])).area
         except shapely.errors.GEOSException:
@@ -475,14 +502,28 @@ def _check_sees_a_zone(
     if not parts.zones:
         return
     tree = shapely.STRtree(ground.zones)
-    for (position, camera), point in zip(parts.cameras, camera_points, strict=True):
+    asked: list[int] = []
+    reaches: list[float] = []
+    for k, (position, camera) in enumerate(parts.cameras):
         reach = getattr(camera, "range_m", None)
-        if position in far or not isinstance(reach, float) or reach <= 0:
+        if position not in far and isinstance(reach, float) and reach > 0:
+            asked.append(k)
+            reaches.append(reach)
+    if not asked:
+        return
+    # One query for every camera: which of them has some zone within its range.
+    found, _ = tree.query(
+        camera_points[asked], predicate="dwithin", distance=np.asarray(reaches, dtype=float)
+    )
+    sees = set(found.tolist())
+    for j, k in enumerate(asked):
+        if j in sees:
             continue
-        if tree.query(point, predicate="dwithin", distance=reach).size == 0:
-            report.warn(
-                ("cameras", position, "location"),
-                f"no zone lies within its range of {reach:g} m; "
-                "check its position and the site's coordinates datum",
-                f"其 {reach:g} 米视距内没有任何区域；请检查其位置和站点坐标系",
-            )
+        position, _ = parts.cameras[k]
+        reach = reaches[j]
+        report.warn(
+            ("cameras", position, "location"),
+            f"no zone lies within its range of {reach:g} m; "
+            "check its position and the site's coordinates datum",
+            f"其 {reach:g} 米视距内没有任何区域；请检查其位置和站点坐标系",
+        )

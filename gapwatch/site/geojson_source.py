@@ -120,8 +120,7 @@ def _read(path: Path, out: _Collector) -> Any | None:
     # JSON is (nearly) YAML, and the YAML composer knows lines; without it errors point at line 1.
     parsed = parse_yaml(text)
     if isinstance(parsed, ParsedYaml):
-        out.lines.values.update(parsed.lines.values)
-        out.lines.keys.update(parsed.lines.keys)
+        out.lines.merge(parsed.lines)
     return document
 
 

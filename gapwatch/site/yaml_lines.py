@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
+
+from gapwatch.site.yaml_plain import PlainLines, plain_values
 
 __all__ = [
     "ALIAS_EXTRA_NODES",
@@ -22,6 +24,7 @@ __all__ = [
     "ParsedYaml",
     "YamlSyntaxError",
     "parse_yaml",
+    "parse_yaml_carefully",
 ]
 
 Path = tuple[str | int, ...]
@@ -98,23 +101,88 @@ class DuplicateKey:
     first_line: int
 
 
-@dataclass
 class LineIndex:
-    """1-based line of each value (and of each mapping key) by path."""
+    """1-based line of each value (and of each mapping key) by path.
 
-    values: dict[Path, int] = field(default_factory=dict)
-    keys: dict[Path, int] = field(default_factory=dict)
+    An index made with `deferred(text)` reads the lines only when one is first asked for: a site
+    file with nothing wrong in it never needs them.
+    """
+
+    def __init__(
+        self,
+        values: dict[Path, int] | None = None,
+        keys: dict[Path, int] | None = None,
+    ) -> None:
+        self._values = values if values is not None else {}
+        self._keys = keys if keys is not None else {}
+        self._source: str | None = None
+        self._plain: PlainLines | None = None
+
+    @classmethod
+    def deferred(cls, text: str, document: Any) -> LineIndex:
+        """An index of `text` (read by the fast reader as `document`) built on first use."""
+        index = cls()
+        index._source = text
+        index._plain = PlainLines(text, document)
+        return index
+
+    def _build(self) -> None:
+        text, self._source = self._source, None
+        if text is None:
+            return
+        plain, self._plain = self._plain, None
+        # The usual layout is indexed by a scan of its lines; anything else is composed.
+        scanned = plain.whole() if plain is not None else None
+        if scanned is not None:
+            self._values, self._keys = scanned
+            return
+        loader = _SiteYamlLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is not None:
+                _index(node, (), self, [])
+        except yaml.YAMLError:
+            pass  # the fast reader took it, so this does not happen; lines then fall back to 1
+        finally:
+            loader.dispose()
+
+    @property
+    def values(self) -> dict[Path, int]:
+        """Line of each written value."""
+        self._build()
+        return self._values
+
+    @property
+    def keys(self) -> dict[Path, int]:
+        """Line of each mapping key."""
+        self._build()
+        return self._keys
+
+    def merge(self, other: LineIndex) -> None:
+        """Take `other`'s lines, still deferred if they are and this index is empty."""
+        if other._source is not None and not self._values and not self._keys:
+            self._source, self._plain = other._source, other._plain
+            return
+        self.values.update(other.values)
+        self.keys.update(other.keys)
 
     def line_of(self, path: Sequence[str | int], *, prefer_key: bool = False) -> int:
         """Line of the deepest written part of `path` (a missing key points at its parent)."""
         parts = tuple(path)
+        found = None
+        if self._plain is not None and len(parts) >= 2:
+            section, index = parts[0], parts[1]
+            if isinstance(section, str) and isinstance(index, int):
+                # One item's lines are enough for a problem inside that item.
+                found = self._plain.item(section, index)
+        values, keys = found if found is not None else (self.values, self.keys)
         while parts:
-            if prefer_key and parts in self.keys:
-                return self.keys[parts]
-            if parts in self.values:
-                return self.values[parts]
+            if prefer_key and parts in keys:
+                return keys[parts]
+            if parts in values:
+                return values[parts]
             parts = parts[:-1]
-        return self.values.get((), 1)
+        return values.get((), 1)
 
     def has(self, path: Sequence[str | int]) -> bool:
         """Whether `path` was written in the file."""
@@ -242,6 +310,15 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str) -> YamlSyntaxError:
 
 def parse_yaml(text: str) -> ParsedYaml | YamlSyntaxError:
     """Parse one YAML document into values, a line index and duplicate keys."""
+    plain, values = plain_values(text)
+    if plain:
+        # The fast reader refuses duplicate keys and there are no aliases: nothing to report.
+        return ParsedYaml(values, LineIndex.deferred(text, values), [])
+    return parse_yaml_carefully(text)
+
+
+def parse_yaml_carefully(text: str) -> ParsedYaml | YamlSyntaxError:
+    """`parse_yaml` without the fast reader: every node composed, indexed and checked."""
     loader = _SiteYamlLoader(text)
     try:
         node = loader.get_single_node()

@@ -12,7 +12,13 @@ import shapely
 from shapely.geometry import shape
 
 from gapwatch.alerts.records import StoredGeometryError, blind_features, geometry_from_features
-from gapwatch.coverage import GeoJSONGeometryError, from_geojson, lonlat_geometry, to_geojson
+from gapwatch.coverage import (
+    GeoJSONGeometryError,
+    from_geojson,
+    lonlat_geometry,
+    to_geojson,
+    to_geojson_many,
+)
 from gapwatch.site import LocalProjection
 from tests.coverage.test_towns import assert_valid_geojson
 
@@ -128,3 +134,15 @@ def test_ground_smaller_than_the_grid_is_written_empty_and_left_out_of_features(
     speck = shapely.box(0.0, 0.0, 0.001, 0.001)
     assert to_geojson(speck, WEIYUAN) == {"type": "Polygon", "coordinates": []}
     assert blind_features({"z": speck}, WEIYUAN, min_area_m2=0.0) == []
+
+
+def test_many_at_once_writes_what_one_at_a_time_writes() -> None:
+    # The spike needs the repair rounds, the speck rounds to nothing, the rest are plain.
+    spike = shapely.from_wkt(SPIKED_BLIND_SPOT)
+    speck = shapely.box(0.0, 0.0, 1e-6, 1e-6)
+    plain = [shapely.Point(10, 20).buffer(5.0 + k) for k in range(5)]
+    with_hole = shapely.box(0, 0, 50, 50).difference(shapely.box(10, 10, 20, 20))
+    road = shapely.LineString([(0, 0), (30, 40)])
+    shapes = [*plain, spike, speck, with_hole, road, shapely.MultiPolygon([plain[0], with_hole])]
+    assert to_geojson_many(shapes, WEIYUAN) == [to_geojson(s, WEIYUAN) for s in shapes]
+    assert to_geojson_many([], WEIYUAN) == []

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
 import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pyproj import Geod
+from pyproj import CRS, Geod, Transformer
 
 from gapwatch.site import LocalProjection
 
@@ -75,3 +76,18 @@ def test_geometry_round_trip_is_within_a_millimetre(point: tuple[float, float]) 
     shape = shapely.box(point[0], point[1], point[0] + 0.001, point[1] + 0.001)
     back = projection.unproject(projection.project(shape))
     assert shapely.hausdorff_distance(projection.project(back), projection.project(shape)) < 0.001
+
+
+def test_written_out_pipelines_match_the_ones_proj_builds_from_the_crs() -> None:
+    projection = LocalProjection(104.05, 35.13)
+    local = CRS.from_proj4(projection.proj4)
+    wgs84 = CRS.from_epsg(4326)
+    forward = Transformer.from_crs(wgs84, local, always_xy=True)
+    inverse = Transformer.from_crs(local, wgs84, always_xy=True)
+    rng = np.random.default_rng(3)
+    lon, lat = rng.uniform(103.5, 104.6, 500), rng.uniform(34.6, 35.7, 500)
+    x, y = forward.transform(lon, lat)
+    ours = [projection.to_metres(a, b) for a, b in zip(lon[:20], lat[:20], strict=True)]
+    assert np.allclose(ours, np.column_stack([x, y])[:20], rtol=0, atol=1e-9)
+    back = [projection.to_lonlat(a, b) for a, b in zip(x[:20], y[:20], strict=True)]
+    assert np.allclose(back, np.column_stack(inverse.transform(x, y))[:20], rtol=0, atol=1e-12)

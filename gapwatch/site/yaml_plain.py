@@ -1,0 +1,330 @@
+"""A fast reader for the plain YAML most site files are, with the careful reader as fallback.
+
+The careful reader (`yaml_lines`) composes nodes to know every line, checks aliases and duplicate
+keys, and reads scalars the way a site file means them (YAML 1.1 without base 60 or dates). On a
+county's site that is most of the time `gapwatch coverage` spends. Most site files use nothing
+where YAML 1.1 and the YAML 1.2 core schema read a value differently, so a YAML 1.2 reader in
+native code (`yaml_rs`) gives the very same values, about twenty times faster.
+
+`plain_values` says yes only when the text holds none of the forms the two could read
+differently, and returns None (use the careful reader) otherwise: anchors, aliases, merge keys,
+tags, directives, several documents, block scalars, escapes, tabs, control characters, a
+yes/no/on/off scalar, or a number in any form but plain decimal. A false alarm only costs speed.
+Lines are not needed unless something is wrong, so the caller builds them later, on demand.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+__all__ = ["plain_values"]
+
+# Where a plain scalar can start: a line's start after indentation and `- `/`? ` indicators,
+# after `: `, or inside a flow collection after `[`, `{` or `,`. Each branch begins with one
+# character (the text is scanned with a newline before it), so the scan skips everything else.
+_START = r"(?:\n[ \t]*(?:[-?][ \t]+)*|:[ \t]+|[\[{,][ \t]*)"
+# Where it can end, as far as the words and numbers below care.
+_END = r"[ \t]*(?:$|[,\]}#:])"
+
+_NUMBER = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?"
+
+# Three scans, each cheap on a long file: characters, line starts, then scalar starts.
+_DOUBTFUL = (
+    # Anchors, aliases, tags, merge keys, escapes and tabs; characters YAML 1.1 refuses or takes
+    # as line breaks (NEL, LS, PS), and a BOM.
+    re.compile(
+        r"[&*!\\\t]|<<|"
+        "[^\n\r\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+    ),
+    # Directives, several documents, complex keys.
+    re.compile(r"^(?:%|---|\.\.\.|[ \t]*\?)", re.MULTILINE),
+    re.compile(
+        _START
+        + "(?:"
+        + "|".join(
+            (
+                # YAML 1.1 booleans (1.2 reads them as text); null/true/false as keys.
+                r"(?i:y|n|yes|no|on|off)" + _END,
+                r"(?i:true|false|null|~)[ \t]*:",
+                # An empty key, a block scalar, or a plain scalar that starts with an indicator
+                # (libyaml is stricter).
+                r"[:?@`%|>]",
+                r"-(?![0-9. \t\n])",
+                # `=` is YAML 1.1's value tag, which the careful reader refuses.
+                "=" + _END,
+                # Anything that looks like a number but is not plain decimal: octal, hex,
+                # binary, signs, underscores, .inf, .nan, a number used as a key.
+                r"(?=[-+.]?[0-9.])(?!" + _NUMBER + r"[ \t]*(?:$|[,\]}#]))",
+            )
+        )
+        + ")",
+        re.MULTILINE,
+    ),
+)
+
+
+def _fast_loads() -> Any:
+    try:
+        import yaml_rs
+    except ImportError:  # pragma: no cover - the lock file installs it
+        return None
+    return yaml_rs
+
+
+def plain_values(text: str) -> tuple[bool, Any]:
+    """(True, the document's values) when the fast reader is sure to agree, else (False, None)."""
+    scanned = "\n" + text
+    if any(scan.search(scanned) is not None for scan in _DOUBTFUL):
+        return False, None
+    reader = _fast_loads()
+    if reader is None:
+        return False, None
+    try:
+        values = reader.loads(
+            text,
+            parse_datetime=False,
+            duplicate_key_policy=reader.DuplicateKeyPolicy.Error,
+        )
+    except Exception:  # any refusal goes to the careful reader, which explains it with a line
+        return False, None
+    return True, values
+
+
+Path = tuple[str | int, ...]
+
+# `key:` then the value on the line, if any; the key is plain text without quotes or brackets.
+_KEY = re.compile(r"([^\s'\"\[\]{},#:&*!|>%@`-][^#]*?|-[^\s#]*?)[ \t]*:(?:[ \t]+(.*))?$")
+
+
+class _Open:
+    """A block collection being read, or a value whose first line has not come yet."""
+
+    __slots__ = ("column", "count", "data", "path")
+
+    def __init__(self, column: int, path: Path, data: Any) -> None:
+        self.column = column
+        self.path = path
+        self.data = data
+        self.count = 0
+
+
+def _inline_complete(value: str) -> bool:
+    """Whether a value written on one line ends on it (no multi-line flow or quoted text)."""
+    text = value.split(" #", 1)[0].rstrip() if "#" in value else value.rstrip()
+    if not text:
+        return True
+    if text[0] in "[{":
+        return (
+            "'" not in text
+            and '"' not in text
+            and text.count("[") == text.count("]")
+            and (text.count("{") == text.count("}"))
+        )
+    if text[0] in "'\"":
+        return len(text) > 1 and text[-1] == text[0]
+    return True
+
+
+def plain_lines(text: str, document: Any) -> tuple[dict[Path, int], dict[Path, int]] | None:
+    """Lines of the values and keys of a document `plain_values` read, found without a parser.
+
+    Only for the usual layout: block mappings and sequences whose scalars and flow collections
+    each stay on one line. Anything else (a value continued on the next line, a quoted key)
+    gives None, and the caller composes the document with the careful reader instead. What is
+    found is checked against `document`: every mapping and sequence must account for exactly
+    the keys and items the values have.
+    """
+    values: dict[Path, int] = {}
+    keys: dict[Path, int] = {}
+    stack: list[_Open] = []
+    waiting: tuple[Path, Any, int, int] | None = None  # path, data, line, column of its parent
+
+    def finish(top: _Open) -> bool:
+        return bool(top.count == len(top.data))
+
+    for number, raw in enumerate(text.splitlines(), start=1):
+        stripped = raw.lstrip(" ")
+        if not stripped or stripped[0] == "#":
+            continue
+        column = len(raw) - len(stripped)
+        rest = stripped.rstrip()
+        if waiting is not None:
+            path, data, wline, wcolumn = waiting
+            waiting = None
+            # A mapping's value may be a sequence written at the key's own column.
+            opens_child = column > wcolumn or (
+                column == wcolumn
+                and rest[:1] == "-"
+                and isinstance(data, list)
+                and bool(path)
+                and isinstance(path[-1], str)
+            )
+            if opens_child and isinstance(data, dict | list) and data:
+                values[path] = number
+                stack.append(_Open(column, path, data))
+            elif data is None:
+                values[path] = wline
+            else:
+                return None
+        while stack and (
+            stack[-1].column > column
+            or (
+                stack[-1].column == column
+                and isinstance(stack[-1].data, list)
+                and not rest.startswith("-")
+            )
+        ):
+            if not finish(stack.pop()):
+                return None
+        if not stack:
+            if values or not isinstance(document, dict | list) or not document:
+                return None
+            values[()] = number
+            stack.append(_Open(column, (), document))
+        top = stack[-1]
+        if top.column != column:
+            return None
+        # `- ` items, possibly several on one line (`- - x`), then a key or a value.
+        while rest[:2] == "- " or rest == "-":
+            if not isinstance(top.data, list) or top.count >= len(top.data):
+                return None
+            path, data = (*top.path, top.count), top.data[top.count]
+            top.count += 1
+            body = rest[1:].lstrip(" ")
+            if not body:
+                if data is None:
+                    values[path] = number
+                else:
+                    waiting = (path, data, number, column)
+                rest = ""
+                break
+            column += len(rest) - len(body)
+            rest = body
+            values[path] = number
+            if isinstance(data, dict | list) and data and (rest[:2] == "- " or _KEY.match(rest)):
+                top = _Open(column, path, data)
+                stack.append(top)
+            else:
+                if not _inline_complete(rest):
+                    return None
+                rest = ""
+                break
+        if not rest:
+            continue
+        match = _KEY.match(rest)
+        if match is None or not isinstance(top.data, dict):
+            return None
+        key, inline = match.group(1), match.group(2)
+        if key not in top.data:
+            return None
+        path, data = (*top.path, key), top.data[key]
+        top.count += 1
+        keys[path] = number
+        if inline and inline[0] != "#":
+            if not _inline_complete(inline):
+                return None
+            values[path] = number
+        else:
+            waiting = (path, data, number, column)
+    if waiting is not None:
+        path, data, wline, _ = waiting
+        if data is not None:
+            return None
+        values[path] = wline
+    while stack:
+        if not finish(stack.pop()):
+            return None
+    return values, keys
+
+
+_TOP_KEY = re.compile(r"^([^\s#'\"\[\]{},&*!|>%@`-][^#\n]*?)[ \t]*:(?:[ \t]+(.*))?$", re.MULTILINE)
+
+
+class PlainLines:
+    """Lines of a fast-read document, found as they are asked for.
+
+    A problem names one item of a section (`cameras[1234].location`): only that item's lines
+    are scanned, after one pass of C-speed searches finds where every item starts. Anything
+    else, or a layout the searches cannot vouch for, is scanned whole by `plain_lines`.
+    """
+
+    def __init__(self, text: str, document: Any) -> None:
+        self.text = text
+        self.document = document
+        self._sections: dict[str, tuple[int, int, int]] | None = None
+        self._starts: dict[str, list[int] | None] = {}
+        self._start_lines: dict[str, list[int]] = {}
+        self._key_lines: dict[str, int] = {}
+        self._items: dict[tuple[str, int], tuple[dict[Path, int], dict[Path, int]] | None] = {}
+
+    def whole(self) -> tuple[dict[Path, int], dict[Path, int]] | None:
+        """Every line (see plain_lines)."""
+        return plain_lines(self.text, self.document)
+
+    def _line(self, offset: int) -> int:
+        return self.text.count("\n", 0, offset) + 1
+
+    def _section_spans(self) -> dict[str, tuple[int, int, int]]:
+        """Top-level key → (offset of its line, offset after it, offset where the next begins)."""
+        if self._sections is None:
+            found = list(_TOP_KEY.finditer(self.text))
+            spans: dict[str, tuple[int, int, int]] = {}
+            document = self.document
+            if isinstance(document, dict) and [m.group(1) for m in found] == list(document):
+                line, at = 1, 0
+                for k, match in enumerate(found):
+                    line += self.text.count("\n", at, match.start())
+                    at = match.start()
+                    self._key_lines[match.group(1)] = line
+                    end = found[k + 1].start() if k + 1 < len(found) else len(self.text)
+                    inline = match.group(2)
+                    if not inline or inline.startswith("#"):
+                        spans[match.group(1)] = (match.start(), match.end(), end)
+            self._sections = spans
+        return self._sections
+
+    def _item_starts(self, section: str) -> list[int] | None:
+        if section not in self._starts:
+            self._starts[section] = None
+            span = self._section_spans().get(section)
+            items = self.document.get(section) if isinstance(self.document, dict) else None
+            if span is not None and isinstance(items, list) and items:
+                first = re.compile(r"^( *)(\S)", re.MULTILINE)
+                head = first.search(self.text, span[1], span[2])
+                while head is not None and head.group(2) == "#":
+                    head = first.search(self.text, head.end(), span[2])
+                if head is not None and head.group(2) == "-":
+                    dash = re.compile(rf"^ {{{len(head.group(1))}}}-(?: |$)", re.MULTILINE)
+                    starts = [m.start() for m in dash.finditer(self.text, head.start(), span[2])]
+                    if len(starts) == len(items):
+                        self._starts[section] = [*starts, span[2]]
+                        # Line of each start, counted once from one to the next.
+                        lines, line, at = [], self._line(starts[0]), starts[0]
+                        for start in starts:
+                            line += self.text.count("\n", at, start)
+                            at = start
+                            lines.append(line)
+                        self._start_lines[section] = lines
+        return self._starts[section]
+
+    def item(self, section: str, index: int) -> tuple[dict[Path, int], dict[Path, int]] | None:
+        """Lines of the document root, the section, and every part of one of its items."""
+        key = (section, index)
+        if key not in self._items:
+            self._items[key] = None
+            starts = self._item_starts(section)
+            if starts is not None and 0 <= index < len(starts) - 1:
+                start, end = starts[index], starts[index + 1]
+                scanned = plain_lines(self.text[start:end], [self.document[section][index]])
+                if scanned is not None:
+                    shift = self._start_lines[section][index] - 1
+                    values = {
+                        (section, index, *p[1:]): n + shift for p, n in scanned[0].items() if p
+                    }
+                    keys = {(section, index, *p[1:]): n + shift for p, n in scanned[1].items()}
+                    values[(section,)] = self._start_lines[section][0]
+                    keys[(section,)] = self._key_lines[section]
+                    values[()] = self._key_lines[next(iter(self._key_lines))]
+                    self._items[key] = (values, keys)
+        return self._items[key]
