@@ -376,6 +376,7 @@ class Service:
             newest[verdict.camera_id] = verdict.at
             kept.append(verdict)
         return kept
+
     def sample_crowd(self, at: dt.datetime) -> None:
         """Add the zones' crowd now to the hour's record; store hours that ended."""
         if self.crowd is None:
