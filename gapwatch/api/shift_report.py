@@ -58,6 +58,7 @@ class ReportAlert(BaseModel):
 class DownCamera(BaseModel):
     id: str
     name: str
+    name_en: str | None = None
     status: str
     faults: list[str]
     since: dt.datetime | None
@@ -252,11 +253,13 @@ def shift_report(
         )
 
     names = {c.id: c.name for c in spec.cameras}
+    english = {c.id: c.name_en for c in spec.cameras}
     if end >= now:
         down_now = [
             DownCamera(
                 id=row.camera_id,
                 name=names.get(row.camera_id, row.camera_id),
+                name_en=english.get(row.camera_id),
                 status=row.status,
                 faults=list(row.faults),
                 since=row.since,
@@ -275,6 +278,7 @@ def shift_report(
             DownCamera(
                 id=c.camera,
                 name=names[c.camera],
+                name_en=english[c.camera],
                 status=c.status,
                 faults=list(c.faults),
                 since=c.since,

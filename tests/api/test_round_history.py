@@ -120,8 +120,6 @@ def test_a_round_check_off_is_undone_kept_in_the_record_and_can_be_redone(api: A
     assert _report(api, start, now)["rounds"]["done"] == 1
     with transaction(api.service.sessions) as session:
         kinds = session.scalars(
-            select(EventRow.type)
-            .where(EventRow.type.like("patrol_round.%"))
-            .order_by(EventRow.seq)
+            select(EventRow.type).where(EventRow.type.like("patrol_round.%")).order_by(EventRow.seq)
         ).all()
     assert kinds == ["patrol_round.checked", "patrol_round.unchecked", "patrol_round.checked"]

@@ -163,8 +163,11 @@ export class TechView {
     const cameras = [...this.cameras].sort((x, y) => order[x.status] - order[y.status] || x.id.localeCompare(y.id));
     byId("camera-rows").replaceChildren(
       ...cameras.map((c) => {
+        const full = this.names.camera(c.id);
+        const label = full.startsWith(`${c.id} `) ? full.slice(c.id.length + 1) : localName(c);
         const row = el("tr", { class: `clickable${c.id === this.historyCamera ? " selected" : ""}`, dataset: { camera: c.id } },
-          el("td", {}, el("span", { class: "mono" }, c.id), " ", localName(c)),
+          // The site map knows the English name; the camera list gives the Chinese one only.
+          el("td", {}, el("span", { class: "mono" }, c.id), " ", label),
           el("td", {}, el("span", { class: `status ${c.status}` }, tCode("status", c.status))),
           el("td", {}, joinList(c.faults.map((/** @type {string} */ f) => tCode("fault", f))) || "–"),
           el("td", { title: c.since || "" }, c.since ? formatAge(c.since) : "–"));
