@@ -213,9 +213,28 @@ def test_a_round_check_off_is_undone_on_the_duty_tab(
         headers=console.headers("operator"),
     ).json()
     assert [c["undone_by"] for c in checks if c["zone"] == zone] == ["test operator"]
+    # After a reload the tab may be drawn before the site map (with the zones' names) arrives:
+    # hold the map back until the rounds are on screen.
+    held: list[Any] = []
+
+    def hold(route: Any) -> None:
+        held.append(route)
+
+    page.route("**/api/v1/dashboard/map", hold)
     page.reload()
     page.click(".view-tab[data-view=duty]")
     expect(row.locator(".undone")).to_be_visible()
+    page.wait_for_function("document.querySelector('#round-rows tr') !== null")
+    for request in held:
+        request.continue_()
+    page.unroute("**/api/v1/dashboard/map", hold)
+    names = {
+        "gate": ("景区大门", "Main gate"),
+        "square": ("游客广场", "Visitor square"),
+        "trail": ("观景步道", "Scenic trail"),
+        "lot": ("停车场", "Car park"),
+    }
+    expect(row.locator("td").nth(1)).to_have_text(names[str(zone)][int(english)])
     tag = f"{'en' if english else 'zh'}-{viewport['width']}"
     page.screenshot(path=str(ARTIFACTS / f"fields-undo-{tag}.png"))
     # Checked off again, it counts again and the undo note goes.

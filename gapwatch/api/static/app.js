@@ -181,7 +181,8 @@ async function signIn(token) {
 // ------------------------------------------------------------------ loading
 
 async function refreshMap() {
-  const { api, map, board } = ready();
+  const { api, map, board, duty, tech } = ready();
+  const first = !state.mapData;
   const data = await api.get("/api/v1/dashboard/map");
   state.mapData = data;
   map.setSite(data);
@@ -190,6 +191,9 @@ async function refreshMap() {
   fillFilterChoices();
   board.render();
   fillAssignees();
+  // Zone and camera names come with the map: tabs drawn before it arrived are drawn again.
+  if (first && duty.loaded) duty.render();
+  if (first) tech.render();
 }
 
 /** Cameras that are not giving a good picture now, worst first; a click shows one on the map. */

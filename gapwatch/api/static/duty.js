@@ -45,6 +45,8 @@ export class DutyView {
     this.windows = [];
     /** @type {Promise<void> | null} */
     this.loading = null;
+    /** Whether the tab's lists have been read at least once. */
+    this.loaded = false;
     for (const node of document.querySelectorAll(".respond-only")) /** @type {HTMLElement} */ (node).hidden = !can("respond");
     byId("s-kind").addEventListener("change", () => this.fillTargets());
     /** A silence's end typed as a date, when "until…" is chosen instead of a number of hours. */
@@ -76,6 +78,7 @@ export class DutyView {
         this.setChecks(checks);
         this.silences = silences;
         this.windows = windows;
+        this.loaded = true;
         this.render();
       } catch (e) {
         if (e.status !== 401) console.warn("duty", e);
