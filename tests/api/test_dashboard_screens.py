@@ -47,6 +47,17 @@ PROBLEMS = """(english) => {
       found.push(`cut: ${name(e)} "${e.textContent.trim().slice(0, 40)}"`);
     }
   }
+  // A placeholder is the field's only label: it may not be cut either.
+  const ruler = document.createElement("canvas").getContext("2d");
+  for (const e of document.querySelectorAll("input[placeholder]")) {
+    if (!visible(e) || e.value) continue;
+    const style = getComputedStyle(e);
+    ruler.font = `${style.fontSize} ${style.fontFamily}`;
+    const room = e.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    if (ruler.measureText(e.placeholder).width > room + 1) {
+      found.push(`cut placeholder: ${name(e)} "${e.placeholder}"`);
+    }
+  }
   for (const e of document.querySelectorAll("[data-i18n]")) {
     if (e.textContent === e.dataset.i18n) found.push(`untranslated: ${e.dataset.i18n}`);
     const chinese = /[\\u3000-\\u303f\\u4e00-\\u9fff\\uff00-\\uffef]/;
@@ -117,6 +128,8 @@ def test_every_screen_fits_and_speaks_one_language(
     card = page.locator(f"#alert-list li[data-alert-id='{alert['id']}']")
     card.click()
     expect(page.locator("#timeline li")).not_to_have_count(0)
+    # Names, not ids, wherever the alert is named (the banner too, drawn before the site map).
+    expect(page.locator("#attention")).to_contain_text("Visitor square" if english else "游客广场")
     _check(page, english, f"board-{tag}", problems)
 
     page.click(".view-tab[data-view=duty]")

@@ -181,7 +181,7 @@ async function signIn(token) {
 // ------------------------------------------------------------------ loading
 
 async function refreshMap() {
-  const { api, map, board, duty, tech } = ready();
+  const { api, map, board, duty, tech, attention } = ready();
   const first = !state.mapData;
   const data = await api.get("/api/v1/dashboard/map");
   state.mapData = data;
@@ -194,6 +194,7 @@ async function refreshMap() {
   // Zone and camera names come with the map: tabs drawn before it arrived are drawn again.
   if (first && duty.loaded) duty.render();
   if (first) tech.render();
+  if (first) attention.renderBanner();
 }
 
 /** Cameras that are not giving a good picture now, worst first; a click shows one on the map. */
