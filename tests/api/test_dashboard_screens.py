@@ -7,6 +7,7 @@ Chinese interface text (names from the site file and people's notes aside).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -134,6 +135,19 @@ def test_every_screen_fits_and_speaks_one_language(
 
     page.click(".view-tab[data-view=duty]")
     expect(page.locator("#round-rows tr").first).to_be_visible()
+    # The day's rounds begin at midnight; the list opens at the last hour's.
+    top = page.evaluate(
+        """() => {
+          const box = document.querySelector('#round-rows').closest('.scroll');
+          const head = box.querySelector('thead').offsetHeight;
+          const rows = [...document.querySelectorAll('#round-rows tr')];
+          // (offsets are whole pixels of rows a fraction high: 2 px of slack)
+          const below = (r) => r.offsetTop + r.offsetHeight > box.scrollTop + head + 2;
+          return rows.find(below).dataset.at;
+        }"""
+    )
+    hour_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1, minutes=1)
+    assert dt.datetime.fromisoformat(top) >= hour_ago, top
     _check(page, english, f"duty-{tag}", problems)
 
     page.click(".view-tab[data-view=technician]")

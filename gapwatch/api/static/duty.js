@@ -2,7 +2,7 @@
 // The duty tab: today's video-patrol rounds with check-off, silences (list, add, end) and the
 // site's maintenance windows.
 import { el } from "./board.js";
-import { formatDateTime, formatDuration, formatNumber, formatPercent, formatTime, joinList, t } from "./i18n.js";
+import { formatClock, formatDateTime, formatDuration, formatNumber, formatPercent, formatTime, joinList, t } from "./i18n.js";
 import { WhenField, isoWithOffset } from "./when.js";
 
 /** @param {string} id */
@@ -47,6 +47,8 @@ export class DutyView {
     this.loading = null;
     /** Whether the tab's lists have been read at least once. */
     this.loaded = false;
+    /** Whether the rounds list has been brought to the present once (after that, left alone). */
+    this.scrolled = false;
     for (const node of document.querySelectorAll(".respond-only")) /** @type {HTMLElement} */ (node).hidden = !can("respond");
     byId("s-kind").addEventListener("change", () => this.fillTargets());
     /** A silence's end typed as a date, when "until…" is chosen instead of a number of hours. */
@@ -101,6 +103,7 @@ export class DutyView {
     }
     this.until.translate();
     this.renderRounds();
+    if (!this.scrolled) this.scrollToNow();
     this.renderSilences();
     this.renderWindows();
     this.fillTargets();
@@ -153,13 +156,25 @@ export class DutyView {
         return el(
           "tr",
           { class: `${past && !check ? "overdue" : ""}${r.peak ? " peak" : ""}`, dataset: { zone: r.zone, at: r.at, checked: check ? "1" : "0" } },
-          el("td", { class: "mono" }, formatTime(r.at)),
+          el("td", { class: "mono" }, formatClock(r.at)),
           el("td", {}, this.names.zone(r.zone), r.peak ? el("span", { class: "chip peak" }, t("rounds.peak")) : null),
           el("td", {}, cameras),
           el("td", { class: "round-done" }, ...cell),
         );
       }),
     );
+  }
+
+  /** Bring the last hour's rounds to the top of the list: the day began at midnight. */
+  scrollToNow() {
+    const rows = /** @type {HTMLElement[]} */ ([...byId("round-rows").querySelectorAll("tr")]);
+    const since = Date.now() - 3600 * 1000;
+    const first = rows.find((row) => Date.parse(row.dataset.at || "") >= since);
+    const box = byId("round-rows").closest(".scroll");
+    if (!first || !box || !box.clientHeight) return;
+    const head = /** @type {HTMLElement} */ (box.querySelector("thead"));
+    box.scrollTop = first.offsetTop - (head ? head.offsetHeight : 0);
+    this.scrolled = true;
   }
 
   /**
