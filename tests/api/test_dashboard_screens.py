@@ -132,6 +132,10 @@ def test_every_screen_fits_and_speaks_one_language(
     # Names, not ids, wherever the alert is named (the banner too, drawn before the site map).
     expect(page.locator("#attention")).to_contain_text("Visitor square" if english else "游客广场")
     _check(page, english, f"board-{tag}", problems)
+    page.click("#act-resolve")
+    expect(page.locator("#resolve-form")).to_be_visible()
+    _check(page, english, f"resolve-{tag}", problems)
+    page.click("#resolve-cancel")
 
     page.click(".view-tab[data-view=duty]")
     expect(page.locator("#round-rows tr").first).to_be_visible()

@@ -103,7 +103,7 @@ export class TechView {
       kpi(formatPercent(s.working_share), t("tech.workingShare", { target: formatPercent(s.working_share_target, 0) }), s.working_share_met),
       kpi(formatPercent(s.critical_coverage_ratio), t("tech.criticalCoverage", { target: formatPercent(s.critical_coverage_target, 0) }), s.critical_coverage_met),
       kpi(formatPercent(s.coverage_ratio), t("tech.coverage")),
-      kpi(`${formatNumber(s.blind_spots)} · ${formatNumber(s.blind_m2)} m²`, t("tech.blind")),
+      kpi(`${formatNumber(s.blind_m2)} m²`, s.blind_spots === 1 ? t("tech.blindOne") : t("tech.blindMany", { n: formatNumber(s.blind_spots) })),
     );
     byId("zone-rows").replaceChildren(
       ...a.zones.map((/** @type {any} */ z) => {
