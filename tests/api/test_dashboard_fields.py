@@ -248,3 +248,45 @@ def test_a_round_check_off_is_undone_on_the_duty_tab(
     seen = look.locator(f"#round-rows tr[data-zone='{zone}'][data-at='{at}']")
     expect(seen).to_have_attribute("data-checked", "1")
     expect(seen.locator("button.undo")).to_have_count(0)
+
+
+PARSE = """async (texts) => {
+  const { parseStamp, isoWithOffset } = await import("/when.js");
+  return texts.map((text) => {
+    const d = parseStamp(text);
+    return d ? isoWithOffset(d) : null;
+  });
+}"""
+
+
+def test_the_date_reader_takes_both_languages_forms_and_refuses_what_names_no_moment(
+    console: Console, screens: Any
+) -> None:
+    screen: Screen = screens(SMALL, "en-US", "Asia/Shanghai")
+    page = screen.page
+    page.goto(console.base + "/")
+    page.wait_for_function("document.documentElement.lang === 'zh-CN'")
+    read = {
+        "2026-07-30 21:30": "2026-07-30T21:30:00+08:00",
+        "2026/7/3 07:05": "2026-07-03T07:05:00+08:00",
+        "2026-07-30T21:30": "2026-07-30T21:30:00+08:00",
+        "2026年7月30日 21：30": "2026-07-30T21:30:00+08:00",
+        "2026-07-30": "2026-07-30T00:00:00+08:00",
+        "30 Jul 2026 21:30": "2026-07-30T21:30:00+08:00",
+        "30 july 2026, 21:30": "2026-07-30T21:30:00+08:00",
+        " 1  Dec  2026  8:00 ": "2026-12-01T08:00:00+08:00",
+        "29 Feb 2028": "2028-02-29T00:00:00+08:00",
+    }
+    refused = [
+        "",
+        "31 Feb 2026 08:00",
+        "2026-13-01 08:00",
+        "2026-07-30 24:00",
+        "2026-07-30 21:60",
+        "30 Jly 2026",
+        "30 Julyy 2026",
+        "07/30/2026 21:30",  # the browser's American form is ambiguous: not taken
+        "tomorrow",
+    ]
+    assert page.evaluate(PARSE, list(read)) == list(read.values())
+    assert page.evaluate(PARSE, refused) == [None] * len(refused)
