@@ -3,16 +3,18 @@
 Every debounced change of a camera's state is kept as a `camera.state` event (status, flapping,
 faults, when); the events table is append-only, so folding it up to a moment gives each camera's
 state then. A camera with no change recorded by then had not been judged yet, and counts as
-watching its ground, as it does in the live view.
+watching its ground, as it does in the live view. Only what a span needs is read: each camera's
+last change before it (picked by the database) and the changes within it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gapwatch.health import camera_is_down
@@ -97,21 +99,36 @@ def _healthy(cameras: Collection[str], states: dict[str, CameraThen]) -> frozens
 
 
 def load_health_history(
-    session: Session, *, cameras: Collection[str], until: dt.datetime
+    session: Session, *, cameras: Collection[str], since: dt.datetime, until: dt.datetime
 ) -> HealthHistory:
-    """The recorded state changes of `cameras` up to `until`."""
+    """What is needed of the history of `cameras` to tell their health from `since` to
+    `until`: each one's last change at or before `since`, then every change up to `until`."""
     wanted = set(cameras)
-    changes: list[CameraThen] = []
-    rows = session.execute(
+    camera = EventRow.data["camera"].as_string()
+    state = EventRow.type == STATE_EVENT
+    # The last change before the span, per camera, found by the database (a camera's changes
+    # are stored in time order: the engine refuses a probe older than the one before).
+    last_before = select(func.max(EventRow.seq)).where(state, EventRow.at <= since).group_by(camera)
+    before = session.execute(
+        select(EventRow.at, EventRow.data).where(EventRow.seq.in_(last_before))
+    )
+    during = session.execute(
         select(EventRow.at, EventRow.data)
-        .where(EventRow.type == STATE_EVENT, EventRow.at <= until)
+        .where(state, EventRow.at > since, EventRow.at <= until)
         .order_by(EventRow.at, EventRow.seq)
     )
+    changes = sorted(_changes(before, wanted), key=lambda c: c.since)
+    changes += _changes(during, wanted)
+    return HealthHistory(cameras=tuple(sorted(wanted)), changes=tuple(changes))
+
+
+def _changes(rows: Iterable[Any], wanted: set[str]) -> list[CameraThen]:
+    out: list[CameraThen] = []
     for at, data in rows:
         camera = (data or {}).get("camera")
         if camera not in wanted:
             continue
-        changes.append(
+        out.append(
             CameraThen(
                 camera=str(camera),
                 status=str(data.get("status", "ok")),
@@ -120,4 +137,4 @@ def load_health_history(
                 since=at,
             )
         )
-    return HealthHistory(cameras=tuple(sorted(wanted)), changes=tuple(changes))
+    return out

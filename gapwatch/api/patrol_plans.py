@@ -55,7 +55,7 @@ def rounds_between(
     cameras = [c.id for c in spec.cameras]
     spans: list[tuple[dt.datetime, dt.datetime, frozenset[str]]] = []
     if start < now:
-        history = load_health_history(session, cameras=cameras, until=min(end, now))
+        history = load_health_history(session, cameras=cameras, since=start, until=min(end, now))
         spans = history.segments(start, min(end, now))
     if end > now:
         spans.append((max(start, now), end, live_snapshot(service, session).healthy))

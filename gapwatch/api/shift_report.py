@@ -273,7 +273,8 @@ def shift_report(
         ]
     else:
         # A past shift hands over the cameras that were down at its end, not today's.
-        then = load_health_history(session, cameras=names, until=end).states_at(end)
+        history = load_health_history(session, cameras=names, since=end, until=end)
+        then = history.states_at(end)
         down_now = [
             DownCamera(
                 id=c.camera,
