@@ -146,11 +146,18 @@ def _status() -> ColumnElement[str]:
 
 def _before(row: Row[Any]) -> ColumnElement[bool]:
     """Stored before `row` (time order; one moment's changes in the order they were kept)."""
-    return or_(EventRow.at < row.at, and_(EventRow.at == row.at, EventRow.seq < row.seq))
+    # The plain bound lets the index seek start at `row` instead of at the camera's newest.
+    return and_(
+        EventRow.at <= row.at,
+        or_(EventRow.at < row.at, and_(EventRow.at == row.at, EventRow.seq < row.seq)),
+    )
 
 
 def _after(row: Row[Any]) -> ColumnElement[bool]:
-    return or_(EventRow.at > row.at, and_(EventRow.at == row.at, EventRow.seq > row.seq))
+    return and_(
+        EventRow.at >= row.at,
+        or_(EventRow.at > row.at, and_(EventRow.at == row.at, EventRow.seq > row.seq)),
+    )
 
 
 def _seek(camera: str, *where: ColumnElement[bool], newest: bool = False) -> ScalarSelect[int]:

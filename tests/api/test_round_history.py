@@ -5,11 +5,13 @@ Through the real API on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select, text
 
-from gapwatch.storage import EventRow, transaction
+from gapwatch.api.health_history import load_health_history
+from gapwatch.storage import EventRow, make_engine, migrate, session_factory, transaction
 from gapwatch.vision.types import ProbeResult
 from tests.api.conftest import Api
 
@@ -123,3 +125,80 @@ def test_a_round_check_off_is_undone_kept_in_the_record_and_can_be_redone(api: A
             select(EventRow.type).where(EventRow.type.like("patrol_round.%")).order_by(EventRow.seq)
         ).all()
     assert kinds == ["patrol_round.checked", "patrol_round.unchecked", "patrol_round.checked"]
+
+
+def test_a_camera_handed_over_down_is_down_since_its_outage_began_not_its_flapping(
+    api: Api,
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    start = (now - dt.timedelta(hours=10)).replace(minute=0, second=0, microsecond=0)
+    down = start + dt.timedelta(hours=1)
+    _judge(api, "cam-3", "offline", down)
+    # Then the picture comes and goes every minute: never two good probes in a row, so the
+    # camera stays offline, but it turns flapping, a change of the flag alone.
+    verdicts = {
+        "ok": ProbeResult(status="ok", faults=[], elapsed_s=1.0),
+        "offline": ProbeResult(status="offline", faults=["no_signal"], elapsed_s=1.0),
+    }
+    for i in range(1, 21):
+        status = "ok" if i % 2 else "offline"
+        api.service.handle_probe("cam-3", down + dt.timedelta(minutes=i), verdicts[status])
+    with transaction(api.service.sessions, write=False) as session:
+        changes = session.execute(
+            select(EventRow.at, EventRow.data)
+            .where(EventRow.type == "camera.state", EventRow.camera == "cam-3")
+            .order_by(EventRow.seq)
+        ).all()
+    assert [(d["status"], d["flapping"]) for _, d in changes] == [
+        ("offline", False),
+        ("offline", True),
+    ]
+    assert changes[0].at == down and changes[1].at > down
+
+    report = _report(api, start, start + dt.timedelta(hours=3))
+    [camera] = report["cameras_down"]
+    assert camera["id"] == "cam-3" and camera["status"] == "offline"
+    assert dt.datetime.fromisoformat(camera["since"]) == down
+
+
+def test_health_history_seeks_through_the_camera_index_and_never_reads_all_history(
+    tmp_path: Path,
+) -> None:
+    """Every read of the events table is bounded: by camera through the (type, camera, at)
+    index, by the span at both ends, or by sequence number; none reads every change before a
+    span (SQLite's own query plans say which)."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'plans.db'}")
+    migrate(engine)
+    t0 = dt.datetime(2026, 7, 30, 13, 0, tzinfo=dt.UTC)
+    with transaction(session_factory(engine)) as session:
+        for i in range(200):
+            status = ("ok", "offline", "offline", "degraded")[i % 4]
+            data = {"camera": f"cam-{i % 5}", "status": status, "flapping": i % 3 == 0}
+            session.add(EventRow(at=t0 + dt.timedelta(minutes=i), type="camera.state", data=data))
+        session.execute(text("ANALYZE"))
+    statements: list[tuple[str, Any]] = []
+
+    def keep(_conn: Any, _cursor: Any, sql: str, params: Any, *_: Any) -> None:
+        statements.append((sql, params))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    with transaction(session_factory(engine), write=False) as session:
+        since = t0 + dt.timedelta(minutes=150)
+        history = load_health_history(
+            session, cameras=[f"cam-{i}" for i in range(5)], since=since, until=since
+        )
+    event.remove(engine, "before_cursor_execute", keep)
+    assert len(history.states_at(since)) == 5
+    reads = [(sql, p) for sql, p in statements if "FROM events" in sql]
+    assert reads
+    with engine.connect() as conn:
+        for sql, params in reads:
+            plan = [row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)]
+            for step in plan:
+                if " events " not in f"{step} ":
+                    continue
+                bounded = (
+                    "camera=?" in step or "rowid=?" in step or ("at>?" in step and "at<?" in step)
+                )
+                assert bounded, (sql, plan)
+    engine.dispose()
