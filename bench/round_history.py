@@ -4,6 +4,11 @@ A day of rounds that has passed is built from the `camera.state` events (the hea
 the baseline, measured in the same run on the same service, is a day still to come, built from
 the live health alone (how every day was built before). Each size adds that many state changes,
 spread over the last 30 days, to the events table (SQLite), and prints both times and the ratio.
+The last two columns time the read a handover a day ago needs (each camera's state at that
+moment, `load_health_history` with no span), against the same read with no changes stored,
+measured first in the same run: what the (type, camera, at) index keeps from growing with all
+that is stored. The rest of a past day's cost grows with the changes inside the day, as its
+rounds do.
 
     .venv/bin/python bench/round_history.py [--sizes 0,10000,100000] [--repeat 5]
 """
@@ -25,6 +30,7 @@ from sqlalchemy.orm import Session
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gapwatch.api import create_app
+from gapwatch.api.health_history import load_health_history
 from gapwatch.api.patrol_plans import rounds_between
 from gapwatch.runtime.pipeline import Service
 from gapwatch.settings import Settings
@@ -44,12 +50,14 @@ def _median_ms(run: Callable[[], object], repeat: int) -> float:
 
 def _add_changes(service: Service, count: int, now: dt.datetime, rng: random.Random) -> None:
     cameras = [c.id for c in service.site.spec.cameras]
-    with transaction(service.sessions) as session:
-        for _ in range(count):
-            at = now - dt.timedelta(seconds=rng.uniform(0, 30 * 86400))
-            status = rng.choice(["ok", "ok", "offline", "degraded"])
-            data = {"camera": rng.choice(cameras), "status": status, "flapping": False}
-            session.add(EventRow(at=at, type="camera.state", data=data | {"faults": []}))
+    for done in range(0, count, 5000):
+        # Batches, so the service's own workers are not kept waiting for the write lock.
+        with transaction(service.sessions) as session:
+            for _ in range(min(5000, count - done)):
+                at = now - dt.timedelta(seconds=rng.uniform(0, 30 * 86400))
+                status = rng.choice(["ok", "ok", "offline", "degraded"])
+                data = {"camera": rng.choice(cameras), "status": status, "flapping": False}
+                session.add(EventRow(at=at, type="camera.state", data=data | {"faults": []}))
 
 
 def main() -> None:
@@ -76,7 +84,12 @@ def _measure(service: Service, sizes: list[int], repeat: int, rng: random.Random
     now = dt.datetime.now(dt.UTC)
     day = dt.timedelta(days=1)
     added = 0
-    print("state changes stored | day to come (live) ms | past day (history) ms | ratio")
+    cameras = [c.id for c in service.site.spec.cameras]
+    read_empty = 0.0
+    print(
+        "state changes stored | day to come (live) ms | past day (history) ms | ratio"
+        " | history read ms | read ratio to none stored"
+    )
     for size in sizes:
         _add_changes(service, size - added, now, rng)
         added = size
@@ -92,10 +105,20 @@ def _measure(service: Service, sizes: list[int], repeat: int, rng: random.Random
                     service=service, session=session, start=now - day, end=now, now=now
                 )
 
+            def read(session: Session = session) -> object:
+                return load_health_history(
+                    session, cameras=cameras, since=now - day, until=now - day
+                )
+
             live_ms = _median_ms(ahead, repeat)
             history_ms = _median_ms(past, repeat)
+            read_ms = _median_ms(read, repeat)
+        read_empty = read_empty or read_ms
         ratio = history_ms / live_ms
-        print(f"{size:>20,} | {live_ms:>21.1f} | {history_ms:>21.1f} | {ratio:.2f}")
+        print(
+            f"{size:>20,} | {live_ms:>21.1f} | {history_ms:>21.1f} | {ratio:>5.2f}"
+            f" | {read_ms:>15.1f} | {read_ms / read_empty:.2f}"
+        )
 
 
 if __name__ == "__main__":
