@@ -8,18 +8,20 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from gapwatch.api.coverage import live_snapshot
 from gapwatch.api.deps import ID_PATTERN, Reader, ReadSession, ServiceDep
 from gapwatch.api.errors import ApiError, NotFoundError, error_responses
+from gapwatch.api.health_history import load_health_history
 from gapwatch.api.times import AwareMoment
 from gapwatch.crowd import round_interval_factor
 from gapwatch.dispatch import alert_to_cap
-from gapwatch.patrol import patrol_rounds, zone_views
+from gapwatch.patrol import CROWD_HORIZON, PatrolRound, ViewChoice, patrol_rounds, zone_views
 from gapwatch.runtime.pipeline import Service
 from gapwatch.storage import AlertRow
 
-__all__ = ["router"]
+__all__ = ["rounds_between", "router"]
 
 router = APIRouter(prefix="/api/v1", tags=["patrol plans"])
 
@@ -48,6 +50,44 @@ class PatrolRoundOut(BaseModel):
     )
 
 
+def rounds_between(
+    *,
+    service: Service,
+    session: Session,
+    start: dt.datetime,
+    end: dt.datetime,
+    now: dt.datetime,
+    crowd_factor: dict[str, float] | None = None,
+) -> list[PatrolRound]:
+    """The rounds of [start, end), each through the cameras that worked at its time: the stored
+    health history for the past, the live state from `now` on. The live crowd's `crowd_factor`
+    shortens only the rounds of the hour after `now`: past rounds were planned without it."""
+    spec = service.site.spec
+    cameras = [c.id for c in spec.cameras]
+    spans: list[tuple[dt.datetime, dt.datetime, frozenset[str]]] = []
+    if start < now:
+        history = load_health_history(session, cameras=cameras, since=start, until=min(end, now))
+        spans = history.segments(start, min(end, now))
+    if end > now:
+        spans.append((max(start, now), end, live_snapshot(service, session).healthy))
+    views: dict[frozenset[str], dict[str, list[ViewChoice]]] = {}
+    rounds: list[PatrolRound] = []
+    for begin, stop, healthy in spans:
+        if healthy not in views:
+            views[healthy] = zone_views(service.coverage, healthy)
+        live = begin >= now
+        rounds += patrol_rounds(
+            calendar=service.alerts.calendar,
+            base_importance={z.id: z.importance for z in spec.zones},
+            views=views[healthy],
+            start=begin,
+            end=stop,
+            crowd_factor=crowd_factor if live else None,
+            crowd_until=now + CROWD_HORIZON if live else None,
+        )
+    return rounds
+
+
 @router.get(
     "/patrol-rounds",
     response_model=list[PatrolRoundOut],
@@ -64,22 +104,21 @@ def list_patrol_rounds(
     hours: Annotated[float, Query(gt=0, le=48, description="Span of the plan, hours.")] = 12,
 ) -> list[PatrolRoundOut]:
     """Video-patrol rounds (视频巡查预案) due in the span, more often in busy periods, each
-    listing the working cameras and PTZ presets that see the zone."""
-    begin = start or dt.datetime.now(dt.UTC)
+    listing the cameras and PTZ presets that see the zone and worked at the round's time (a
+    past round as the health history has it)."""
+    now = dt.datetime.now(dt.UTC)
+    begin = start or now
     if begin.tzinfo is None:
         raise ApiError("from needs a UTC offset, e.g. 2026-07-30T18:00:00+08:00 / 时间需带时区")
     end = begin + min(dt.timedelta(hours=hours), MAX_SPAN)
-    calendar = service.alerts.calendar
-    views = zone_views(service.coverage, live_snapshot(service, session).healthy)
     names = {z.id: z.name for z in service.site.spec.zones}
-    base = {z.id: z.importance for z in service.site.spec.zones}
-    rounds = patrol_rounds(
-        calendar=calendar,
-        base_importance=base,
-        views=views,
+    rounds = rounds_between(
+        service=service,
+        session=session,
         start=begin,
         end=end,
-        crowd_factor=crowd_factors(service, begin),
+        now=now,
+        crowd_factor=crowd_factors(service, now),
     )
     return [
         PatrolRoundOut(

@@ -13,9 +13,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from gapwatch.api.coverage import healthy_cameras, live_coverage
+from gapwatch.api.coverage import live_coverage
+from gapwatch.api.health_history import load_health_history
 from gapwatch.api.patrol_checks import checks_between
-from gapwatch.patrol import patrol_rounds, zone_views
+from gapwatch.api.patrol_plans import rounds_between
 from gapwatch.runtime.crowd import shift_crowd
 from gapwatch.runtime.pipeline import Service
 from gapwatch.storage import AlertLogRow, AlertRow, CameraStateRow, TaskLogRow, TaskRow
@@ -58,6 +59,7 @@ class ReportAlert(BaseModel):
 class DownCamera(BaseModel):
     id: str
     name: str
+    name_en: str | None = None
     status: str
     faults: list[str]
     since: dt.datetime | None
@@ -112,7 +114,10 @@ class ShiftReport(BaseModel):
     acknowledge: DurationStats = Field(description="Opened → acknowledged.")
     dispatch: DurationStats = Field(description="Opened → road patrol dispatched.")
     on_scene: DurationStats = Field(description="Opened → road patrol on scene.")
-    cameras_down: list[DownCamera] = Field(description="Cameras not giving a good picture now.")
+    cameras_down: list[DownCamera] = Field(
+        description="Cameras not giving a good picture at the end of the shift (now, for a shift "
+        "not yet over), from the stored health history."
+    )
     blind: BlindArea
     rounds: RoundsDone
     alerts: list[ReportAlert] = Field(description="Alerts opened, closed or open in the shift.")
@@ -267,21 +272,40 @@ def shift_report(
         )
 
     names = {c.id: c.name for c in spec.cameras}
-    down_now = [
-        DownCamera(
-            id=row.camera_id,
-            name=names.get(row.camera_id, row.camera_id),
-            status=row.status,
-            faults=list(row.faults),
-            since=row.since,
-        )
-        for row in session.scalars(
-            select(CameraStateRow)
-            .where(CameraStateRow.status != "ok", CameraStateRow.last_probe_at.is_not(None))
-            .order_by(CameraStateRow.camera_id)
-        )
-        if row.camera_id in names
-    ]
+    english = {c.id: c.name_en for c in spec.cameras}
+    if end >= now:
+        down_now = [
+            DownCamera(
+                id=row.camera_id,
+                name=names.get(row.camera_id, row.camera_id),
+                name_en=english.get(row.camera_id),
+                status=row.status,
+                faults=list(row.faults),
+                since=row.since,
+            )
+            for row in session.scalars(
+                select(CameraStateRow)
+                .where(CameraStateRow.status != "ok", CameraStateRow.last_probe_at.is_not(None))
+                .order_by(CameraStateRow.camera_id)
+            )
+            if row.camera_id in names
+        ]
+    else:
+        # A past shift hands over the cameras that were down at its end, not today's.
+        history = load_health_history(session, cameras=names, since=end, until=end)
+        then = history.states_at(end)
+        down_now = [
+            DownCamera(
+                id=c.camera,
+                name=names[c.camera],
+                name_en=english[c.camera],
+                status=c.status,
+                faults=list(c.faults),
+                since=c.since,
+            )
+            for c in sorted(then.values(), key=lambda c: c.camera)
+            if c.status != "ok"
+        ]
 
     down_start = _down_at(alerts, start)
     if end >= now:
@@ -293,14 +317,8 @@ def shift_report(
         end_m2 = _blind_m2(service, down_end)
     start_m2 = _blind_m2(service, down_start)
 
-    views = zone_views(service.coverage, healthy_cameras(service, session))
-    scheduled = patrol_rounds(
-        calendar=service.alerts.calendar,
-        base_importance={z.id: z.importance for z in spec.zones},
-        views=views,
-        start=start,
-        end=end,
-    )
+    # Each round through the cameras that worked at its time, not today's.
+    scheduled = rounds_between(service=service, session=session, start=start, end=end, now=now)
     checks = checks_between(session, start=start, end=end)
     checked = {(c.zone, c.at) for c in checks}
     done = sum(1 for r in scheduled if (r.zone, r.at) in checked)

@@ -2,7 +2,13 @@
 rules, video-patrol rounds, and the zone-importance calendar (crowd priorities)."""
 
 from gapwatch.patrol.calendar import ImportanceCalendar, PeriodRule, period_applies
-from gapwatch.patrol.rounds import PatrolRound, patrol_rounds, round_interval, zone_views
+from gapwatch.patrol.rounds import (
+    CROWD_HORIZON,
+    PatrolRound,
+    patrol_rounds,
+    round_interval,
+    zone_views,
+)
 from gapwatch.patrol.routing import RoadLine, RoadNetwork, RoutePlan, UnitPosition, rank_units
 from gapwatch.patrol.tasks import (
     ACTIVE_STATUSES,
@@ -24,6 +30,7 @@ from gapwatch.patrol.units import Units
 __all__ = [
     "ACTIVE_STATUSES",
     "ARRIVED_STATUSES",
+    "CROWD_HORIZON",
     "MIN_VIEW_M2",
     "NO_VIDEO_VIEW_NOTE",
     "TERMINAL_STATUSES",

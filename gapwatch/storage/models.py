@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     text,
 )
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from gapwatch.storage.types import UTCDateTime, utcnow
@@ -330,17 +331,34 @@ class OutboxRow(Base):
     task: Mapped[TaskRow | None] = relationship()
 
 
+def _camera_of(context: DefaultExecutionContext) -> str | None:
+    """The camera an event's data names (`data["camera"]`), kept beside it for the index."""
+    # The row's own parameters (events are inserted one row per parameter set, never as one
+    # multi-VALUES statement, so these are the row's).
+    data = (context.current_parameters or {}).get("data")
+    camera = data.get("camera") if isinstance(data, dict) else None
+    return camera if isinstance(camera, str) else None
+
+
 class EventRow(Base):
     """A live event for the dashboard; `seq` is the Server-Sent Events id."""
 
     __tablename__ = "events"
-    __table_args__ = (Index(None, "at"), {"sqlite_autoincrement": True})
+    __table_args__ = (
+        Index(None, "at"),
+        # Health history: a camera's last `camera.state` change before a moment is one seek.
+        Index(None, "type", "camera", "at"),
+        {"sqlite_autoincrement": True},
+    )
 
     # AUTOINCREMENT on SQLite so a sequence number is never reused after a delete.
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     type: Mapped[str] = mapped_column(String(64))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Filled from `data` on insert by every writer alike (events are never updated), so it
+    # cannot disagree with the camera the event's data names.
+    camera: Mapped[str | None] = mapped_column(String(128), default=_camera_of)
 
 
 class SilenceRow(Base):

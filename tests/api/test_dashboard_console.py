@@ -131,8 +131,17 @@ def browser() -> Iterator[Any]:
 class Screen:
     """One signed-in browser tab; page errors are collected and must stay empty."""
 
-    def __init__(self, browser: Any, base: str, viewport: dict[str, int], locale: str) -> None:
-        self.context = browser.new_context(viewport=viewport, locale=locale, accept_downloads=True)
+    def __init__(
+        self,
+        browser: Any,
+        base: str,
+        viewport: dict[str, int],
+        locale: str,
+        timezone: str | None = None,
+    ) -> None:
+        self.context = browser.new_context(
+            viewport=viewport, locale=locale, timezone_id=timezone, accept_downloads=True
+        )
         self.context.add_init_script(RECORDERS)
         self.page = self.context.new_page()
         self.page.set_default_timeout(20_000)
@@ -167,8 +176,10 @@ class Screen:
 def screens(browser: Any, console: Console) -> Iterator[Any]:
     opened: list[Screen] = []
 
-    def make(viewport: dict[str, int], locale: str = "zh-CN") -> Screen:
-        screen = Screen(browser, console.base, viewport, locale)
+    def make(
+        viewport: dict[str, int], locale: str = "zh-CN", timezone: str | None = None
+    ) -> Screen:
+        screen = Screen(browser, console.base, viewport, locale, timezone)
         opened.append(screen)
         return screen
 

@@ -12,14 +12,24 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import JSON, Engine, column, inspect, table, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
-from gapwatch.storage import AlertRow, Base, SessionFactory, make_engine, migrate, transaction
+from gapwatch.storage import (
+    AlertRow,
+    Base,
+    SessionFactory,
+    UTCDateTime,
+    make_engine,
+    migrate,
+    session_factory,
+    transaction,
+)
 from gapwatch.storage.db import MIGRATIONS_DIR
 
 T0 = dt.datetime(2026, 7, 30, 13, 0, tzinfo=dt.UTC)
+HEAD = "0004"
 
 
 def _head() -> str:
@@ -155,3 +165,50 @@ def test_services_starting_together_both_migrate_safely(fresh_url: str) -> None:
         assert MigrationContext.configure(conn).get_current_revision() == _head()
     assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
     engine.dispose()
+
+
+def test_upgrade_gives_stored_events_their_camera_and_health_history_reads_them(
+    fresh_url: str,
+) -> None:
+    from gapwatch.api.health_history import load_health_history
+
+    engine = make_engine(fresh_url)
+    try:
+        migrate(engine, "0001")
+        old = [
+            (T0, "camera.state", {"camera": "cam-1", "status": "offline", "faults": ["black"]}),
+            (T0 + dt.timedelta(minutes=5), "alert.opened", {"id": "al_1", "cameras": ["cam-1"]}),
+            (T0 + dt.timedelta(minutes=9), "camera.state", {"camera": "cam-2", "status": "ok"}),
+        ]
+        # The events table as revision 0001 made it: no camera column yet.
+        events_0001 = table(
+            "events", column("at", UTCDateTime()), column("type"), column("data", JSON())
+        )
+        with engine.begin() as conn:
+            conn.execute(
+                events_0001.insert(), [{"at": at, "type": k, "data": d} for at, k, d in old]
+            )
+        migrate(engine)
+        with engine.connect() as conn:
+            assert MigrationContext.configure(conn).get_current_revision() == HEAD
+            rows = conn.execute(text("SELECT type, camera FROM events ORDER BY seq")).all()
+        assert [tuple(r) for r in rows] == [
+            ("camera.state", "cam-1"),
+            ("alert.opened", None),
+            ("camera.state", "cam-2"),
+        ]
+        indexes = {i["name"]: i["column_names"] for i in inspect(engine).get_indexes("events")}
+        assert indexes["ix_events_type_camera_at"] == ["type", "camera", "at"]
+        factory = session_factory(engine)
+        with transaction(factory, write=False) as session:
+            later = T0 + dt.timedelta(hours=1)
+            history = load_health_history(
+                session, cameras=["cam-1", "cam-2"], since=later, until=later
+            )
+        then = history.states_at(later)
+        assert {c: (s.status, s.faults, s.since) for c, s in then.items()} == {
+            "cam-1": ("offline", ("black",), T0),
+            "cam-2": ("ok", (), T0 + dt.timedelta(minutes=9)),
+        }
+    finally:
+        engine.dispose()

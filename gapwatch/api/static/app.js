@@ -20,6 +20,7 @@ import {
 import { CrowdView } from "./crowd.js";
 import { SiteMap, addHillshade } from "./map.js";
 import { TechView } from "./tech.js";
+import { WhenField } from "./when.js";
 
 const TOKEN_KEY = "gapwatch.token";
 const LOGIN_NOTE_KEY = "gapwatch.loginNote";
@@ -31,6 +32,9 @@ const ENV_ADMIN_NAME = "admin (environment)";
  * @typedef {{name: string, role: string, permissions: string[], site_id: string, site_name: string,
  *   tile_url: string | null, tile_attribution: string}} Session
  */
+
+/** The board's time-range filter, in the interface language. @type {{from: WhenField, to: WhenField} | null} */
+let range = null;
 
 const state = {
   /** @type {Api | null} */
@@ -181,7 +185,8 @@ async function signIn(token) {
 // ------------------------------------------------------------------ loading
 
 async function refreshMap() {
-  const { api, map, board } = ready();
+  const { api, map, board, duty, tech, attention } = ready();
+  const first = !state.mapData;
   const data = await api.get("/api/v1/dashboard/map");
   state.mapData = data;
   map.setSite(data);
@@ -191,6 +196,10 @@ async function refreshMap() {
   fillFilterChoices();
   board.render();
   fillAssignees();
+  // Zone and camera names come with the map: tabs drawn before it arrived are drawn again.
+  if (first && duty.loaded) duty.render();
+  if (first) tech.render();
+  if (first) attention.renderBanner();
 }
 
 /** Cameras that are not giving a good picture now, worst first; a click shows one on the map. */
@@ -234,14 +243,6 @@ async function refreshBlindSpots() {
   map.setBlindSpots(await api.get("/api/v1/blind-spots"));
 }
 
-/** A datetime-local value as an ISO time with the browser's offset, or null. */
-/** @param {string} value */
-function localToIso(value) {
-  if (!value) return null;
-  const d = new Date(value);
-  return Number.isNaN(d.getTime()) ? null : d.toISOString();
-}
-
 /** The board's query: the segment buttons and the filter row, all applied by the server. */
 function boardQuery() {
   const params = new URLSearchParams({ limit: "200" });
@@ -260,8 +261,8 @@ function boardQuery() {
   }
   const q = field("f-q").value.trim();
   if (q) params.set("q", q);
-  const from = localToIso(field("f-from").value);
-  const to = localToIso(field("f-to").value);
+  const from = range ? range.from.iso : null;
+  const to = range ? range.to.iso : null;
   if (from) params.set("opened_from", from);
   if (to) params.set("opened_to", to);
   return params;
@@ -456,6 +457,7 @@ function renderWho() {
 async function switchLanguage() {
   await useLanguage(language() === "zh-CN" ? "en" : "zh-CN");
   renderTitle();
+  if (range) for (const when of [range.from, range.to]) when.translate();
   if (!state.session) return;
   const { map, board, tech, duty, attention } = ready();
   renderWho();
@@ -621,6 +623,7 @@ function selectAlert(id) {
 
 async function boot() {
   await useLanguage(preferredLanguage());
+  range = { from: new WhenField("f-from"), to: new WhenField("f-to") };
   document.title = t("app.title");
   for (const button of document.querySelectorAll(".lang-toggle")) button.addEventListener("click", switchLanguage);
   $("login-form").addEventListener("submit", async (event) => {

@@ -95,12 +95,8 @@ export function translatePage(root) {
 export function formatTime(iso) {
   if (!iso) return "–";
   const d = new Date(iso);
-  const sameDay = new Date().toDateString() === d.toDateString();
-  /** @type {Intl.DateTimeFormatOptions} */
-  const options = sameDay
-    ? { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false }
-    : { month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false };
-  return new Intl.DateTimeFormat(current, options).format(d);
+  if (new Date().toDateString() !== d.toDateString()) return formatShortStamp(d);
+  return new Intl.DateTimeFormat(current, { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false }).format(d);
 }
 
 /**
@@ -112,19 +108,37 @@ export function formatClock(iso) {
 }
 
 /**
- * Date and time in full, for reports.
+ * Date and time in full, in the form the date fields take ("2026-12-02 21:30", "2 Dec 2026 21:30").
  * @param {string | Date | null | undefined} iso
  */
 export function formatDateTime(iso) {
   if (!iso) return "–";
-  return new Intl.DateTimeFormat(current, {
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    hour12: false,
-  }).format(new Date(iso));
+  return formatStamp(new Date(iso));
+}
+
+export const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** @param {number} n */
+const pad = (n) => String(n).padStart(2, "0");
+
+/**
+ * A moment in the form the interface language writes and reads dates (browser's time zone).
+ * @param {Date} d
+ */
+export function formatStamp(d) {
+  const time = `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  if (current === "en") return `${d.getDate()} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ${time}`;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${time}`;
+}
+
+/**
+ * Day and month without the year ("12月1日 21:30", "1 Dec 21:30"), for times not today.
+ * @param {Date} d
+ */
+export function formatShortStamp(d) {
+  const time = `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  if (current === "en") return `${d.getDate()} ${MONTHS[d.getMonth()]} ${time}`;
+  return `${d.getMonth() + 1}月${d.getDate()}日 ${time}`;
 }
 
 /**

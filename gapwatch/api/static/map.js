@@ -302,9 +302,10 @@ export class SiteMap {
     }
     if (this.map.getZoom() < 16) return;
     for (const f of this.data.zones.features) {
-      const centre = L.geoJSON(f).getBounds().getCenter();
-      L.tooltip({ permanent: true, direction: "center", className: "zone-label", interactive: false })
-        .setLatLng(centre)
+      // Just inside the zone's top edge: its centre is where alert markers and blind spots sit.
+      const bounds = L.geoJSON(f).getBounds();
+      L.tooltip({ permanent: true, direction: "bottom", offset: [0, 2], className: "zone-label", interactive: false })
+        .setLatLng([bounds.getNorth(), bounds.getCenter().lng])
         .setContent(`${escapeHtml(localName(f.properties))} ${formatPercent(f.properties.coverage_ratio, 0)}`)
         .addTo(this.layers.labels);
     }

@@ -16,26 +16,19 @@ import {
   tCode,
   useLanguage,
 } from "./i18n.js";
+import { WhenField } from "./when.js";
 
 const TOKEN_KEY = "gapwatch.token";
 /** @type {any} */
 let report = null;
+/** The shift's period, in the interface language. @type {{from: WhenField, to: WhenField} | null} */
+let period = null;
 
 /** @param {string} id */
 function $(id) {
   return /** @type {HTMLElement} */ (document.getElementById(id));
 }
 
-/** @param {string} id */
-function input(id) {
-  return /** @type {HTMLInputElement} */ (document.getElementById(id));
-}
-
-/** A Date as a datetime-local value in the browser's time zone. @param {Date} d */
-function toLocalInput(d) {
-  const pad = (/** @type {number} */ n) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
-}
 
 /** @param {string} message */
 function fail(message) {
@@ -108,7 +101,7 @@ function render() {
   $("r-down-none").hidden = r.cameras_down.length > 0;
   $("r-down").replaceChildren(
     ...r.cameras_down.map((/** @type {any} */ c) =>
-      el("tr", {}, el("td", {}, `${c.id} ${c.name}`), el("td", {}, tCode("status", c.status)), el("td", {}, joinList(c.faults.map((/** @type {string} */ f) => tCode("fault", f))) || "–"), el("td", {}, formatDateTime(c.since))),
+      el("tr", {}, el("td", {}, `${c.id} ${language() === "en" && c.name_en ? c.name_en : c.name}`), el("td", {}, tCode("status", c.status)), el("td", {}, joinList(c.faults.map((/** @type {string} */ f) => tCode("fault", f))) || "–"), el("td", {}, formatDateTime(c.since))),
     ),
   );
   const missed = r.rounds.missed.length;
@@ -161,10 +154,15 @@ function render() {
 async function load(api, chosen) {
   $("r-error").hidden = true;
   const params = new URLSearchParams();
-  const from = input("r-from").value;
-  const to = input("r-to").value;
-  if (chosen && from) params.set("from", new Date(from).toISOString());
-  if (chosen && to) params.set("to", new Date(to).toISOString());
+  if (!period) return;
+  if (chosen && (period.from.invalid || period.to.invalid)) {
+    fail(period.from.invalid ? period.from.input.title : period.to.input.title);
+    return;
+  }
+  const from = period.from.iso;
+  const to = period.to.iso;
+  if (chosen && from) params.set("from", from);
+  if (chosen && to) params.set("to", to);
   try {
     report = await api.get(`/api/v1/reports/shift?${params}`);
     render();
@@ -186,15 +184,17 @@ async function boot() {
   }
   const api = new Api(token, { onUnauthorized: () => fail(t("login.expired")) });
   const now = new Date();
-  input("r-to").value = toLocalInput(now);
-  input("r-from").value = toLocalInput(new Date(now.getTime() - 12 * 3600 * 1000));
-  if (params.get("from")) input("r-from").value = toLocalInput(new Date(String(params.get("from"))));
-  if (params.get("to")) input("r-to").value = toLocalInput(new Date(String(params.get("to"))));
+  period = { from: new WhenField("r-from"), to: new WhenField("r-to") };
+  period.to.set(now);
+  period.from.set(new Date(now.getTime() - 12 * 3600 * 1000));
+  if (params.get("from")) period.from.set(new Date(String(params.get("from"))));
+  if (params.get("to")) period.to.set(new Date(String(params.get("to"))));
   $("r-load").addEventListener("click", () => load(api, true));
   $("r-print").addEventListener("click", () => window.print());
   for (const button of document.querySelectorAll(".lang-toggle")) {
     button.addEventListener("click", async () => {
       await useLanguage(language() === "zh-CN" ? "en" : "zh-CN");
+      if (period) for (const when of [period.from, period.to]) when.translate();
       render();
     });
   }

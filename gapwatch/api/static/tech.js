@@ -103,7 +103,7 @@ export class TechView {
       kpi(formatPercent(s.working_share), t("tech.workingShare", { target: formatPercent(s.working_share_target, 0) }), s.working_share_met),
       kpi(formatPercent(s.critical_coverage_ratio), t("tech.criticalCoverage", { target: formatPercent(s.critical_coverage_target, 0) }), s.critical_coverage_met),
       kpi(formatPercent(s.coverage_ratio), t("tech.coverage")),
-      kpi(`${formatNumber(s.blind_spots)} · ${formatNumber(s.blind_m2)} m²`, t("tech.blind")),
+      kpi(`${formatNumber(s.blind_m2)} m²`, s.blind_spots === 1 ? t("tech.blindOne") : t("tech.blindMany", { n: formatNumber(s.blind_spots) })),
     );
     byId("zone-rows").replaceChildren(
       ...a.zones.map((/** @type {any} */ z) => {
@@ -163,8 +163,11 @@ export class TechView {
     const cameras = [...this.cameras].sort((x, y) => order[x.status] - order[y.status] || x.id.localeCompare(y.id));
     byId("camera-rows").replaceChildren(
       ...cameras.map((c) => {
+        const full = this.names.camera(c.id);
+        const label = full.startsWith(`${c.id} `) ? full.slice(c.id.length + 1) : localName(c);
         const row = el("tr", { class: `clickable${c.id === this.historyCamera ? " selected" : ""}`, dataset: { camera: c.id } },
-          el("td", {}, el("span", { class: "mono" }, c.id), " ", localName(c)),
+          // The site map knows the English name; the camera list gives the Chinese one only.
+          el("td", {}, el("span", { class: "mono" }, c.id), " ", label),
           el("td", {}, el("span", { class: `status ${c.status}` }, tCode("status", c.status))),
           el("td", {}, joinList(c.faults.map((/** @type {string} */ f) => tCode("fault", f))) || "–"),
           el("td", { title: c.since || "" }, c.since ? formatAge(c.since) : "–"));
