@@ -84,6 +84,9 @@ def test_inline_credentials_are_split_off_and_rebuilt_percent_encoded(
     assume(user not in password and password not in user)
     # `%` and two hex digits in an inline password is a percent escape (RFC 3986); see below.
     assume(re.search("%[0-9A-Fa-f]{2}", password) is None)
+    public = "rtsp://10.1.2.3:554/Streaming/Channels/101"
+    # A password that is part of the public address ("Stream") cannot be told apart in it.
+    assume(password not in public)
     written = f"rtsp://{user}:{password}@10.1.2.3:554/Streaming/Channels/101"
     spec = StreamSpec.from_text(written)
     assert spec.url == "rtsp://10.1.2.3:554/Streaming/Channels/101"
