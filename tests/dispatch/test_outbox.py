@@ -51,7 +51,7 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture
 def client() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=0.5) as c:
+    with httpx.Client(timeout=2.0) as c:
         yield c
 
 
@@ -145,7 +145,7 @@ def test_enqueue_to_an_unknown_endpoint_is_a_clear_error(db_factory: SessionFact
 
 @pytest.mark.parametrize(
     "failure",
-    [Answer(status=500), Answer(status=503), Answer(drop=True), Answer(hang_s=2.0)],
+    [Answer(status=500), Answer(status=503), Answer(drop=True), Answer(hang_s=6.0)],
     ids=["500", "503", "dropped", "timeout"],
 )
 def test_transient_failures_are_retried_with_the_same_id(
