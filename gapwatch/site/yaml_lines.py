@@ -82,6 +82,8 @@ def _build_resolvers() -> dict[Any, list[tuple[str, re.Pattern[str]]]]:
 
 
 _SiteYamlLoader.yaml_implicit_resolvers = _build_resolvers()
+SITE_LOADER: type[Any] = _SiteYamlLoader
+"""The PyYAML loader class whose scalar rules every site file is read with."""
 
 
 @dataclass(frozen=True)
@@ -310,7 +312,7 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str) -> YamlSyntaxError:
 
 def parse_yaml(text: str) -> ParsedYaml | YamlSyntaxError:
     """Parse one YAML document into values, a line index and duplicate keys."""
-    plain, values = plain_values(text)
+    plain, values = plain_values(text, SITE_LOADER)
     if plain:
         # The fast reader refuses duplicate keys and there are no aliases: nothing to report.
         return ParsedYaml(values, LineIndex.deferred(text, values), [])
