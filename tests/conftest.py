@@ -137,3 +137,26 @@ def db_session(db_factory: SessionFactory) -> Iterator[Session]:
     """A session on the migrated test database; the test decides when to commit."""
     with db_factory() as session:
         yield session
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with no schema at all (not the shared migrated one), for migration tests:
+    a SQLite file, or a PostgreSQL schema of its own dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    base = os.environ.get("GAPWATCH_TEST_PG_URL")
+    if not base:
+        pytest.skip("GAPWATCH_TEST_PG_URL is not set")
+    schema = f"fresh_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(base).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

@@ -19,6 +19,7 @@ from gapwatch.dispatch.delivery import deliver_due
 from gapwatch.dispatch.outbox import EndpointSpec, enqueue, sync_endpoints
 from gapwatch.dispatch.webhooks import generate_secret
 from gapwatch.storage import AlertRow, OutboxRow, SessionFactory, TaskRow, transaction
+from tests.dispatch.trickler import read_request
 
 T0 = dt.datetime(2026, 7, 30, 13, 0, tzinfo=dt.UTC)
 SECRET = generate_secret()
@@ -43,25 +44,6 @@ class RawServer:
         return f"http://127.0.0.1:{self.port}/hook"
 
 
-def _read_request(conn: socket.socket) -> None:
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = conn.recv(65536)
-        if not chunk:
-            return
-        data += chunk
-    head, _, rest = data.partition(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n"):
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":", 1)[1])
-    while len(rest) < length:
-        chunk = conn.recv(65536)
-        if not chunk:
-            return
-        rest += chunk
-
-
 @contextmanager
 def raw_server(behave: Callable[[socket.socket, RawServer], None]) -> Iterator[RawServer]:
     server = RawServer(behave)
@@ -75,7 +57,7 @@ def raw_server(behave: Callable[[socket.socket, RawServer], None]) -> Iterator[R
     def handle(conn: socket.socket) -> None:
         with conn:
             try:
-                _read_request(conn)
+                read_request(conn)
                 server.requests += 1
                 behave(conn, server)
             except OSError:

@@ -3,14 +3,8 @@ to and/or assigned to their patrol unit. Another task is a 404, like one that do
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from gapwatch.api.auth import DbTokenStore, Role, hash_token, new_token
 from gapwatch.storage import (
@@ -161,28 +155,6 @@ def test_tokens_list_their_binding(api: Api) -> None:
 
 
 # ------------------------------------------------------------------ the migration
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database (no schema at all) on SQLite or in a PostgreSQL schema of its own."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'fresh.db'}"
-        return
-    base = os.environ.get("GAPWATCH_TEST_PG_URL")
-    if not base:
-        pytest.skip("GAPWATCH_TEST_PG_URL is not set")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(base).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def test_the_migration_keeps_old_tokens_and_leaves_them_unbound(fresh_url: str) -> None:

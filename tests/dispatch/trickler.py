@@ -32,7 +32,7 @@ class Trickler:
 
     def handle(self, conn: socket.socket) -> None:
         with conn:
-            if not _read_request(conn):
+            if not read_request(conn):
                 return
             self.requests += 1
             self.got_request.set()
@@ -60,7 +60,8 @@ class Trickler:
         return data == b""
 
 
-def _read_request(conn: socket.socket) -> bool:
+def read_request(conn: socket.socket) -> bool:
+    """Read one HTTP request (head and Content-Length body); False when the peer closed first."""
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = conn.recv(65536)

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import threading
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import JSON, Engine, column, inspect, table, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from gapwatch.storage import (
@@ -116,28 +111,6 @@ def test_rows_added_in_any_order_flush_parents_first(db_factory: SessionFactory)
         message = session.get(OutboxRow, "msg_1")
         assert message is not None and message.task is not None
         assert message.task.alert.id == "a1"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database with no schema at all (not the shared migrated one)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'fresh.db'}"
-        return
-    base = os.environ.get("GAPWATCH_TEST_PG_URL")
-    if not base:
-        pytest.skip("GAPWATCH_TEST_PG_URL is not set")
-    schema = f"fresh_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(base).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def test_services_starting_together_both_migrate_safely(fresh_url: str) -> None:
