@@ -214,7 +214,7 @@ def _act(
     note: str | None,
 ) -> AlertOut:
     engine = service.alerts
-    with refusals_as_conflicts(service), transaction(service.sessions) as session:
+    with refusals_as_conflicts(service), service.engine_transaction() as session:
         _load(session, alert_id)
         method = engine.acknowledge if action == "acknowledge" else engine.resolve
         method(session, alert_id=alert_id, by=who.name, at=utcnow(), note=note)
@@ -280,7 +280,7 @@ def assign(service: ServiceDep, who: Responder, alert_id: AlertId, body: AssignI
 )
 def create_silence(service: ServiceDep, who: Responder, body: SilenceIn) -> SilenceOut:
     """Silence cameras, zones or groups for a while: failures are recorded, not alerted."""
-    with refusals_as_conflicts(service), transaction(service.sessions) as session:
+    with refusals_as_conflicts(service), service.engine_transaction() as session:
         row = service.alerts.add_silence(
             session,
             starts_at=body.starts_at or utcnow(),

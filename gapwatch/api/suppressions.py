@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from gapwatch.api.deps import ID_PATTERN, Reader, Responder, ServiceDep
 from gapwatch.api.errors import ConflictError, NotFoundError, error_responses
-from gapwatch.storage import SilenceRow, transaction, utcnow
+from gapwatch.storage import SilenceRow, utcnow
 
 __all__ = ["router"]
 
@@ -69,7 +69,7 @@ def end_silence(
     from gapwatch.alerts.records import publish
 
     now = utcnow()
-    with transaction(service.sessions) as session:
+    with service.engine_transaction() as session:
         row = session.get(SilenceRow, silence_id)
         if row is None:
             raise NotFoundError(f"no silence {silence_id!r} / 没有静默 {silence_id!r}")

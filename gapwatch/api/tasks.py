@@ -25,7 +25,7 @@ from gapwatch.api.deps import (
 )
 from gapwatch.api.errors import ApiError, NotFoundError, error_responses, refusals_as_conflicts
 from gapwatch.api.schemas import TaskOut, TaskStatusOut, task_out
-from gapwatch.storage import OutboxRow, TaskRow, transaction, utcnow
+from gapwatch.storage import OutboxRow, TaskRow, utcnow
 
 __all__ = ["router"]
 
@@ -122,7 +122,7 @@ def report_status(
 ) -> TaskOut:
     """Record a status report; 409 when the task cannot move to it from where it is, 404 when
     it is not the dispatcher's own."""
-    with refusals_as_conflicts(service), transaction(service.sessions) as session:
+    with refusals_as_conflicts(service), service.engine_transaction() as session:
         _task(session, task_id, who)
         task = service.alerts.task_status(
             session, task_id=task_id, status=body.status, by=who.name, at=utcnow(), note=body.note

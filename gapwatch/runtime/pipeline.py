@@ -14,8 +14,9 @@ import datetime as dt
 import gc
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -64,6 +65,8 @@ from gapwatch.vision.stream_spec import StreamSpec
 from gapwatch.vision.types import ProbeResult
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from gapwatch.vision import ProbePool
 
 __all__ = [
@@ -403,6 +406,16 @@ class Service:
             except Exception:
                 self.resync()
                 raise
+
+    @contextmanager
+    def engine_transaction(self) -> Iterator[Session]:
+        """One operator or dispatch action on the alert engine, as one transaction.
+
+        Held against this process's refresh and probe writes: the engine changes its memory
+        before the commit, so a refresh reading the store in between would undo the change in
+        memory (a new silence dropped, a resolved alert taken back) until its next run."""
+        with self._handling, transaction(self.sessions) as session:
+            yield session
 
     def refresh_alerts(self, _at: dt.datetime | None = None) -> bool:
         """Take in what other processes did to alerts; True if the engine's memory changed."""

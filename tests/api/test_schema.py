@@ -23,6 +23,7 @@ from tests.api.serving import running
 # The event stream never ends by design; it has its own tests.
 SKIP = {("GET", "/api/v1/events")}
 EXAMPLES = 10
+FRAMING = {"content-length", "transfer-encoding", "host"}
 
 
 @pytest.mark.slow
@@ -50,6 +51,13 @@ def test_every_operation_answers_as_its_schema_says(
                 suppress_health_check=list(HealthCheck),
             )
             def check(case: schemathesis.Case, as_admin: bool) -> None:
+                # A generated Content-Length or Transfer-Encoding breaks the request's framing,
+                # so the HTTP server (uvicorn's h11) answers 400 before the app sees it; framing
+                # belongs to the client library, not to the interface under test.
+                if case.headers:
+                    case.headers = {
+                        k: v for k, v in case.headers.items() if k.lower() not in FRAMING
+                    }
                 # Half the calls carry no token, so 401 answers are checked against the schema too.
                 case.call_and_validate(
                     base_url=base_url,

@@ -157,3 +157,35 @@ def test_the_replica_learns_of_new_alerts_and_the_prober_of_reassigned_patrols(
         time.sleep(0.1)
     if new.assignee:
         assert prober.alerts.busy_units.get(new.assignee) == new.id
+
+
+def test_a_refresh_during_an_operator_action_does_not_undo_it_in_memory(
+    pair: tuple[Service, Service],
+) -> None:
+    """The engine changes its memory before the action commits; a refresh of the same process
+    that read the store in between used to drop the new silence again, so a failure right after
+    was alerted (and a patrol sent) although the operator had silenced the camera."""
+    import threading
+
+    prober, _ = pair
+    refreshed = threading.Event()
+
+    def refresh() -> None:
+        prober.refresh_alerts()
+        refreshed.set()
+
+    with prober.engine_transaction() as session:
+        prober.alerts.add_silence(
+            session, starts_at=T0, ends_at=T0 + dt.timedelta(hours=1), by="op", cameras=["cam-1"]
+        )
+        worker = threading.Thread(target=refresh)
+        worker.start()
+        # The refresh waits for the action's commit instead of reading the store before it.
+        assert not refreshed.wait(0.5)
+    worker.join(10)
+    assert refreshed.is_set()
+    assert prober.alerts.silence_for("cam-1", T0 + STEP) is not None
+    _probe(prober, "cam-1", "offline", prober.site.spec.health.open_after, T0 + STEP)
+    with transaction(prober.sessions, write=False) as session:
+        alert = session.scalars(select(AlertRow).where(AlertRow.kind == "camera_down")).one()
+    assert alert.silenced

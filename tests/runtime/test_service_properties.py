@@ -40,7 +40,6 @@ from gapwatch.storage import (
     TaskRow,
     make_engine,
     session_factory,
-    transaction,
 )
 from gapwatch.vision.types import ProbeResult
 from tests.alerts import properties as pr
@@ -100,7 +99,7 @@ def _act(service: Service, at: dt.datetime, event: pr.Event) -> None:
     engine = service.alerts
     kind, camera = event[0], event[1]
     try:
-        with transaction(service.sessions) as session:
+        with service.engine_transaction() as session:
             if kind == "silence":
                 until = at + dt.timedelta(minutes=int(event[2]))
                 engine.add_silence(
