@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter
 from sqlalchemy import func, select
 
 from gapwatch.api.deps import (
@@ -111,21 +111,81 @@ def _find(service: Service, camera_id: str) -> Camera:
 CameraId = Annotated[str, Path(pattern=ID_PATTERN, description="Camera id from the site file.")]
 
 
-@router.get("", response_model=list[CameraOut], responses=error_responses(401, 403, 422, 503))
+_CAMERA_LIST = TypeAdapter(list[CameraOut])
+MAX_LIST_LIMIT = 5000
+
+
+def _status_of(state: CameraStateRow | None) -> str:
+    return state.status if state is not None and state.last_probe_at is not None else "unknown"
+
+
+@router.get(
+    "",
+    response_model=list[CameraOut],
+    responses={
+        **error_responses(401, 403, 422, 503),
+        200: {
+            "description": "The cameras, in site-file order.",
+            "headers": {
+                "X-Total-Count": {
+                    "description": "Cameras matching the filters, before `limit` and `offset`.",
+                    "schema": {"type": "integer"},
+                }
+            },
+        },
+    },
+)
 def list_cameras(
     service: ServiceDep,
     session: ReadSession,
     _who: Reader,
     status: Annotated[CameraHealthStatus | None, Query(description="Only this status.")] = None,
-) -> list[CameraOut]:
-    """Every camera of the site with its current health."""
-    states = {row.camera_id: row for row in session.scalars(select(CameraStateRow))}
+    zone: Annotated[
+        str | None,
+        Query(pattern=ID_PATTERN, description="Only cameras whose view reaches this zone."),
+    ] = None,
+    limit: Annotated[
+        int | None,
+        Query(ge=1, le=MAX_LIST_LIMIT, description="At most this many; all when omitted."),
+    ] = None,
+    offset: Annotated[int, Query(ge=0, description="Skip this many matches first.")] = 0,
+) -> Response:
+    """Every camera of the site with its current health, in site-file order.
+
+    `status`, `zone`, `limit` and `offset` narrow it (a county-wide site has tens of thousands);
+    `X-Total-Count` says how many matched. Only the page is built and serialised.
+    """
+    cameras: list[Camera] = list(service.site.spec.cameras)
+    if zone is not None:
+        facts = service.alerts.cameras
+        cameras = [c for c in cameras if c.id in facts and zone in facts[c.id].zones]
+    if status is None:
+        total = len(cameras)
+        page = cameras[offset : None if limit is None else offset + limit]
+        # Only the page's states are read when there is a page (bounded: each id is one bound
+        # parameter, and SQLite takes at most 32,766).
+        query = select(CameraStateRow)
+        if len(page) <= MAX_LIST_LIMIT and len(page) < len(service.site.spec.cameras):
+            query = query.where(CameraStateRow.camera_id.in_([c.id for c in page]))
+        states = {row.camera_id: row for row in session.scalars(query)}
+    else:
+        query = select(CameraStateRow)
+        if status != "unknown":
+            # The common filter (what is broken now) reads only the matching rows.
+            query = query.where(CameraStateRow.status == status)
+        states = {row.camera_id: row for row in session.scalars(query)}
+        cameras = [c for c in cameras if _status_of(states.get(c.id)) == status]
+        total = len(cameras)
+        page = cameras[offset : None if limit is None else offset + limit]
     sync = service.platform_sync
     platform = sync.statuses() if sync is not None else {}
-    cameras = [
-        _camera_out(c, states.get(c.id), platform.get(c.id)) for c in service.site.spec.cameras
-    ]
-    return [c for c in cameras if status is None or c.status == status]
+    out = [_camera_out(c, states.get(c.id), platform.get(c.id)) for c in page]
+    # Serialised once here: returning the models would have FastAPI validate them all again.
+    return Response(
+        _CAMERA_LIST.dump_json(out),
+        media_type="application/json",
+        headers={"X-Total-Count": str(total)},
+    )
 
 
 @router.get(

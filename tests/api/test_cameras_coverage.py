@@ -34,6 +34,35 @@ def test_cameras_list_health_and_never_leak_stream_credentials(api: Api) -> None
     assert [c["id"] for c in only.json()] == ["cam-1"]
 
 
+def test_camera_list_pages_and_filters_and_says_how_many_matched(api: Api) -> None:
+    _set_state(api, "cam-1", "offline", ["no_signal"])
+    _set_state(api, "cam-3", "offline", ["no_signal"])
+    headers = api.headers("operator")
+
+    def ids(query: str) -> tuple[list[str], int]:
+        response = api.client.get(f"/api/v1/cameras{query}", headers=headers)
+        assert response.status_code == 200, response.text
+        return [c["id"] for c in response.json()], int(response.headers["X-Total-Count"])
+
+    everything, total = ids("")
+    assert (everything, total) == (["cam-1", "cam-2", "cam-3"], 3)
+    # Pages in site-file order put together give the whole list once.
+    pages = [ids(f"?limit=2&offset={k}")[0] for k in (0, 2, 4)]
+    assert pages == [["cam-1", "cam-2"], ["cam-3"], []]
+    assert ids("?status=offline&limit=1&offset=1") == (["cam-3"], 2)
+    assert ids("?status=unknown") == (["cam-2"], 1)
+    # The zone filter is the engine's own view of which camera sees which zone.
+    facts = api.service.alerts.cameras
+    for zone in ("gate", "trail", "kiosk"):
+        expected = [c for c in everything if zone in facts[c].zones]
+        assert ids(f"?zone={zone}") == (expected, len(expected))
+    assert ids("?zone=nowhere") == ([], 0)
+    for bad in ("?limit=0", "?offset=-1", "?limit=5001"):
+        refused = api.client.get(f"/api/v1/cameras{bad}", headers=headers)
+        assert refused.status_code == 422
+        assert refused.json()["detail"][0]["msg"]
+
+
 def test_camera_404_and_history_paginated_newest_first(api: Api) -> None:
     missing = api.client.get("/api/v1/cameras/cam-9", headers=api.headers("operator"))
     assert missing.status_code == 404

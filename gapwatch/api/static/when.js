@@ -139,7 +139,12 @@ export class WhenField {
 
   /** Rewrite the field in the interface language now chosen. */
   translate() {
-    if (this.date && !this.input.getAttribute("aria-invalid")) this.input.value = formatStamp(this.date);
+    // Views re-render on every live update: text being typed is never rewritten, and text typed
+    // before counts over the moment set earlier (a prefilled default).
+    if (document.activeElement !== this.input) {
+      if (this.input.value.trim()) this.read();
+      if (this.date && !this.input.getAttribute("aria-invalid")) this.input.value = formatStamp(this.date);
+    }
     this.input.placeholder = t("when.placeholder");
     this.input.title = this.hint();
     this.button.title = t("when.pick");
