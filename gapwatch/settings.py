@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -18,9 +19,14 @@ _PLACEHOLDER_WORDS = ("change", "placeholder", "example", "secret", "xxx", "todo
 _SPEC_EXAMPLE_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 
+# A word counts where a word can start (after a separator or at the start): "change-me",
+# "your_secret", "xxxxxxxx"; inside a random value ("...cwgmxxXEI...") it is chance, and a
+# generated secret was refused for it.
+_PLACEHOLDER = re.compile(r"(?<![a-z0-9])(?:" + "|".join(_PLACEHOLDER_WORDS) + ")")
+
+
 def _looks_like_placeholder(value: str) -> bool:
-    lowered = value.lower()
-    return any(word in lowered for word in _PLACEHOLDER_WORDS)
+    return _PLACEHOLDER.search(value.lower()) is not None
 
 
 class Settings(BaseSettings):

@@ -74,11 +74,15 @@ class ProbeOut(BaseModel):
     reason: str | None
 
 
+def _status_of(state: CameraStateRow | None) -> str:
+    return state.status if state is not None and state.last_probe_at is not None else "unknown"
+
+
 def _camera_out(
     camera: Camera, state: CameraStateRow | None, platform: PlatformStatus | None = None
 ) -> CameraOut:
-    judged = state is not None and state.last_probe_at is not None
-    status = state.status if state is not None and judged else "unknown"
+    status = _status_of(state)
+    judged = status != "unknown"
     disagrees = platform in ("online", "offline") and status != "unknown"
     disagrees = disagrees and (platform == "online") != (status == "ok")
     return CameraOut(
@@ -113,10 +117,6 @@ CameraId = Annotated[str, Path(pattern=ID_PATTERN, description="Camera id from t
 
 _CAMERA_LIST = TypeAdapter(list[CameraOut])
 MAX_LIST_LIMIT = 5000
-
-
-def _status_of(state: CameraStateRow | None) -> str:
-    return state.status if state is not None and state.last_probe_at is not None else "unknown"
 
 
 @router.get(
@@ -159,17 +159,16 @@ def list_cameras(
     if zone is not None:
         facts = service.alerts.cameras
         cameras = [c for c in cameras if c.id in facts and zone in facts[c.id].zones]
+    query = select(CameraStateRow)
     if status is None:
         total = len(cameras)
         page = cameras[offset : None if limit is None else offset + limit]
         # Only the page's states are read when there is a page (bounded: each id is one bound
         # parameter, and SQLite takes at most 32,766).
-        query = select(CameraStateRow)
         if len(page) <= MAX_LIST_LIMIT and len(page) < len(service.site.spec.cameras):
             query = query.where(CameraStateRow.camera_id.in_([c.id for c in page]))
         states = {row.camera_id: row for row in session.scalars(query)}
     else:
-        query = select(CameraStateRow)
         if status != "unknown":
             # The common filter (what is broken now) reads only the matching rows.
             query = query.where(CameraStateRow.status == status)

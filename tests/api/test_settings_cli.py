@@ -149,3 +149,13 @@ def test_token_create_binds_a_dispatcher_or_refuses_it(tmp_path: Path) -> None:
     finally:
         engine.dispose()
     assert record is not None and (record.unit_id, record.endpoint_id) == ("unit-1", None)
+
+
+def test_generated_secrets_are_never_taken_for_placeholders() -> None:
+    """A random secret can hold "xxx" or "todo" by chance (one in a few hundred did)."""
+    from gapwatch.dispatch.webhooks import generate_secret
+    from gapwatch.settings import Settings
+
+    for _ in range(3000):
+        secret = generate_secret()
+        assert Settings(dispatch_secret=secret).dispatch_secret is not None, secret
