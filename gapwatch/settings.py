@@ -19,14 +19,29 @@ _PLACEHOLDER_WORDS = ("change", "placeholder", "example", "secret", "xxx", "todo
 _SPEC_EXAMPLE_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 
-# A word counts where a word can start (after a separator or at the start): "change-me",
-# "your_secret", "xxxxxxxx"; inside a random value ("...cwgmxxXEI...") it is chance, and a
-# generated secret was refused for it.
-_PLACEHOLDER = re.compile(r"(?<![a-z0-9])(?:" + "|".join(_PLACEHOLDER_WORDS) + ")")
+def _looks_generated(value: str) -> bool:
+    """Random bytes in base64 mix the cases about evenly; typed text keeps to one case.
+
+    Of the 36 or so letters in a 32-byte secret, fewer than 30 % fall in the rarer case about
+    once in a hundred secrets, and a word at a word start is chance in about one in three
+    thousand (a generated "whsec_XxXa..." was refused under the word rule alone).
+    """
+    letters = [c for c in value if c.isalpha()]
+    if len(value) < 24 or len(letters) < 12 or len(set(value)) < 12:
+        return False
+    upper = sum(c.isupper() for c in letters)
+    return min(upper, len(letters) - upper) >= 0.3 * len(letters)
+
+
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_TYPED_WORD = re.compile(r"(?<![a-z])(?:" + "|".join(_PLACEHOLDER_WORDS) + ")")
 
 
 def _looks_like_placeholder(value: str) -> bool:
-    return _PLACEHOLDER.search(value.lower()) is not None
+    if _looks_generated(value):
+        return False
+    # Typed text: camelCase and digits also start words ("MySecret2024Example").
+    return _TYPED_WORD.search(_CAMEL.sub("-", value).lower()) is not None
 
 
 class Settings(BaseSettings):

@@ -151,11 +151,33 @@ def test_token_create_binds_a_dispatcher_or_refuses_it(tmp_path: Path) -> None:
     assert record is not None and (record.unit_id, record.endpoint_id) == ("unit-1", None)
 
 
-def test_generated_secrets_are_never_taken_for_placeholders() -> None:
-    """A random secret can hold "xxx" or "todo" by chance (one in a few hundred did)."""
-    from gapwatch.dispatch.webhooks import generate_secret
+def test_generated_secrets_are_never_taken_for_placeholders(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A random secret can hold "xxx" or "todo" by chance; a generated "whsec_XxXa..." was refused.
+
+    The bytes are seeded so that a run checks the same 20,000 secrets every time.
+    """
+    import random
+
+    from gapwatch.dispatch import webhooks
     from gapwatch.settings import Settings
 
-    for _ in range(3000):
-        secret = generate_secret()
+    rng = random.Random(20261202)
+    monkeypatch.setattr(webhooks.secrets, "token_bytes", rng.randbytes)
+    for _ in range(20_000):
+        secret = webhooks.generate_secret()
         assert Settings(dispatch_secret=secret).dispatch_secret is not None, secret
+    # Shaped like the one CI refused: "XxX" at the start of the body.
+    assert Settings(dispatch_secret="whsec_XxXaEeu8OILBY0yrvAotPZmtO/uqL5LPecapAUGU=")
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["MySecretToken2024Example!", "ChangeMe-ChangeMe-12345678", "YOUR_SECRET_HERE_PLEASE_CHANGE"],
+)
+def test_typed_placeholders_are_refused_in_any_case(typed: str) -> None:
+    from gapwatch.settings import Settings
+
+    with pytest.raises(ValidationError, match="placeholder"):
+        Settings(admin_token=typed)
