@@ -587,7 +587,11 @@ class AlertEngine:
         if len(state.cameras) > 1:
             groups = {self.cameras[c].group for c in state.cameras}
             return "group_down" if len(groups) == 1 and None not in groups else "zone_outage"
-        offline = change.state == "offline" or bool(OFFLINE_FAULTS & set(change.faults))
+        offline = (
+            change.state == "offline"
+            or (change.flapping and change.worst == "offline")
+            or bool(OFFLINE_FAULTS & set(change.faults))
+        )
         return "camera_down" if offline else "camera_degraded"
 
     def features_of(self, state: OpenAlertState) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -66,6 +66,9 @@ class HealthChange:
     was_flapping: bool
     flapping: bool
     faults: tuple[str, ...]
+    # The worst raw status in the flap window: what a flapping camera keeps falling into. The
+    # window is stored, so a restart gives the same answer (`faults` belong to `state` only).
+    worst: Status = "ok"
 
     @property
     def was_down(self) -> bool:
@@ -76,6 +79,17 @@ class HealthChange:
     def down(self) -> bool:
         """Down now, in the same sense."""
         return camera_is_down(self.state, self.flapping)
+
+
+_SEVERITY_OF_STATUS = {"ok": 0, "degraded": 1, "offline": 2}
+
+
+def _worst(history: Iterable[str]) -> Status:
+    worst: Status = "ok"
+    for status in history:
+        if _SEVERITY_OF_STATUS.get(status, 0) > _SEVERITY_OF_STATUS[worst]:
+            worst = status  # type: ignore[assignment]
+    return worst
 
 
 def flap_share(history: list[str] | tuple[str, ...]) -> float:
@@ -226,14 +240,13 @@ class HealthTracker:
             health.streak += 1
         else:
             health.streak_status, health.streak = status, 1
-        if status != "ok":
-            health.faults = probe.faults
-
         needed = self.close_after if status == "ok" else self.open_after
         if status != health.state and health.streak >= needed:
             health.state = status
-            if status == "ok":
-                health.faults = ()
+        if status == health.state:
+            # The faults of the debounced state; a single bad probe of an ok camera leaves
+            # none behind (they would not survive a restart, and would change decisions).
+            health.faults = probe.faults if status != "ok" else ()
 
         if health.flapping and health.reported_flapping:
             return None  # held back until the camera calms down
@@ -247,6 +260,7 @@ class HealthTracker:
             was_flapping=health.reported_flapping,
             flapping=health.flapping,
             faults=health.faults,
+            worst=_worst(health.flap.history),
         )
         health.reported_state = health.state
         health.reported_flapping = health.flapping

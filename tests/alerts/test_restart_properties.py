@@ -118,6 +118,17 @@ steps = st.lists(
 @example(
     plan=[("probe", "cam-ne", "degraded"), ("restart", "", ""), ("probe", "cam-ne", "degraded")]
 )
+# A camera that flapped into offline, restarted before it was marked flapping: the kind came
+# from the last bad probe's faults, which were never stored (camera_down vs camera_degraded).
+@example(
+    plan=[
+        ("probe", "cam-sw", "ok"),
+        ("probe", "cam-sw", "offline"),
+        ("probe", "cam-sw", "ok"),
+        ("probe", "cam-sw", "offline"),
+        ("restart", "", ""),
+    ]
+)
 @given(plan=steps)
 def test_a_restart_or_resync_at_any_point_changes_no_decision(
     plan: list[tuple[str, str, str]],
