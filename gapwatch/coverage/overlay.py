@@ -42,6 +42,15 @@ measure the all-grid cost)."""
 Geometry = Any
 
 
+# Edges a hair apart (coordinates like 1e-308 beside 1e-172) make GEOS's floating overlay divide
+# by zero: numpy reports it as a warning and the result is not to be trusted, so it counts as a
+# failure and the call is redone on the grid, where such coordinates are 0.
+_FLOATING_FAILS: dict[str, Any] = {"divide": "raise", "invalid": "raise", "over": "raise"}
+# _GRID_QUIET: the grid overlay (and set_precision) raise the same flags while rounding such
+# coordinates to the grid, and their result is valid and right (an area within the grid's
+# rounding of the exact one), so on the grid the flags are not news.
+
+
 class CoverageGeometryError(ValueError):
     """Geometry GEOS cannot overlay even after repair (a message a person can act on)."""
 
@@ -103,21 +112,23 @@ def _robust(
     """`op(*args)`: floating first, then on the grid with repaired inputs, then element-wise."""
     if FLOATING_FIRST and not grid:
         try:
-            return op(*args, **kwargs)
-        except GEOSException:
+            with np.errstate(**_FLOATING_FAILS):
+                return op(*args, **kwargs)
+        except (GEOSException, FloatingPointError):
             pass
-    fixed = [repaired(_homogeneous(a)) for a in args]
-    try:
-        return op(*fixed, grid_size=GRID_M, **kwargs)
-    except GEOSException as err:
-        if not any(isinstance(a, np.ndarray) for a in fixed):
-            try:
-                return op(*(_deep_repair(a) for a in fixed), grid_size=GRID_M, **kwargs)
-            except GEOSException as again:
-                raise CoverageGeometryError(
-                    f"几何运算失败 geometry {name} failed even on a {GRID_M} m grid: {again}"
-                ) from err
-    return _elementwise(op, name, fixed, kwargs)
+    with np.errstate(all="ignore"):  # see _GRID_QUIET
+        fixed = [repaired(_homogeneous(a)) for a in args]
+        try:
+            return op(*fixed, grid_size=GRID_M, **kwargs)
+        except GEOSException as err:
+            if not any(isinstance(a, np.ndarray) for a in fixed):
+                try:
+                    return op(*(_deep_repair(a) for a in fixed), grid_size=GRID_M, **kwargs)
+                except GEOSException as again:
+                    raise CoverageGeometryError(
+                        f"几何运算失败 geometry {name} failed even on a {GRID_M} m grid: {again}"
+                    ) from err
+        return _elementwise(op, name, fixed, kwargs)
 
 
 def _elementwise(op: Callable[..., Any], name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
@@ -148,22 +159,24 @@ def union_all(geometries: Any, axis: int | None = None) -> Any:
     """shapely.union_all that never raises a GEOS topology error."""
     if FLOATING_FIRST:
         try:
-            return shapely.union_all(geometries, axis=axis)
+            with np.errstate(**_FLOATING_FAILS):
+                return shapely.union_all(geometries, axis=axis)
+        except (GEOSException, FloatingPointError):
+            pass
+    with np.errstate(all="ignore"):  # see _GRID_QUIET
+        fixed = repaired(_homogeneous(np.asarray(geometries, dtype=object)))
+        try:
+            return shapely.union_all(fixed, grid_size=GRID_M, axis=axis)
         except GEOSException:
             pass
-    fixed = repaired(_homogeneous(np.asarray(geometries, dtype=object)))
-    try:
-        return shapely.union_all(fixed, grid_size=GRID_M, axis=axis)
-    except GEOSException:
-        pass
-    if axis is None or fixed.ndim == 1:
-        deep = np.array([_deep_repair(g) for g in fixed.ravel()], dtype=object)
-        try:
-            return shapely.union_all(deep, grid_size=GRID_M)
-        except GEOSException as err:
-            raise CoverageGeometryError(
-                f"几何合并失败 geometry union failed even on a {GRID_M} m grid: {err}"
-            ) from err
+        if axis is None or fixed.ndim == 1:
+            deep = np.array([_deep_repair(g) for g in fixed.ravel()], dtype=object)
+            try:
+                return shapely.union_all(deep, grid_size=GRID_M)
+            except GEOSException as err:
+                raise CoverageGeometryError(
+                    f"几何合并失败 geometry union failed even on a {GRID_M} m grid: {err}"
+                ) from err
     moved = np.moveaxis(fixed, axis, -1)
     out = np.empty(moved.shape[:-1], dtype=object)
     for index in np.ndindex(out.shape):
@@ -175,8 +188,9 @@ def disjoint_union_all(geometries: Any, axis: int | None = None) -> Any:
     """Union of geometries that fall apart into clusters (faster); never raises either."""
     if FLOATING_FIRST:
         try:
-            return shapely.disjoint_subset_union_all(geometries, axis=axis)
-        except GEOSException:
+            with np.errstate(**_FLOATING_FAILS):
+                return shapely.disjoint_subset_union_all(geometries, axis=axis)
+        except (GEOSException, FloatingPointError):
             pass
     # disjoint_subset_union_all has no grid_size: the grid path is the plain grid union.
     return union_all(geometries, axis=axis)

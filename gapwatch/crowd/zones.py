@@ -19,6 +19,7 @@ import numpy.typing as npt
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from gapwatch.coverage import overlay
 from gapwatch.crowd.counting import CrowdCount
 from gapwatch.crowd.pose import CameraPose
 
@@ -99,7 +100,7 @@ class CrowdMap:
             # the coverage engine knows each zone's covered area; this is the fallback
             watched_m2 = {
                 z: float(
-                    shapely.intersection(shapely.union_all(self._views[vs]), zone_geoms[k]).area
+                    overlay.intersection(overlay.union_all(self._views[vs]), zone_geoms[k]).area
                 )
                 if vs
                 else 0.0
