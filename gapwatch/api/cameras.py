@@ -139,7 +139,13 @@ def list_cameras(
     service: ServiceDep,
     session: ReadSession,
     _who: Reader,
-    status: Annotated[CameraHealthStatus | None, Query(description="Only this status.")] = None,
+    status: Annotated[
+        list[CameraHealthStatus] | None,
+        Query(
+            description="Only these statuses (repeat for more than one: "
+            "`?status=offline&status=degraded` is what needs a technician)."
+        ),
+    ] = None,
     zone: Annotated[
         str | None,
         Query(pattern=ID_PATTERN, description="Only cameras whose view reaches this zone."),
@@ -169,11 +175,13 @@ def list_cameras(
             query = query.where(CameraStateRow.camera_id.in_([c.id for c in page]))
         states = {row.camera_id: row for row in session.scalars(query)}
     else:
-        if status != "unknown":
-            # The common filter (what is broken now) reads only the matching rows.
-            query = query.where(CameraStateRow.status == status)
+        wanted = set(status)
+        if "unknown" not in wanted:
+            # The common filter (what is broken now) reads only the matching rows; a camera
+            # without a row or a verdict is unknown, so it needs every row.
+            query = query.where(CameraStateRow.status.in_(sorted(wanted)))
         states = {row.camera_id: row for row in session.scalars(query)}
-        cameras = [c for c in cameras if _status_of(states.get(c.id)) == status]
+        cameras = [c for c in cameras if _status_of(states.get(c.id)) in wanted]
         total = len(cameras)
         page = cameras[offset : None if limit is None else offset + limit]
     sync = service.platform_sync

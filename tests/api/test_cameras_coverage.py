@@ -51,13 +51,16 @@ def test_camera_list_pages_and_filters_and_says_how_many_matched(api: Api) -> No
     assert pages == [["cam-1", "cam-2"], ["cam-3"], []]
     assert ids("?status=offline&limit=1&offset=1") == (["cam-3"], 2)
     assert ids("?status=unknown") == (["cam-2"], 1)
+    # Several statuses at once (what needs a technician), still in site-file order.
+    assert ids("?status=degraded&status=offline") == (["cam-1", "cam-3"], 2)
+    assert ids("?status=unknown&status=offline&limit=2&offset=1") == (["cam-2", "cam-3"], 3)
     # The zone filter is the engine's own view of which camera sees which zone.
     facts = api.service.alerts.cameras
     for zone in ("gate", "trail", "kiosk"):
         expected = [c for c in everything if zone in facts[c].zones]
         assert ids(f"?zone={zone}") == (expected, len(expected))
     assert ids("?zone=nowhere") == ([], 0)
-    for bad in ("?limit=0", "?offset=-1", "?limit=5001"):
+    for bad in ("?limit=0", "?offset=-1", "?limit=5001", "?status=broken"):
         refused = api.client.get(f"/api/v1/cameras{bad}", headers=headers)
         assert refused.status_code == 422
         assert refused.json()["detail"][0]["msg"]

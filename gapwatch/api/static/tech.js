@@ -20,6 +20,13 @@ function bar(ratio) {
   );
 }
 
+/** Cameras in one page of the technician's table (the table's data-page, if set, says otherwise). */
+const CAMERA_PAGE = 200;
+
+function pageSize() {
+  return Number(byId("camera-rows").dataset.page) || CAMERA_PAGE;
+}
+
 export class TechView {
   /**
    * @param {{api: any, map: any, names: any, siteId: string, can: (p: string) => boolean}} options
@@ -32,8 +39,12 @@ export class TechView {
     this.siteId = siteId;
     /** @type {any} */
     this.audit = null;
-    /** @type {any[]} */
+    /** @type {any[]} the page of cameras shown */
     this.cameras = [];
+    /** How many cameras match the filter (the API's X-Total-Count). */
+    this.cameraTotal = 0;
+    /** @type {{status: string, zone: string, offset: number}} what the camera table asks for */
+    this.cameraQuery = { status: "problems", zone: "", offset: 0 };
     /** @type {string | null} */
     this.historyCamera = null;
     /** @type {any} */
@@ -45,6 +56,16 @@ export class TechView {
     byId("probe-now").addEventListener("click", () => this.maintain("probe"));
     byId("reset-baseline").addEventListener("click", () => this.maintain("reset"));
     for (const node of document.querySelectorAll(".maintain-only")) /** @type {HTMLElement} */ (node).hidden = !can("maintain");
+    const status = /** @type {HTMLSelectElement} */ (byId("cam-status"));
+    const zone = /** @type {HTMLSelectElement} */ (byId("cam-zone"));
+    const refilter = () => {
+      this.cameraQuery = { status: status.value, zone: zone.value, offset: 0 };
+      this.reloadCameras();
+    };
+    status.addEventListener("change", refilter);
+    zone.addEventListener("change", refilter);
+    byId("cam-prev").addEventListener("click", () => this.turnPage(-1));
+    byId("cam-next").addEventListener("click", () => this.turnPage(1));
     for (const node of document.querySelectorAll("[data-export]")) {
       const button = /** @type {HTMLElement} */ (node);
       button.addEventListener("click", () => this.download(button.dataset.export || ""));
@@ -72,10 +93,10 @@ export class TechView {
       try {
         const [audit, cameras] = await Promise.all([
           this.api.get("/api/v1/dashboard/audit"),
-          this.api.get("/api/v1/cameras"),
+          this.fetchCameras(),
         ]);
         this.audit = audit;
-        this.cameras = cameras;
+        this.showCameras(cameras);
         this.setState({ key: "tech.updated", at: new Date().toISOString() });
         this.render();
         this.map.setAudit(audit);
@@ -87,6 +108,64 @@ export class TechView {
       }
     })();
     return this.loading;
+  }
+
+  /**
+   * One page of the camera table (a county-wide site has tens of thousands of cameras).
+   * @returns {Promise<{items: any[], total: number, query: {status: string, zone: string, offset: number}}>}
+   */
+  async fetchCameras() {
+    const query = { ...this.cameraQuery };
+    const params = new URLSearchParams({ limit: String(pageSize()), offset: String(query.offset) });
+    const statuses = query.status === "problems" ? ["offline", "degraded"] : query.status ? [query.status] : [];
+    for (const s of statuses) params.append("status", s);
+    if (query.zone) params.set("zone", query.zone);
+    const response = await this.api.request("GET", `/api/v1/cameras?${params}`);
+    const items = await response.json();
+    return { items, total: Number(response.headers.get("X-Total-Count") ?? items.length), query };
+  }
+
+  /** @param {{items: any[], total: number, query: {status: string, zone: string, offset: number}}} page */
+  showCameras(page) {
+    const q = this.cameraQuery;
+    // A page asked for before the filter changed is not this filter's.
+    if (page.query.status !== q.status || page.query.zone !== q.zone || page.query.offset !== q.offset) return;
+    this.cameras = page.items;
+    this.cameraTotal = page.total;
+  }
+
+  async reloadCameras() {
+    try {
+      this.showCameras(await this.fetchCameras());
+      this.renderCameras();
+    } catch (e) {
+      if (e.status !== 401) this.setState({ key: "tech.failed", error: e.message });
+    }
+  }
+
+  /** @param {number} step */
+  turnPage(step) {
+    const offset = this.cameraQuery.offset + step * pageSize();
+    if (offset < 0 || offset >= this.cameraTotal) return;
+    this.cameraQuery = { ...this.cameraQuery, offset };
+    this.reloadCameras();
+  }
+
+  fillZoneChoices() {
+    const select = /** @type {HTMLSelectElement} */ (byId("cam-zone"));
+    const first = /** @type {HTMLOptionElement} */ (select.options[0]);
+    const chosen = select.value;
+    const zones = this.audit ? this.audit.zones : [];
+    select.replaceChildren(
+      first,
+      ...zones.map((/** @type {any} */ z) => {
+        const option = document.createElement("option");
+        option.value = z.id;
+        option.textContent = this.names.zone(z.id) || z.name;
+        return option;
+      }),
+    );
+    select.value = chosen;
   }
 
   render() {
@@ -154,13 +233,25 @@ export class TechView {
         return row;
       }),
     );
+    this.fillZoneChoices();
     this.renderCameras();
   }
 
   renderCameras() {
     /** @type {Record<string, number>} */
     const order = { offline: 0, degraded: 1, unknown: 2, ok: 3 };
+    // Within the page the worst first; pages follow the site file.
     const cameras = [...this.cameras].sort((x, y) => order[x.status] - order[y.status] || x.id.localeCompare(y.id));
+    const { offset, status } = this.cameraQuery;
+    const total = this.cameraTotal;
+    byId("cam-count").textContent = total
+      ? t("camList.range", { from: formatNumber(offset + 1), to: formatNumber(offset + cameras.length), total: formatNumber(total) })
+      : "";
+    /** @type {HTMLButtonElement} */ (byId("cam-prev")).disabled = offset <= 0;
+    /** @type {HTMLButtonElement} */ (byId("cam-next")).disabled = offset + pageSize() >= total;
+    const empty = byId("camera-empty");
+    empty.hidden = cameras.length > 0;
+    empty.textContent = status === "problems" && !this.cameraQuery.zone ? t("camList.noProblems") : t("camList.none");
     byId("camera-rows").replaceChildren(
       ...cameras.map((c) => {
         const full = this.names.camera(c.id);
