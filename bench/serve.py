@@ -226,21 +226,48 @@ def serving(service: Service, settings: Settings) -> Iterator[str]:
         thread.join(20)
 
 
-def api_latencies(base: str, seconds: float, stop: threading.Event | None = None) -> list[float]:
+# What the console asks for, in turn: a page of the technician's camera table, the cameras that
+# need a technician, the board's alerts, coverage and blind spots, and the scrape.
+PATHS = [
+    "/api/v1/cameras?limit=200&offset={offset}",
+    "/api/v1/cameras?status=offline&status=degraded&limit=200",
+    "/api/v1/alerts?status=active&limit=500",
+    "/api/v1/coverage",
+    "/api/v1/blind-spots",
+    "/metrics",
+]
+
+
+def api_latencies(
+    base: str, seconds: float, stop: threading.Event | None = None, cameras: int = 500
+) -> list[tuple[str, float]]:
+    """(path, seconds) of each call, one client calling the console's paths in turn."""
     headers = {"Authorization": f"Bearer {TOKEN}"}
-    paths = ["/api/v1/cameras", "/api/v1/alerts?status=active", "/api/v1/coverage", "/metrics"]
-    out: list[float] = []
+    out: list[tuple[str, float]] = []
     end = time.monotonic() + seconds
     with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
         k = 0
         while time.monotonic() < end and not (stop and stop.is_set()):
+            template = PATHS[k % len(PATHS)]
+            offset = (k // len(PATHS) * 200) % max(1, cameras)
             started = time.perf_counter()
-            response = client.get(paths[k % len(paths)])
-            out.append(time.perf_counter() - started)
+            response = client.get(template.format(offset=offset))
+            out.append((template, time.perf_counter() - started))
             if response.status_code != 200:
-                raise RuntimeError(f"{paths[k % len(paths)]}: {response.status_code}")
+                raise RuntimeError(f"{template}: {response.status_code}")
             k += 1
     return out
+
+
+def by_path(calls: list[tuple[str, float]]) -> str:
+    """p99 of each path, in ms."""
+    parts = []
+    for template in PATHS:
+        times = [s for p, s in calls if p == template]
+        if times:
+            short = template.removeprefix("/api/v1").replace("{offset}", "k")
+            parts.append(f"{short} {pct(times, 0.99) * 1000:.0f}")
+    return "; ".join(parts)
 
 
 def event_client(base: str, stop: threading.Event, received: list[int]) -> None:
@@ -326,8 +353,8 @@ def main() -> None:
         grouping: dict[str, object] = {}
         with serving(service, settings) as base:
             # Baseline: the same calls, nothing probing, nobody listening.
-            api_latencies(base, 3)  # warm the coverage cache and connections
-            idle = api_latencies(base, 15)
+            api_latencies(base, 3, cameras=args.cameras)  # warm caches and connections
+            idle_calls = api_latencies(base, 15, cameras=args.cameras)
 
             cpu0, wall0 = cpu_seconds(), time.monotonic()
             service._start_scheduler()
@@ -349,7 +376,7 @@ def main() -> None:
 
                 failer = threading.Thread(target=fail_later, daemon=True)
                 failer.start()
-            loaded = api_latencies(base, args.duration, stop)
+            loaded_calls = api_latencies(base, args.duration, stop, cameras=args.cameras)
             if failing:
                 failer.join()
                 grouping.update(grouping_report(service, set(failing)))
@@ -365,6 +392,8 @@ def main() -> None:
             stop.set()
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
+    idle = [s for _p, s in idle_calls]
+    loaded = [s for _p, s in loaded_calls]
     due = args.cameras * args.duration / args.interval
     print(
         f"cameras {args.cameras} ({args.cameras // args.switch_size} switches), interval "
@@ -384,6 +413,8 @@ def main() -> None:
         f"p99 {pct(loaded, 0.99) * 1000:7.1f} ms  ({len(loaded)} calls)"
     )
     print(f"API p99 ratio loaded/idle: {pct(loaded, 0.99) / pct(idle, 0.99):.2f}")
+    print(f"API p99 by path, idle (ms)  : {by_path(idle_calls)}")
+    print(f"API p99 by path, loaded (ms): {by_path(loaded_calls)}")
     print(
         f"probes     : {done:.0f} done of {due:.0f} due ({done / due:.0%}), "
         f"{skipped} skipped while still running, wait p99 <= {wait_p99} s"

@@ -9,6 +9,7 @@ from gapwatch.coverage.geojson import (
     lonlat_geometry,
     to_geojson,
     to_geojson_many,
+    to_geojson_texts,
 )
 from gapwatch.coverage.live import LiveCoverage
 from gapwatch.coverage.model import CoverageModel, UnknownCameraError
@@ -73,4 +74,5 @@ __all__ = [
     "suggest_placements",
     "to_geojson",
     "to_geojson_many",
+    "to_geojson_texts",
 ]

@@ -35,6 +35,7 @@ __all__ = [
     "lonlat_geometry",
     "to_geojson",
     "to_geojson_many",
+    "to_geojson_texts",
 ]
 
 DEGREE_DIGITS = 7
@@ -133,6 +134,14 @@ def to_geojson_many(
     Projection, rounding, the validity test, winding and writing run once over all of them;
     only a geometry that rounding left invalid takes `lonlat_geometry`'s repair rounds.
     """
+    return [json.loads(text) for text in to_geojson_texts(geometries, projection, digits)]
+
+
+def to_geojson_texts(
+    geometries: Sequence[Any], projection: LocalProjection, digits: int = DEGREE_DIGITS
+) -> list[str]:
+    """`to_geojson_many` as JSON text, for a body written without reading it back (a county's
+    blind spots hold hundreds of thousands of positions)."""
     if not geometries:
         return []
     metric = np.empty(len(geometries), dtype=object)
@@ -148,12 +157,12 @@ def to_geojson_many(
     for k in np.flatnonzero(~simple).tolist():
         lonlat[k] = lonlat_geometry(metric[k], projection, digits)
     written = shapely.to_geojson(lonlat)
-    out: list[dict[str, Any]] = []
+    out: list[str] = []
     for geometry, text in zip(lonlat.tolist(), written.tolist(), strict=True):
-        if geometry.is_empty:
-            out.append({"type": geometry.geom_type, "coordinates": []})
+        if geometry.is_empty:  # GEOS would write [[]] for an empty polygon
+            out.append(json.dumps({"type": geometry.geom_type, "coordinates": []}))
         else:
-            out.append(json.loads(text))
+            out.append(text)
     return out
 
 

@@ -3,7 +3,7 @@ failure gaps for any set of healthy cameras."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -304,19 +304,61 @@ class CoverageModel:
     ) -> CoverageResult:
         """Coverage, blind spots and (optionally) overlap per zone for the healthy cameras."""
         mask = self.healthy_mask(healthy)
-        groups = []
-        for z in range(len(self.zones)):
+        return self.result_of(mask, self.zone_blinds(mask), overlap=overlap)
+
+    def zone_blinds(
+        self, mask: BoolArray, since: tuple[BoolArray, ObjectArray] | None = None
+    ) -> ObjectArray:
+        """Every zone's blind ground for the cameras in `mask`, in zone order.
+
+        `since` is an earlier (mask, zone_blinds) pair: only the zones reached by a camera
+        whose health differs between the two masks are computed again (a few cameras changing
+        at a county-wide site touch a few of its hundreds of zones).
+        """
+        if since is None:
+            zones = list(range(len(self.zones)))
+            blind = np.empty(len(self.zones), dtype=object)
+        else:
+            before, earlier = since
+            changed = np.flatnonzero(before != mask)
+            touched = {int(z) for i in changed for z in self._camera_zones.row(int(i))}
+            zones = sorted(touched)
+            blind = earlier.copy()
+        if not zones:
+            return blind
+        groups: dict[int, IntArray] = {}
+        for z in zones:
             cams = self._zone_cameras.row(z)
-            groups.append(cams[mask[cams]])
-        total = sum(len(g) for g in groups)
+            groups[z] = cams[mask[cams]]
+        total = sum(len(g) for g in groups.values())
         batches = run_split(
-            lambda zones: self._blind_of(list(zones), groups),
-            list(range(len(self.zones))),
+            lambda part: self._blind_of(list(part), groups),
+            zones,
             workers=self.workers if total >= 2 * _MIN_CAMERAS_PER_THREAD else 1,
             min_batch=1,
             weight=lambda z: len(groups[z]),
         )
-        blind = np.concatenate(batches) if batches else np.empty(0, dtype=object)
+        blind[np.array(zones, dtype=np.intp)] = np.concatenate(batches)
+        return blind
+
+    def result_of(
+        self,
+        mask: BoolArray,
+        blind: ObjectArray,
+        *,
+        overlap: bool = False,
+        earlier: tuple[ObjectArray, CoverageResult] | None = None,
+    ) -> CoverageResult:
+        """The coverage result of `mask` from its `zone_blinds`.
+
+        `earlier` is an earlier (zone_blinds, result) pair: a zone whose blind geometry is the
+        same object keeps that result's blind-spot objects (so what was rendered from them,
+        such as their GeoJSON, can be kept too).
+        """
+        kept: dict[str, list[BlindSpot]] = {}
+        if earlier is not None:
+            for spot in earlier[1].blind_spots:
+                kept.setdefault(spot.zone, []).append(spot)
         blind_m2 = shapely.area(blind)
         overlaps: dict[str, Geometry] | None = None
         overlap_m2: list[float | None] = [None] * len(self.zones)
@@ -331,7 +373,10 @@ class CoverageModel:
             rows.append(
                 ZoneCoverage(zone.id, zone.name, zone.importance, zone.area_m2, got, overlap_m2[k])
             )
-            _pieces(zone, blind[k], self.min_blind_area_m2, spots)
+            if earlier is not None and earlier[0][k] is blind[k]:
+                spots.extend(kept.get(zone.id, ()))
+            else:
+                _pieces(zone, blind[k], self.min_blind_area_m2, spots)
         return CoverageResult(
             zones=rows,
             blind_spots=spots,
@@ -339,7 +384,7 @@ class CoverageModel:
             overlap=overlaps,
         )
 
-    def _blind_of(self, zones: list[int], groups: list[IntArray]) -> ObjectArray:
+    def _blind_of(self, zones: list[int], groups: Mapping[int, IntArray]) -> ObjectArray:
         """Blind ground of the given zones, each seen by its group of cameras."""
         seen = drop_slivers(
             group_unions([groups[z] for z in zones], self._view_arr, clustered=True)

@@ -11,12 +11,12 @@ so an API replica follows the prober without a message between them.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from typing import Any, TypeVar
 
 from gapwatch.coverage import CoverageModel, CoverageResult
 
-__all__ = ["CoverageSnapshot", "SnapshotBook"]
+__all__ = ["CoverageSnapshot", "GeometryMemo", "SnapshotBook"]
 
 View = TypeVar("View")
 
@@ -25,21 +25,54 @@ class CoverageSnapshot:
     """Live coverage for one set of healthy cameras (immutable once made; derived views are
     computed once, on first use)."""
 
-    def __init__(self, model: CoverageModel, generation: int, healthy: frozenset[str]) -> None:
+    def __init__(
+        self,
+        model: CoverageModel,
+        generation: int,
+        healthy: frozenset[str],
+        base: CoverageSnapshot | None = None,
+    ) -> None:
         self.generation = generation
         self.healthy = healthy
         self._model = model
         self._lock = threading.Lock()
         self._result: CoverageResult | None = None
+        self._mask: Any = None
+        self._blinds: Any = None  # every zone's blind ground, once computed
+        # An earlier snapshot whose blind ground is (or will be) computed: only the zones the
+        # changed cameras reach are computed again from it.
+        self._base = base
         self._views: dict[str, Any] = {}
+
+    @property
+    def computed(self) -> bool:
+        """Whether this snapshot's blind ground has been computed."""
+        return self._blinds is not None
+
+    @property
+    def base(self) -> CoverageSnapshot | None:
+        """The snapshot a successor should compute from: this one once computed."""
+        return self if self.computed else self._base
+
+    def _computed(self) -> tuple[Any, Any, CoverageResult]:
+        """(mask, every zone's blind ground, result), computed once."""
+        with self._lock:
+            if self._result is None:
+                mask = self._model.healthy_mask(self.healthy)
+                earlier = self._base._computed() if self._base is not None else None
+                since = (earlier[0], earlier[1]) if earlier is not None else None
+                blinds = self._model.zone_blinds(mask, since)
+                self._result = self._model.result_of(
+                    mask, blinds, earlier=(earlier[1], earlier[2]) if earlier else None
+                )
+                self._mask, self._blinds = mask, blinds
+                self._base = None  # no chain of old snapshots kept alive
+            return self._mask, self._blinds, self._result
 
     @property
     def result(self) -> CoverageResult:
         """Coverage per zone and the blind spots, for this snapshot's healthy cameras."""
-        with self._lock:
-            if self._result is None:
-                self._result = self._model.compute(self.healthy, overlap=False)
-            return self._result
+        return self._computed()[2]
 
     def view(self, name: str, render: Callable[[CoverageSnapshot], View]) -> View:
         """A rendered form of this snapshot (GeoJSON takes longer than the geometry), made once."""
@@ -51,6 +84,44 @@ class CoverageSnapshot:
             return self._views.setdefault(name, made)  # type: ignore[no-any-return]
 
 
+class GeometryMemo:
+    """Text rendered from geometry objects, kept while the current snapshot still holds them.
+
+    A zone no changed camera reaches keeps its blind geometry objects from one snapshot to the
+    next, so its GeoJSON is written once, not on every change elsewhere in the county.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._texts: dict[int, tuple[Any, str]] = {}  # id -> (the geometry, held; its text)
+
+    def texts(
+        self, geometries: Sequence[Any], render: Callable[[list[Any]], list[str]]
+    ) -> list[str]:
+        """The text of each geometry; `render` writes the ones not seen before, in one call.
+
+        Only these geometries are kept afterwards (an entry holds its geometry, so an id is
+        never another object's while it is kept)."""
+        with self._lock:
+            known = self._texts
+        out: list[str | None] = []
+        missing: list[int] = []
+        for k, geometry in enumerate(geometries):
+            entry = known.get(id(geometry))
+            if entry is not None and entry[0] is geometry:
+                out.append(entry[1])
+            else:
+                out.append(None)
+                missing.append(k)
+        if missing:
+            for k, text in zip(missing, render([geometries[k] for k in missing]), strict=True):
+                out[k] = text
+        done = [t for t in out if t is not None]
+        with self._lock:
+            self._texts = {id(g): (g, t) for g, t in zip(geometries, done, strict=True)}
+        return done
+
+
 class SnapshotBook:
     """Holds the current snapshot; `publish` after each commit, `current` to read."""
 
@@ -59,6 +130,7 @@ class SnapshotBook:
         self._lock = threading.Lock()
         every = frozenset(model.camera_ids if healthy is None else healthy)
         self._current = CoverageSnapshot(model, 0, every)
+        self.geojson = GeometryMemo()
 
     def publish(self, healthy: Collection[str]) -> CoverageSnapshot:
         """The snapshot for `healthy`: the current one if the set is unchanged, else the next
@@ -66,7 +138,10 @@ class SnapshotBook:
         wanted = frozenset(healthy)
         with self._lock:
             if wanted != self._current.healthy:
-                self._current = CoverageSnapshot(self._model, self._current.generation + 1, wanted)
+                current = self._current
+                self._current = CoverageSnapshot(
+                    self._model, current.generation + 1, wanted, base=current.base
+                )
             return self._current
 
     def current(self) -> CoverageSnapshot:
