@@ -28,12 +28,18 @@ class LiveCoverage:
         self.model = model
         self._mask = mask.copy()
         self._blind: dict[int, Any] = {}  # zone index -> blind geometry, while still valid
+        ids = model.camera_ids
+        self._working = {ids[int(i)] for i in np.flatnonzero(self._mask)}
+        self._healthy: frozenset[str] | None = None
 
     @property
     def healthy(self) -> frozenset[str]:
-        """Ids of the cameras currently counted as working."""
-        ids = self.model.camera_ids
-        return frozenset(ids[int(i)] for i in np.flatnonzero(self._mask))
+        """Ids of the cameras currently counted as working (the same object until a change,
+        so a reader can tell "unchanged" without comparing 50,000 ids)."""
+        healthy = self._healthy
+        if healthy is None:
+            healthy = self._healthy = frozenset(self._working)
+        return healthy
 
     def is_healthy(self, camera_id: str) -> bool:
         return bool(self._mask[self.model.camera_index([camera_id])[0]])
@@ -50,6 +56,7 @@ class LiveCoverage:
         idx = idx[self._mask[idx]]
         change = self.model.gap_of(idx, self._mask)
         self._mask[idx] = False
+        self._working.difference_update(self.model.camera_ids[int(i)] for i in idx)
         self._touch(idx)
         return change
 
@@ -59,10 +66,13 @@ class LiveCoverage:
         idx = idx[~self._mask[idx]]
         change = self.model.gap_of(idx, self._mask)
         self._mask[idx] = True
+        self._working.update(self.model.camera_ids[int(i)] for i in idx)
         self._touch(idx)
         return change
 
     def _touch(self, cameras: Any) -> None:
+        if len(cameras):
+            self._healthy = None
         for i in cameras:
             for z in self.model.camera_zones(int(i)):
                 self._blind.pop(int(z), None)

@@ -128,16 +128,18 @@ class SnapshotBook:
     def __init__(self, model: CoverageModel, healthy: Collection[str] | None = None) -> None:
         self._model = model
         self._lock = threading.Lock()
-        every = frozenset(model.camera_ids if healthy is None else healthy)
+        self.cameras = frozenset(model.camera_ids)
+        """Every camera of the model."""
+        every = self.cameras if healthy is None else frozenset(healthy)
         self._current = CoverageSnapshot(model, 0, every)
         self.geojson = GeometryMemo()
 
     def publish(self, healthy: Collection[str]) -> CoverageSnapshot:
         """The snapshot for `healthy`: the current one if the set is unchanged, else the next
         generation, which becomes current."""
-        wanted = frozenset(healthy)
+        wanted = frozenset(healthy)  # the same object when it already is a frozenset
         with self._lock:
-            if wanted != self._current.healthy:
+            if wanted is not self._current.healthy and wanted != self._current.healthy:
                 current = self._current
                 self._current = CoverageSnapshot(
                     self._model, current.generation + 1, wanted, base=current.base

@@ -112,8 +112,11 @@ def test_live_take_down_reports_exactly_the_newly_unwatched_ground() -> None:
     assert sum(b.area_m2 for b in live.blind_spots()) == pytest.approx(
         sum(b.area_m2 for b in after.blind_spots), rel=1e-9
     )
-    # Taking it down twice changes nothing; bringing it back restores the same ground.
+    # Taking it down twice changes nothing, and the healthy set stays the same object (the
+    # service publishes a snapshot after every commit and tells "unchanged" by identity).
+    same = live.healthy
     assert live.take_down(["west"]).empty
+    assert live.healthy is same
     back = live.bring_up(["west"])
     assert back.area_m2 == pytest.approx(change.area_m2, rel=1e-9)
     assert live.healthy == frozenset({"west", "east"})
