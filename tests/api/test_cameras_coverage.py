@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from gapwatch.storage import BaselineRow, ProbeResultRow, transaction
+from gapwatch.storage import BaselineRow, CameraStateRow, ProbeResultRow, transaction
 from gapwatch.vision.types import ProbeResult
 from tests.api.conftest import Api
 
@@ -118,6 +118,9 @@ def test_coverage_and_blind_spots_follow_camera_health(api: Api) -> None:
     assert all(104.04 < lon < 104.06 and 35.12 < lat < 35.14 for lon, lat in ring)
 
 
+T_GONE = dt.datetime(2026, 7, 30, 12, 0, tzinfo=dt.UTC)
+
+
 def test_metrics_use_the_app_registry(api: Api) -> None:
     _set_state(api, "cam-3", "degraded", ["blur"])
     text = api.client.get("/metrics", headers=api.headers("technician")).text
@@ -126,6 +129,16 @@ def test_metrics_use_the_app_registry(api: Api) -> None:
     assert "gapwatch_outbox_backlog 0.0" in text
     assert "gapwatch_probe_seconds_bucket" in text
     assert 'gapwatch_open_alerts{severity="5"} 0.0' in text
+    # A camera taken out of the site file leaves its row behind: it is no camera's state.
+    with transaction(api.service.sessions) as session:
+        session.add(
+            CameraStateRow(
+                camera_id="cam-gone", status="offline", since=T_GONE, last_probe_at=T_GONE
+            )
+        )
+    text = api.client.get("/metrics", headers=api.headers("technician")).text
+    assert 'gapwatch_camera_states{state="offline"} 0.0' in text
+    assert 'gapwatch_camera_states{state="unknown"} 2.0' in text
 
 
 def test_technicians_probe_now_and_reset_baselines(api: Api) -> None:
