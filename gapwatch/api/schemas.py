@@ -81,8 +81,9 @@ def task_out(row: TaskRow) -> TaskOut:
     )
 
 
-def alert_out(row: AlertRow) -> AlertOut:
-    """The API view of an alert row with its tasks."""
+def alert_out(row: AlertRow, *, blind_spots: bool = True) -> AlertOut:
+    """The API view of an alert row with its tasks (`blind_spots=False`: with none, for
+    `alert_out_json` to put the stored text in)."""
     return AlertOut(
         id=row.id,
         kind=row.kind,
@@ -91,7 +92,7 @@ def alert_out(row: AlertRow) -> AlertOut:
         cameras=list(row.cameras),
         zones=list(row.zones),
         blind_spot_m2=row.blind_spot_m2,
-        blind_spots=list(row.blind_spots),
+        blind_spots=list(row.blind_spots) if blind_spots else [],
         flapping=row.flapping,
         silenced=row.silenced,
         opened_at=row.opened_at,
@@ -105,6 +106,21 @@ def alert_out(row: AlertRow) -> AlertOut:
         tasks=[task_out(t) for t in row.tasks],
         road_patrol=_current_road(row),
     )
+
+
+_NO_SPOTS = '"blind_spots":[]'
+
+
+def alert_out_json(row: AlertRow, blind_spots_text: str | None) -> str:
+    """`alert_out(row)` as JSON, with the blind spots as the store holds them (`blind_spots`
+    read as text): a zone outage's GeoJSON is hundreds of kilobytes, and decoding it to write
+    it again was most of a list request's time.
+
+    The first `"blind_spots":[]` is the alert's own: it comes before the tasks, and a string
+    value cannot hold an unescaped quote.
+    """
+    text = alert_out(row, blind_spots=False).model_dump_json()
+    return text.replace(_NO_SPOTS, f'"blind_spots":{blind_spots_text or "[]"}', 1)
 
 
 def _current_road(row: AlertRow) -> TaskOut | None:

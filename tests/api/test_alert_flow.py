@@ -49,6 +49,11 @@ def test_outage_alert_ack_task_callbacks_and_resolve(api: Api) -> None:
     alert = alerts["items"][0]
     assert alert["cameras"] == ["cam-1"]
     assert alert["blind_spot_m2"] > 0
+    # The list writes the stored blind-spot text as it is; it is the alert's own GeoJSON.
+    one = api.client.get(f"/api/v1/alerts/{alert['id']}", headers=op).json()
+    assert alert["blind_spots"] == one["blind_spots"]
+    assert alert["blind_spots"][0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    assert {k: v for k, v in one.items() if k in alert} == alert
     kinds = {t["kind"]: t for t in alert["tasks"]}
     # No other camera sees cam-1's ground: no video patrol, and the road patrol says so.
     assert set(kinds) == {"road_patrol"}
