@@ -32,14 +32,16 @@ import math
 import os
 import random
 import resource
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
@@ -226,6 +228,57 @@ def serving(service: Service, settings: Settings) -> Iterator[str]:
         thread.join(20)
 
 
+@contextmanager
+def replica(site: Path, db_url: str, per_camera: bool) -> Iterator[tuple[str, int]]:
+    """`gapwatch serve` as a read-only API replica on the same store, in its own process (the
+    county-scale deployment: the prober writes, replicas answer); yields (base URL, pid)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {
+        **os.environ,
+        "GAPWATCH_SCHEDULER": "false",
+        "GAPWATCH_ADMIN_TOKEN": TOKEN,
+        "GAPWATCH_CAMERA_METRICS": "true" if per_camera else "false",
+    }
+    gapwatch = str(Path(sys.executable).with_name("gapwatch"))
+    command = [gapwatch, "serve", "--site", str(site), "--db", db_url]
+    command += ["--host", "127.0.0.1", "--port", str(port)]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"the replica exited with {process.returncode}")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(1)
+        yield base, process.pid
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a running process (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_peak_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 # What the console asks for, in turn: a page of the technician's camera table, the cameras that
 # need a technician, the board's alerts, coverage and blind spots, and the scrape.
 PATHS = [
@@ -318,6 +371,11 @@ def main() -> None:
         "--switch-failure", type=int, default=0, help="cameras behind the switches that fail"
     )
     parser.add_argument(
+        "--api-replica",
+        action="store_true",
+        help="answer the API and the event clients from a separate read-only replica process",
+    )
+    parser.add_argument(
         "--camera-metrics",
         choices=["on", "off", "auto"],
         default="auto",
@@ -351,12 +409,16 @@ def main() -> None:
         received: list[int] = []
         failure: dict[str, float] = {}
         grouping: dict[str, object] = {}
-        with serving(service, settings) as base:
+        with serving(service, settings) as own_base, ExitStack() as stack:
+            base, replica_pid = own_base, 0
+            if args.api_replica:
+                base, replica_pid = stack.enter_context(replica(site, settings.db_url, per_camera))
             # Baseline: the same calls, nothing probing, nobody listening.
             api_latencies(base, 3, cameras=args.cameras)  # warm caches and connections
             idle_calls = api_latencies(base, 15, cameras=args.cameras)
 
             cpu0, wall0 = cpu_seconds(), time.monotonic()
+            replica_cpu0 = process_cpu_s(replica_pid) if replica_pid else 0.0
             service._start_scheduler()
             listeners = [
                 threading.Thread(target=event_client, args=(base, stop, received), daemon=True)
@@ -389,6 +451,8 @@ def main() -> None:
             late = service.late_verdicts
             wall = time.monotonic() - wall0
             cpu = cpu_seconds() - cpu0
+            replica_cpu = process_cpu_s(replica_pid) - replica_cpu0 if replica_pid else 0.0
+            replica_mb = process_peak_mb(replica_pid) if replica_pid else 0.0
             stop.set()
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -426,6 +490,11 @@ def main() -> None:
     print(f"events     : {len(received)} delivered to {args.clients} clients")
     print(f"CPU        : {cpu / wall:.2f} cores on average ({cpu:.1f} s over {wall:.1f} s)")
     print(f"memory     : peak RSS {peak_mb:.0f} MB")
+    if args.api_replica:
+        print(
+            f"API replica: {replica_cpu / wall:.2f} cores on average, peak RSS {replica_mb:.0f} MB "
+            "(the figures above are the prober's)"
+        )
     if failure:
         print(
             f"switch failure: {failure['cameras']:.0f} cameras down within 60 s "
