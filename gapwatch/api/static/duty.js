@@ -68,8 +68,10 @@ export class DutyView {
     if (this.loading) return this.loading;
     this.loading = (async () => {
       try {
-        const from = startOfToday().toISOString();
-        const query = `from=${encodeURIComponent(from)}&hours=24`;
+        // From midnight to twelve hours ahead: a night shift sees the rounds after midnight.
+        const start = startOfToday();
+        const hours = Math.min(48, Math.ceil((Date.now() - start.getTime()) / 3600000 + 12));
+        const query = `from=${encodeURIComponent(start.toISOString())}&hours=${hours}`;
         const [rounds, checks, silences, windows] = await Promise.all([
           this.api.get(`/api/v1/patrol-rounds?${query}`),
           this.api.get(`/api/v1/patrol-rounds/checks?${query}&undone=true`),
