@@ -263,3 +263,25 @@ def check_api(town: Town, folder: Path, db_url: str) -> None:
 def test_api_coverage_and_blind_spots_on_generated_towns(town: Town) -> None:
     with tempfile.TemporaryDirectory() as folder:
         check_api(town, Path(folder), f"sqlite:///{Path(folder) / 'gw.db'}")
+
+
+@pytest.mark.parametrize("angle", [0.0, 30.0, 45.0])
+@pytest.mark.parametrize("offset", [(0.0, 0.0), (1e-9, -1e-9), (3.5e5, 2.5e5)])
+def test_the_raster_oracle_measures_rotated_ground_exactly(
+    angle: float, offset: tuple[float, float]
+) -> None:
+    """The oracle itself, against exact geometry: rows of cell centres on a 45° edge counted
+    all in made a 184.5 m² zone 187.3 m² (1.5 %, over the 1 % the town tests allow)."""
+    import shapely.affinity
+
+    def place(g: shapely.Geometry) -> shapely.Geometry:
+        turned = shapely.affinity.rotate(g, angle, origin=(0.0, 0.0))
+        return shapely.affinity.translate(turned, *offset)
+
+    # One block of a generated town: 6 m building, 3 m streets, the zone's west half.
+    zone = ZoneShape("west", "west", 1, place(shapely.box(-3.0, -3.0, 3.0, 9.0)))
+    buildings = [place(shapely.box(0.0, 0.0, 6.0, 6.0))]
+    scene = Scene([zone], buildings, [])
+    ground, _seen = raster_town(scene, zone, CELL_M)
+    exact = shapely.difference(zone.polygon, buildings[0]).area
+    assert ground == pytest.approx(exact, rel=0.003), (ground, exact)
