@@ -65,6 +65,8 @@ export class SiteMap {
     this.onAlert = onAlert;
     /** @type {any[]} */
     this.alerts = [];
+    /** What the alert markers on the map show now (see updateAlertMarkers). */
+    this.alertMarkerKey = "";
     /** @type {any} */
     this.blindSpots = null;
     /** @type {any} */
@@ -398,8 +400,11 @@ export class SiteMap {
   }
 
   updateAlertMarkers() {
-    this.layers.alerts.clearLayers();
-    if (!this.data || !this.alerts.length) return;
+    if (!this.data || !this.alerts.length) {
+      this.layers.alerts.clearLayers();
+      this.alertMarkerKey = "";
+      return;
+    }
     const placed = this.alerts.map((a) => ({ alert: a, at: this.alertPlace(a) })).filter((x) => x.at);
     /** @type {{at: any, alerts: any[]}[]} */
     let groups;
@@ -426,6 +431,15 @@ export class SiteMap {
     } else {
       groups = placed.map((x) => ({ at: x.at, alerts: [x.alert] }));
     }
+    // Markers are drawn again only when what they show changed: a marker replaced while an
+    // operator clicks it eats the click (the board refreshes on every event).
+    const key = JSON.stringify([
+      document.documentElement.lang,
+      groups.map((g) => [g.at.lat, g.at.lng, g.alerts.map((a) => [a.id, a.severity, a.status, a.escalation_level, a.zones])]),
+    ]);
+    if (key === this.alertMarkerKey) return;
+    this.alertMarkerKey = key;
+    this.layers.alerts.clearLayers();
     for (const group of groups) {
       const worst = group.alerts.reduce((a, b) => (b.severity > a.severity ? b : a));
       const escalated = group.alerts.some((a) => a.escalation_level > 0);
