@@ -287,11 +287,12 @@ class CoverageModel:
         if cached is None:
             view = self._view_arr[i]
             zones = self._camera_zones.row(i)
-            bounds = view.bounds
             cached = []
             for z in zones:
-                local = overlay.clip(self._zone_arr[z], bounds)
-                ground = _clean(overlay.intersection(local, view))
+                # GEOS's overlay keeps only the zone's edges near the view (it clips to the
+                # view's box itself, and correctly: GEOS 3.14's clip_by_rect dropped most of a
+                # zone when a box corner lay on a slanted building wall, where cameras hang).
+                ground = _clean(overlay.intersection(self._zone_arr[z], view))
                 if not ground.is_empty:
                     cached.append((int(z), ground))
             self._zone_views[i] = cached

@@ -7,7 +7,7 @@ cameras on building corners, rings that touch. Its snap-rounding overlay on a fi
 as much (bench/coverage.py --grid-only measures it). So each call runs the floating overlay, and
 when GEOS reports a failure the same call is redone on a 1 mm grid with the inputs repaired by
 `make_valid`; a result from the grid is valid and on the grid. Inputs that can be invalid
-(user polygons, `clip_by_rect` pieces, geometry read back from storage) are repaired first.
+(user polygons, geometry read back from storage) are repaired first.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from shapely.errors import GEOSException
 __all__ = [
     "GRID_M",
     "CoverageGeometryError",
-    "clip",
     "difference",
     "disjoint_union_all",
     "intersection",
@@ -194,8 +193,3 @@ def disjoint_union_all(geometries: Any, axis: int | None = None) -> Any:
             pass
     # disjoint_subset_union_all has no grid_size: the grid path is the plain grid union.
     return union_all(geometries, axis=axis)
-
-
-def clip(geometry: Geometry, bounds: tuple[float, float, float, float]) -> Geometry:
-    """The part of `geometry` inside the rectangle `bounds`, valid (clip_by_rect's may not be)."""
-    return repaired(shapely.clip_by_rect(geometry, *bounds))

@@ -150,12 +150,10 @@ class _BlindState:
     def weigh(self, ground: Geometry) -> tuple[float, float]:
         """(m², weighted m²) of the zone ground within `ground`, blind or not."""
         plain = weighted = 0.0
-        bounds = ground.bounds
         if ground.is_empty:
             return plain, weighted
         for z in self.model.zones_touching(ground):
-            zone = overlay.clip(self.model.zones[int(z)].polygon, bounds)
-            area = float(overlay.intersection(ground, zone).area)
+            area = float(overlay.intersection(ground, self.model.zones[int(z)].polygon).area)
             plain += area
             weighted += area * self.weights[int(z)]
         return plain, weighted

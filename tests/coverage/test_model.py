@@ -122,6 +122,27 @@ def test_live_take_down_reports_exactly_the_newly_unwatched_ground() -> None:
     assert live.healthy == frozenset({"west", "east"})
 
 
+@pytest.mark.parametrize("turn_deg", [0.0, 17.5, 30.0])
+def test_a_camera_on_a_slanted_wall_loses_all_its_ground_when_it_fails(turn_deg: float) -> None:
+    # The camera hangs on a turned building's top wall, looking north-east, so its view's box
+    # has its corner on the camera, on the slanted wall. GEOS's clip_by_rect, which cut the zone
+    # to that box, kept 0.13 of 14.8 m² at 17.5°, and the camera's failure reported no
+    # unwatched ground at all (found by the town fuzz, a terrace with a camera on a wall).
+    yard = ZoneShape("yard", "Yard 院子", 2, shapely.box(0, 0, 10, 10))
+    building = shapely.affinity.rotate(shapely.box(3, 2, 6, 4), turn_deg, origin=(4.5, 3))
+    ring = list(building.exterior.coords)
+    top = max(range(4), key=lambda k: ring[k][1] + ring[k + 1][1])
+    (x0, y0), (x1, y1) = ring[top], ring[top + 1]
+    camera = CameraGeometry("wall", x0 + 0.3 * (x1 - x0), y0 + 0.3 * (y1 - y0), 45.0, 60.0, 4.0)
+    model = CoverageModel.build([yard], [building], [camera], min_blind_area_m2=0.0)
+    seen = model.compute().covered_m2
+    assert seen == pytest.approx(model.views["wall"].geometry.area, rel=1e-9)
+    assert seen > 8.0
+    change = model.live().take_down(["wall"])
+    assert change.by_zone == {"yard": pytest.approx(seen, rel=1e-9)}
+    assert model.failure_gap("wall").area_m2 == pytest.approx(seen, rel=1e-9)
+
+
 def test_a_whole_pole_going_down_at_once() -> None:
     model = two_camera_site(min_blind_area_m2=0.0)
     live = model.live()
