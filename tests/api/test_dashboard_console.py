@@ -570,9 +570,18 @@ def test_a_stopped_service_leaves_a_full_width_stale_warning(browser: Any, tmp_p
         try:
             page = screen.sign_in(tokens["operator"])
             expect(page.locator("#stale-banner")).to_be_hidden()
-            # Both dictionaries loaded while the service is there.
+            # Both dictionaries loaded while the service is there. The English one arrives
+            # slowly, so the second press comes while the first is still loading: it must turn
+            # back to Chinese (it turned to English again, a press lost, under a loaded CI).
+            page.evaluate(
+                """() => { const plain = window.fetch; window.fetch = (url, init) =>
+                String(url).includes("i18n/en.json")
+                  ? new Promise((done) => setTimeout(done, 600)).then(() => plain(url, init))
+                  : plain(url, init); }"""
+            )
             page.click(".session .lang-toggle")
             page.click(".session .lang-toggle")
+            page.wait_for_timeout(900)
             expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
             stopped = True
         except BaseException:

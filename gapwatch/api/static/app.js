@@ -16,6 +16,7 @@ import {
   t,
   tCode,
   useLanguage,
+  otherLanguage,
 } from "./i18n.js";
 import { CrowdView } from "./crowd.js";
 import { SiteMap, addHillshade } from "./map.js";
@@ -455,7 +456,7 @@ function renderWho() {
 }
 
 async function switchLanguage() {
-  await useLanguage(language() === "zh-CN" ? "en" : "zh-CN");
+  await useLanguage(otherLanguage());
   renderTitle();
   if (range) for (const when of [range.from, range.to]) when.translate();
   if (!state.session) return;

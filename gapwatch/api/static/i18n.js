@@ -5,6 +5,9 @@ export const LANGUAGES = ["zh-CN", "en"];
 const STORE_KEY = "gapwatch.lang";
 
 let current = "zh-CN";
+/** The language asked for last: a second press of the toggle while the first one's
+ * dictionary is still loading turns from this, not from the language still shown. */
+let wanted = current;
 /** @type {Record<string, string>} */
 let strings = {};
 /** Dictionaries once loaded: a language switch still works while the service is away. */
@@ -22,6 +25,7 @@ export function preferredLanguage() {
  * @param {string} lang
  */
 export async function useLanguage(lang) {
+  wanted = lang;
   let dictionary = loaded.get(lang);
   if (!dictionary) {
     const response = await fetch(`i18n/${lang}.json`, { cache: "no-cache" });
@@ -29,6 +33,7 @@ export async function useLanguage(lang) {
     dictionary = /** @type {Record<string, string>} */ (await response.json());
     loaded.set(lang, dictionary);
   }
+  if (wanted !== lang) return; // asked for another language meanwhile: that call finishes
   strings = dictionary;
   current = lang;
   localStorage.setItem(STORE_KEY, lang);
@@ -38,6 +43,11 @@ export async function useLanguage(lang) {
 
 export function language() {
   return current;
+}
+
+/** The other language than the one asked for last (what a language toggle switches to). */
+export function otherLanguage() {
+  return wanted === "zh-CN" ? "en" : "zh-CN";
 }
 
 /** Whether the interface is in English now. */

@@ -15,6 +15,7 @@ import {
   t,
   tCode,
   useLanguage,
+  otherLanguage,
 } from "./i18n.js";
 import { WhenField } from "./when.js";
 
@@ -193,7 +194,7 @@ async function boot() {
   $("r-print").addEventListener("click", () => window.print());
   for (const button of document.querySelectorAll(".lang-toggle")) {
     button.addEventListener("click", async () => {
-      await useLanguage(language() === "zh-CN" ? "en" : "zh-CN");
+      await useLanguage(otherLanguage());
       if (period) for (const when of [period.from, period.to]) when.translate();
       render();
     });
