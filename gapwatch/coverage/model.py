@@ -173,8 +173,11 @@ class CoverageModel:
             inside = valid[obstacle_tree.query(outline, predicate="intersects")]
             ground = outline
             if len(inside):
+                # On the grid: once per zone, and the floating overlay can be silently wrong
+                # here. A building with a wall along the zone's edge was not taken out of the
+                # zone at all (GEOS 3.14 said the two did not overlap, 98 m² for 78.8).
                 blocked = overlay.disjoint_union_all(inside)
-                ground = _clean(overlay.difference(outline, blocked))
+                ground = _clean(overlay.difference(outline, blocked, grid=True))
             areas.append(ZoneArea(zone.id, zone.name, zone.importance, ground, float(ground.area)))
         batches = run_split(
             lambda batch: camera_views(batch, index, arc_step_deg),

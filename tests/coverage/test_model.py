@@ -136,7 +136,8 @@ def test_a_camera_on_a_slanted_wall_loses_all_its_ground_when_it_fails(turn_deg:
     camera = CameraGeometry("wall", x0 + 0.3 * (x1 - x0), y0 + 0.3 * (y1 - y0), 45.0, 60.0, 4.0)
     model = CoverageModel.build([yard], [building], [camera], min_blind_area_m2=0.0)
     seen = model.compute().covered_m2
-    assert seen == pytest.approx(model.views["wall"].geometry.area, rel=1e-9)
+    # (within the 1 mm grid the zone's ground is drawn on)
+    assert seen == pytest.approx(model.views["wall"].geometry.area, abs=1e-3)
     assert seen > 8.0
     change = model.live().take_down(["wall"])
     assert change.by_zone == {"yard": pytest.approx(seen, rel=1e-9)}

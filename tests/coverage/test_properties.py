@@ -7,7 +7,7 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gapwatch.coverage import CoverageModel
+from gapwatch.coverage import CoverageModel, overlay
 from tests.coverage.scenes import Scene, scenes
 
 # Overlays drop needle slivers of up to 1e-6 m² between steps (slivers.py), so areas reached by
@@ -42,17 +42,22 @@ def test_covered_plus_blind_is_the_ground_outside_obstacles(scene: Scene) -> Non
     by_hand = covered_by_hand(model, {c.id for c in scene.cameras})
     obstacles = shapely.union_all(scene.obstacles) if scene.obstacles else shapely.Polygon()
     for shape, zone in zip(scene.zones, result.zones, strict=True):
-        outside = shape.polygon.difference(obstacles).area
+        ground = shape.polygon.difference(obstacles)
+        outside = ground.area
+        # A zone with buildings in it is drawn on the 1 mm grid: each edge moves by half a
+        # millimetre at most.
+        snapped = ground.length * overlay.GRID_M / 2 + 1e-9
         blind = sum(b.area_m2 for b in result.blind_spots if b.zone == zone.id)
-        assert zone.area_m2 == pytest.approx(outside, rel=1e-9, abs=1e-9)
-        assert zone.covered_m2 + blind == pytest.approx(outside, rel=1e-7, abs=1e-7)
+        assert zone.area_m2 == pytest.approx(outside, abs=snapped)
+        assert zone.covered_m2 + blind == pytest.approx(zone.area_m2, rel=1e-7, abs=1e-7)
         assert zone.covered_m2 == pytest.approx(by_hand[zone.id], rel=1e-7, abs=AREA_TOLERANCE)
         assert 0.0 <= zone.coverage_ratio <= 1.0 + 1e-12
     # No blind spot lies on a building or outside its zone.
     for spot in result.blind_spots:
-        assert spot.geometry.intersection(obstacles).area <= 1e-6
+        grid_edge = spot.geometry.length * overlay.GRID_M / 2  # the grid's rounding
+        assert spot.geometry.intersection(obstacles).area <= 1e-6 + grid_edge
         zone_polygon = next(z.polygon for z in scene.zones if z.id == spot.zone)
-        assert spot.geometry.difference(zone_polygon).area <= 1e-6
+        assert spot.geometry.difference(zone_polygon).area <= 1e-6 + grid_edge
 
 
 @PROPERTY
