@@ -7,13 +7,14 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gapwatch.api.deps import Reader, ReadSession, ServiceDep
 from gapwatch.api.errors import error_responses
+from gapwatch.api.schemas import with_raw_json
 from gapwatch.coverage import CoverageResult, to_geojson_texts
-from gapwatch.health import camera_is_down
+from gapwatch.health import camera_down_clause
 from gapwatch.runtime.pipeline import Service
 from gapwatch.runtime.snapshot import CoverageSnapshot
 from gapwatch.storage import CameraStateRow
@@ -66,19 +67,9 @@ class FeatureCollection(BaseModel):
 
 def healthy_cameras(service: Service, session: Session) -> frozenset[str]:
     """Cameras that watch their ground now, as the store says: not yet judged, or not down."""
-    # Only the rows that can be down are read (a few among tens of thousands); the rule
-    # itself is camera_is_down's.
-    maybe_down = or_(CameraStateRow.status != "ok", CameraStateRow.flapping)
-    down = {
-        camera_id
-        for camera_id, status, flapping in session.execute(
-            select(CameraStateRow.camera_id, CameraStateRow.status, CameraStateRow.flapping).where(
-                maybe_down
-            )
-        )
-        if camera_is_down(status, flapping)
-    }
-    return service.snapshots.cameras - down
+    # Only the rows of down cameras are read (a few among tens of thousands).
+    down = session.scalars(select(CameraStateRow.camera_id).where(camera_down_clause()))
+    return service.snapshots.cameras.difference(down)
 
 
 def live_snapshot(service: Service, session: Session) -> CoverageSnapshot:
@@ -143,10 +134,7 @@ def _coverage_out(service: Service, result: CoverageResult) -> str:
         + "}"
         for s, text in zip(result.blind_spots, _spot_texts(service, result), strict=True)
     )
-    empty = '"blind_spots":[]}'
-    if not head.endswith(empty):  # blind_spots is the model's last field
-        raise RuntimeError("CoverageOut no longer ends with blind_spots")
-    return head[: -len(empty)] + '"blind_spots":[' + spots + "]}"
+    return with_raw_json(head, "blind_spots", "[" + spots + "]")
 
 
 @router.get(

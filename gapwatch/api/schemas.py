@@ -108,19 +108,28 @@ def alert_out(row: AlertRow, *, blind_spots: bool = True) -> AlertOut:
     )
 
 
-_NO_SPOTS = '"blind_spots":[]'
+def with_raw_json(text: str, key: str, raw: str) -> str:
+    """`text`, a model's JSON dumped with `key` empty (`[]`), with the JSON text `raw` as that
+    key's value: written once and stored (GeoJSON of blind spots), it is not decoded only to be
+    encoded again.
+
+    The first `"key":[]` in `text` is the key itself: a JSON string cannot hold an unescaped
+    quote, so no value can look like it; the callers' models have that key once, at their top
+    level (a nested model of theirs has no such key).
+    """
+    empty = f'"{key}":[]'
+    at = text.find(empty)
+    if at < 0:
+        raise ValueError(f"{key!r} is not an empty list in this JSON")
+    return f'{text[:at]}"{key}":{raw}{text[at + len(empty) :]}'
 
 
 def alert_out_json(row: AlertRow, blind_spots_text: str | None) -> str:
     """`alert_out(row)` as JSON, with the blind spots as the store holds them (`blind_spots`
     read as text): a zone outage's GeoJSON is hundreds of kilobytes, and decoding it to write
-    it again was most of a list request's time.
-
-    The first `"blind_spots":[]` is the alert's own: it comes before the tasks, and a string
-    value cannot hold an unescaped quote.
-    """
+    it again was most of a list request's time."""
     text = alert_out(row, blind_spots=False).model_dump_json()
-    return text.replace(_NO_SPOTS, f'"blind_spots":{blind_spots_text or "[]"}', 1)
+    return with_raw_json(text, "blind_spots", blind_spots_text or "[]")
 
 
 def _current_road(row: AlertRow) -> TaskOut | None:

@@ -9,12 +9,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam
+from sqlalchemy import ColumnElement, Connection, Table, bindparam, or_
 
 from gapwatch.health.tracker import FLAP_WINDOW, HealthTracker
 from gapwatch.storage import CameraStateRow, ProbeResultRow
 
-__all__ = ["insert_probes", "save_counters"]
+__all__ = ["camera_down_clause", "insert_probes", "save_counters"]
+
+
+def camera_down_clause() -> ColumnElement[bool]:
+    """`camera_is_down` over the camera state rows, as SQL (the same rule: a reader that wants
+    only the down cameras among tens of thousands asks the store for them;
+    tests/health/test_down_rule.py checks the two agree on every state)."""
+    return or_(CameraStateRow.status != "ok", CameraStateRow.flapping)
+
 
 _PROBES = cast(Table, ProbeResultRow.__table__)
 _STATES = cast(Table, CameraStateRow.__table__)
