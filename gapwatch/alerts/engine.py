@@ -56,6 +56,7 @@ from gapwatch.patrol import (
 )
 from gapwatch.site import Site
 from gapwatch.storage import (
+    CAMERA_STATE_EVENT,
     AlertKind,
     AlertRow,
     CameraStateRow,
@@ -322,7 +323,7 @@ class AlertEngine:
         records.publish(
             session,
             at=change.at,
-            type="camera.state",
+            type=CAMERA_STATE_EVENT,
             data={
                 "camera": cam,
                 "status": change.state,

@@ -20,11 +20,11 @@ from sqlalchemy import ColumnElement, Row, ScalarSelect, and_, or_, select
 from sqlalchemy.orm import Session
 
 from gapwatch.health import camera_is_down
-from gapwatch.storage import EventRow
+from gapwatch.storage import CAMERA_STATE_EVENT, EventRow
 
 __all__ = ["CameraThen", "HealthHistory", "load_health_history"]
 
-STATE_EVENT = "camera.state"
+STATE_EVENT = CAMERA_STATE_EVENT
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ from gapwatch.runtime.ingest import (
 )
 from gapwatch.runtime.leader import LeaseWatcher, SchedulerLease
 from gapwatch.runtime.metrics import ServiceMetrics
+from gapwatch.runtime.retention import Pruned, Retention, prune
 from gapwatch.runtime.scheduler import PeriodicTask, ProbeScheduler, ProbeTarget
 from gapwatch.runtime.snapshot import SnapshotBook
 from gapwatch.settings import Settings
@@ -90,6 +91,8 @@ REFRESH_S = 2.0
 """Seconds between looks at what other processes did to alerts (acknowledged, resolved, …)."""
 CROWD_SAMPLE_S = 60.0
 """Seconds between samples of the zones' crowd for the hourly record and the normals."""
+RETENTION_S = 3600.0
+"""Seconds between deletions of probe results and events past their keeping windows."""
 
 
 @dataclass(frozen=True)
@@ -209,7 +212,10 @@ class Service:
             if self.stopping.is_set() or self.scheduler is not None:
                 return
             book = self.baselines
-            periodic = [PeriodicTask("alert-tick", ESCALATION_CHECK_S, self.tick)]
+            periodic = [
+                PeriodicTask("alert-tick", ESCALATION_CHECK_S, self.tick),
+                PeriodicTask("retention", RETENTION_S, self.prune_history),
+            ]
             if book is not None:
                 periodic.append(PeriodicTask("baseline-save", BASELINE_SAVE_S, book.save))
                 periodic.append(PeriodicTask("baseline-sync", BASELINE_SYNC_S, book.sync))
@@ -394,6 +400,19 @@ class Service:
             return
         with transaction(self.sessions) as session:
             save_hours(session, records, self.crowd.normals(), at=at)
+
+    def prune_history(self, at: dt.datetime) -> Pruned:
+        """Delete probe results and events older than the settings keep them (in batches,
+        each under the writer lock)."""
+        if self.stopping.is_set():
+            return Pruned(0, 0)
+        keep = Retention.days(self.settings.keep_probes_days, self.settings.keep_events_days)
+        pruned = prune(self.sessions, keep, at, writing=lambda: self._handling)
+        if pruned.probes or pruned.events:
+            log.info(
+                "retention: deleted %d probe results and %d events", pruned.probes, pruned.events
+            )
+        return pruned
 
     def tick(self, at: dt.datetime) -> None:
         """Periodic alert-engine work (escalations), in one transaction."""

@@ -8,6 +8,7 @@ from gapwatch.storage.db import (
     transaction,
 )
 from gapwatch.storage.models import (
+    CAMERA_STATE_EVENT,
     AlertKind,
     AlertLogRow,
     AlertRow,
@@ -34,6 +35,7 @@ from gapwatch.storage.models import (
 from gapwatch.storage.types import UTCDateTime, utcnow
 
 __all__ = [
+    "CAMERA_STATE_EVENT",
     "AlertKind",
     "AlertLogRow",
     "AlertRow",

@@ -340,6 +340,10 @@ def _camera_of(context: DefaultExecutionContext) -> str | None:
     return camera if isinstance(camera, str) else None
 
 
+CAMERA_STATE_EVENT = "camera.state"
+"""The event type of a camera's debounced state change (health history folds them up)."""
+
+
 class EventRow(Base):
     """A live event for the dashboard; `seq` is the Server-Sent Events id."""
 
