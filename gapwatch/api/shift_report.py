@@ -17,6 +17,7 @@ from gapwatch.api.coverage import live_coverage
 from gapwatch.api.health_history import load_health_history
 from gapwatch.api.patrol_checks import checks_between
 from gapwatch.api.patrol_plans import rounds_between
+from gapwatch.health import camera_down_clause, camera_is_down
 from gapwatch.runtime.crowd import shift_crowd
 from gapwatch.runtime.pipeline import Service
 from gapwatch.storage import AlertLogRow, AlertRow, CameraStateRow, TaskLogRow, TaskRow
@@ -61,6 +62,11 @@ class DownCamera(BaseModel):
     name: str
     name_en: str | None = None
     status: str
+    flapping: bool = Field(
+        default=False,
+        description="Its state keeps changing: down by the down rule whatever its status, and "
+        "its ground counted blind.",
+    )
     faults: list[str]
     since: dt.datetime | None
 
@@ -115,8 +121,8 @@ class ShiftReport(BaseModel):
     dispatch: DurationStats = Field(description="Opened → road patrol dispatched.")
     on_scene: DurationStats = Field(description="Opened → road patrol on scene.")
     cameras_down: list[DownCamera] = Field(
-        description="Cameras not giving a good picture at the end of the shift (now, for a shift "
-        "not yet over), from the stored health history."
+        description="Cameras down at the end of the shift (now, for a shift not yet over): "
+        "not giving a good picture, or flapping; from the stored health history."
     )
     blind: BlindArea
     rounds: RoundsDone
@@ -280,12 +286,13 @@ def shift_report(
                 name=names.get(row.camera_id, row.camera_id),
                 name_en=english.get(row.camera_id),
                 status=row.status,
+                flapping=row.flapping,
                 faults=list(row.faults),
                 since=row.since,
             )
             for row in session.scalars(
                 select(CameraStateRow)
-                .where(CameraStateRow.status != "ok", CameraStateRow.last_probe_at.is_not(None))
+                .where(camera_down_clause(), CameraStateRow.last_probe_at.is_not(None))
                 .order_by(CameraStateRow.camera_id)
             )
             if row.camera_id in names
@@ -300,11 +307,12 @@ def shift_report(
                 name=names[c.camera],
                 name_en=english[c.camera],
                 status=c.status,
+                flapping=c.flapping,
                 faults=list(c.faults),
                 since=c.since,
             )
             for c in sorted(then.values(), key=lambda c: c.camera)
-            if c.status != "ok"
+            if camera_is_down(c.status, c.flapping)
         ]
 
     down_start = _down_at(alerts, start)

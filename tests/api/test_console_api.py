@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from gapwatch.storage import transaction
+from gapwatch.storage import CameraStateRow, transaction
 from gapwatch.vision.types import ProbeResult
 from tests.api.conftest import Api
 from tests.api.test_alert_flow import _down
@@ -283,6 +283,20 @@ def test_shift_report_figures_follow_a_scripted_night(api: Api) -> None:
     ).json()
     assert live["blind"]["cameras_down_at_end"] == ["cam-1"]
     assert live["open_at_end"] == 1
+    # A camera whose state keeps changing is down by the down rule although its status is ok:
+    # its ground is counted blind, so the handover lists it too (it was left out).
+    with transaction(api.service.sessions) as session:
+        row = session.get(CameraStateRow, "cam-2")
+        assert row is not None and row.status == "ok"
+        row.flapping, row.last_probe_at = True, now
+    flapping = api.client.get(
+        "/api/v1/reports/shift", params={"from": start.isoformat()}, headers=op
+    ).json()
+    assert [(c["id"], c["flapping"]) for c in flapping["cameras_down"]] == [
+        ("cam-1", False),
+        ("cam-2", True),
+    ]
+    assert flapping["blind"]["cameras_down_at_end"] == ["cam-1", "cam-2"]
 
     bad = api.client.get(
         "/api/v1/reports/shift",

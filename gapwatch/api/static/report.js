@@ -102,7 +102,7 @@ function render() {
   $("r-down-none").hidden = r.cameras_down.length > 0;
   $("r-down").replaceChildren(
     ...r.cameras_down.map((/** @type {any} */ c) =>
-      el("tr", {}, el("td", {}, `${c.id} ${language() === "en" && c.name_en ? c.name_en : c.name}`), el("td", {}, tCode("status", c.status)), el("td", {}, joinList(c.faults.map((/** @type {string} */ f) => tCode("fault", f))) || "–"), el("td", {}, formatDateTime(c.since))),
+      el("tr", {}, el("td", {}, `${c.id} ${language() === "en" && c.name_en ? c.name_en : c.name}`), el("td", {}, c.flapping ? `${tCode("status", c.status)} · ${t("camera.flapping")}` : tCode("status", c.status)), el("td", {}, joinList(c.faults.map((/** @type {string} */ f) => tCode("fault", f))) || "–"), el("td", {}, formatDateTime(c.since))),
     ),
   );
   const missed = r.rounds.missed.length;
