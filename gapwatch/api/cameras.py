@@ -19,6 +19,7 @@ from gapwatch.api.deps import (
     ServiceDep,
 )
 from gapwatch.api.errors import ConflictError, NotFoundError, error_responses
+from gapwatch.health import camera_down_clause, camera_is_down
 from gapwatch.platforms import PlatformStatus
 from gapwatch.runtime.pipeline import Service
 from gapwatch.site import Camera
@@ -76,6 +77,15 @@ class ProbeOut(BaseModel):
 
 def _status_of(state: CameraStateRow | None) -> str:
     return state.status if state is not None and state.last_probe_at is not None else "unknown"
+
+
+def _matches(state: CameraStateRow | None, wanted: set[str] | None, down: bool | None) -> bool:
+    if wanted is not None and _status_of(state) not in wanted:
+        return False
+    if down is None:
+        return True
+    judged = state is not None and state.last_probe_at is not None
+    return (judged and state is not None and camera_is_down(state.status, state.flapping)) == down
 
 
 def _camera_out(
@@ -146,6 +156,13 @@ def list_cameras(
             "`?status=offline&status=degraded` is what needs a technician)."
         ),
     ] = None,
+    down: Annotated[
+        bool | None,
+        Query(
+            description="Only the cameras down by the down rule (offline, degraded or "
+            "flapping: their ground counts as blind), or with `false` only the others."
+        ),
+    ] = None,
     zone: Annotated[
         str | None,
         Query(pattern=ID_PATTERN, description="Only cameras whose view reaches this zone."),
@@ -166,7 +183,7 @@ def list_cameras(
         facts = service.alerts.cameras
         cameras = [c for c in cameras if c.id in facts and zone in facts[c.id].zones]
     query = select(CameraStateRow)
-    if status is None:
+    if status is None and down is None:
         total = len(cameras)
         page = cameras[offset : None if limit is None else offset + limit]
         # Only the page's states are read when there is a page (bounded: each id is one bound
@@ -175,13 +192,15 @@ def list_cameras(
             query = query.where(CameraStateRow.camera_id.in_([c.id for c in page]))
         states = {row.camera_id: row for row in session.scalars(query)}
     else:
-        wanted = set(status)
-        if "unknown" not in wanted:
-            # The common filter (what is broken now) reads only the matching rows; a camera
-            # without a row or a verdict is unknown, so it needs every row.
+        wanted: set[str] | None = set(status) if status is not None else None
+        # The common filters (what is broken now) read only the matching rows; a camera
+        # without a row or a verdict is unknown (never down), so the others need every row.
+        if down:
+            query = query.where(camera_down_clause())
+        elif down is None and wanted is not None and "unknown" not in wanted:
             query = query.where(CameraStateRow.status.in_(sorted(wanted)))
         states = {row.camera_id: row for row in session.scalars(query)}
-        cameras = [c for c in cameras if _status_of(states.get(c.id)) in wanted]
+        cameras = [c for c in cameras if _matches(states.get(c.id), wanted, down)]
         total = len(cameras)
         page = cameras[offset : None if limit is None else offset + limit]
     sync = service.platform_sync

@@ -66,6 +66,30 @@ def test_camera_list_pages_and_filters_and_says_how_many_matched(api: Api) -> No
         assert refused.json()["detail"][0]["msg"]
 
 
+def test_the_down_filter_is_the_down_rule_flapping_included(api: Api) -> None:
+    _set_state(api, "cam-1", "offline", ["no_signal"])
+    _set_state(api, "cam-2", "ok", [])
+    with transaction(api.service.sessions) as session:  # its state keeps changing
+        row = session.get(CameraStateRow, "cam-2")
+        assert row is not None and row.status == "ok"
+        row.flapping = True
+    headers = api.headers("operator")
+
+    def ids(query: str) -> tuple[list[str], int]:
+        response = api.client.get(f"/api/v1/cameras{query}", headers=headers)
+        assert response.status_code == 200, response.text
+        return [c["id"] for c in response.json()], int(response.headers["X-Total-Count"])
+
+    # cam-3 has no verdict yet: it counts as watching its ground, as in the coverage.
+    assert ids("?down=true") == (["cam-1", "cam-2"], 2)
+    assert ids("?down=false") == (["cam-3"], 1)
+    assert ids("?down=true&status=ok") == (["cam-2"], 1)
+    assert ids("?down=true&status=unknown") == ([], 0)
+    assert ids("?down=true&limit=1&offset=1") == (["cam-2"], 2)
+    healthy = api.client.get("/api/v1/coverage", headers=headers).json()["healthy_cameras"]
+    assert healthy == ids("?down=false")[0]
+
+
 def test_camera_404_and_history_paginated_newest_first(api: Api) -> None:
     missing = api.client.get("/api/v1/cameras/cam-9", headers=api.headers("operator"))
     assert missing.status_code == 404

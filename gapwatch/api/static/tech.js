@@ -117,8 +117,9 @@ export class TechView {
   async fetchCameras() {
     const query = { ...this.cameraQuery };
     const params = new URLSearchParams({ limit: String(pageSize()), offset: String(query.offset) });
-    const statuses = query.status === "problems" ? ["offline", "degraded"] : query.status ? [query.status] : [];
-    for (const s of statuses) params.append("status", s);
+    // "Problems" are the cameras down by the down rule: offline, degraded, or flapping.
+    if (query.status === "problems") params.set("down", "true");
+    else if (query.status) params.append("status", query.status);
     if (query.zone) params.set("zone", query.zone);
     const response = await this.api.request("GET", `/api/v1/cameras?${params}`);
     const items = await response.json();
@@ -259,7 +260,7 @@ export class TechView {
         const row = el("tr", { class: `clickable${c.id === this.historyCamera ? " selected" : ""}`, dataset: { camera: c.id } },
           // The site map knows the English name; the camera list gives the Chinese one only.
           el("td", {}, el("span", { class: "mono" }, c.id), " ", label),
-          el("td", {}, el("span", { class: `status ${c.status}` }, tCode("status", c.status))),
+          el("td", {}, el("span", { class: `status ${c.status}` }, tCode("status", c.status)), c.flapping ? ` · ${t("camera.flapping")}` : ""),
           el("td", {}, joinList(c.faults.map((/** @type {string} */ f) => tCode("fault", f))) || "–"),
           el("td", { title: c.since || "" }, c.since ? formatAge(c.since) : "–"));
         row.addEventListener("click", () => this.showHistory(c.id));
