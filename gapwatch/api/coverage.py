@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from fastapi import APIRouter, Response
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from gapwatch.api.deps import Reader, ReadSession, ServiceDep
 from gapwatch.api.errors import error_responses
 from gapwatch.api.schemas import with_raw_json
-from gapwatch.coverage import CoverageResult, to_geojson_texts
+from gapwatch.coverage import BlindSpot, CoverageResult, to_geojson_texts
 from gapwatch.health import camera_down_clause
 from gapwatch.runtime.pipeline import Service
 from gapwatch.runtime.snapshot import CoverageSnapshot
@@ -83,13 +84,30 @@ def live_coverage(service: Service, session: Session) -> CoverageResult:
     return live_snapshot(service, session).result
 
 
-def _spot_texts(service: Service, result: CoverageResult) -> list[str]:
+def _spot_texts(service: Service, spots: Sequence[BlindSpot]) -> list[str]:
     """Each blind spot's GeoJSON geometry as text, written once per geometry object."""
     projection = service.site.projection
     return service.snapshots.geojson.texts(
-        [s.geometry for s in result.blind_spots],
+        [s.geometry for s in spots],
         lambda geometries: to_geojson_texts(geometries, projection),
     )
+
+
+def _spot_parts(
+    service: Service, result: CoverageResult, body: str, write: Callable[[BlindSpot, str], str]
+) -> str:
+    """The blind spots' parts of `body`, comma-joined: each written by `write(spot, geometry
+    GeoJSON)` once per blind-spot object, so a zone no changed camera reaches costs a lookup
+    (at county scale the bodies took longer than the snapshot itself)."""
+
+    def render(spots: list[BlindSpot]) -> list[str]:
+        return [write(s, g) for s, g in zip(spots, _spot_texts(service, spots), strict=True)]
+
+    return ",".join(service.snapshots.parts(body).texts(result.blind_spots, render))
+
+
+def _properties(spot: BlindSpot) -> str:
+    return json.dumps({"zone": spot.zone, "importance": spot.importance, "area_m2": spot.area_m2})
 
 
 def _json_response(body: str) -> Response:
@@ -127,12 +145,8 @@ def _coverage_out(service: Service, result: CoverageResult) -> str:
         ],
         blind_spots=[],
     ).model_dump_json()
-    spots = ",".join(
-        json.dumps({"zone": s.zone, "importance": s.importance, "area_m2": s.area_m2})[:-1]
-        + ',"geometry":'
-        + text
-        + "}"
-        for s, text in zip(result.blind_spots, _spot_texts(service, result), strict=True)
+    spots = _spot_parts(
+        service, result, "coverage", lambda s, g: f'{_properties(s)[:-1]},"geometry":{g}}}'
     )
     return with_raw_json(head, "blind_spots", "[" + spots + "]")
 
@@ -151,12 +165,10 @@ def blind_spots(service: ServiceDep, session: ReadSession, _who: Reader) -> Resp
 
 
 def _blind_spots_out(service: Service, result: CoverageResult) -> str:
-    features = ",".join(
-        '{"type":"Feature","geometry":'
-        + text
-        + ',"properties":'
-        + json.dumps({"zone": s.zone, "importance": s.importance, "area_m2": s.area_m2})
-        + "}"
-        for s, text in zip(result.blind_spots, _spot_texts(service, result), strict=True)
+    features = _spot_parts(
+        service,
+        result,
+        "blind-spots",
+        lambda s, g: f'{{"type":"Feature","geometry":{g},"properties":{_properties(s)}}}',
     )
     return '{"type":"FeatureCollection","features":[' + features + "]}"

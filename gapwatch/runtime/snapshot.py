@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from gapwatch.coverage import CoverageModel, CoverageResult
 
-__all__ = ["CoverageSnapshot", "GeometryMemo", "SnapshotBook"]
+__all__ = ["CoverageSnapshot", "SnapshotBook", "TextMemo"]
 
 View = TypeVar("View")
 
@@ -84,11 +84,13 @@ class CoverageSnapshot:
             return self._views.setdefault(name, made)  # type: ignore[no-any-return]
 
 
-class GeometryMemo:
-    """Text rendered from geometry objects, kept while the current snapshot still holds them.
+class TextMemo:
+    """Text rendered from objects (blind-spot geometries, blind spots), kept while the current
+    snapshot still holds them.
 
-    A zone no changed camera reaches keeps its blind geometry objects from one snapshot to the
-    next, so its GeoJSON is written once, not on every change elsewhere in the county.
+    A zone no changed camera reaches keeps its blind geometry and blind-spot objects from one
+    snapshot to the next, so their GeoJSON and their part of each API body are written once,
+    not on every change elsewhere in the county.
     """
 
     def __init__(self) -> None:
@@ -98,10 +100,10 @@ class GeometryMemo:
     def texts(
         self, geometries: Sequence[Any], render: Callable[[list[Any]], list[str]]
     ) -> list[str]:
-        """The text of each geometry; `render` writes the ones not seen before, in one call.
+        """The text of each object; `render` writes the ones not seen before, in one call.
 
-        Only these geometries are kept afterwards (an entry holds its geometry, so an id is
-        never another object's while it is kept)."""
+        Objects no longer asked for are let go once they outnumber these (an entry holds its
+        object, so an id is never another object's while it is kept)."""
         with self._lock:
             known = self._texts
         out: list[str | None] = []
@@ -117,8 +119,15 @@ class GeometryMemo:
             for k, text in zip(missing, render([geometries[k] for k in missing]), strict=True):
                 out[k] = text
         done = [t for t in out if t is not None]
-        with self._lock:
-            self._texts = {id(g): (g, t) for g, t in zip(geometries, done, strict=True)}
+        if missing:
+            with self._lock:
+                texts = dict(self._texts)
+                texts.update((id(geometries[k]), (geometries[k], done[k])) for k in missing)
+                if len(texts) > 2 * len(geometries) + 64:
+                    # Mostly gone from the snapshot: keep only these (each call would otherwise
+                    # rebuild the whole dict, 24 ms for a county's blind spots).
+                    texts = {id(g): (g, t) for g, t in zip(geometries, done, strict=True)}
+                self._texts = texts
         return done
 
 
@@ -132,7 +141,14 @@ class SnapshotBook:
         """Every camera of the model."""
         every = self.cameras if healthy is None else frozenset(healthy)
         self._current = CoverageSnapshot(model, 0, every)
-        self.geojson = GeometryMemo()
+        self.geojson = TextMemo()
+        """Each blind-spot geometry's GeoJSON."""
+        self._parts: dict[str, TextMemo] = {}
+
+    def parts(self, body: str) -> TextMemo:
+        """Each blind spot's part of the API body `body` (one memo per body)."""
+        with self._lock:
+            return self._parts.setdefault(body, TextMemo())
 
     def publish(self, healthy: Collection[str]) -> CoverageSnapshot:
         """The snapshot for `healthy`: the current one if the set is unchanged, else the next

@@ -137,3 +137,22 @@ def test_only_the_zones_a_change_reaches_are_written_again() -> None:
     after = book.publish({"e"})
     book.geojson.texts([s.geometry for s in after.result.blind_spots], render)
     assert written == ["west"]
+
+
+def test_the_memo_lets_go_of_objects_no_longer_asked_for() -> None:
+    from gapwatch.runtime.snapshot import TextMemo
+
+    memo = TextMemo()
+    calls: list[int] = []
+
+    def render(objects: list[object]) -> list[str]:
+        calls.append(len(objects))
+        return [f"t{id(o)}" for o in objects]
+
+    kept = [object() for _ in range(10)]
+    for _ in range(50):  # ten objects that stay, and ten new ones each time
+        fresh = [object() for _ in range(10)]
+        texts = memo.texts(kept + fresh, render)
+        assert texts == [f"t{id(o)}" for o in kept + fresh]
+        assert len(memo._texts) <= 2 * 20 + 64  # bounded, not every object ever seen
+    assert calls[0] == 20 and set(calls[1:]) == {10}  # the ten that stay are written once
