@@ -84,8 +84,9 @@ def _matches(state: CameraStateRow | None, wanted: set[str] | None, down: bool |
         return False
     if down is None:
         return True
-    judged = state is not None and state.last_probe_at is not None
-    return (judged and state is not None and camera_is_down(state.status, state.flapping)) == down
+    if state is None or state.last_probe_at is None:
+        return not down  # not judged yet: counted as watching its ground
+    return camera_is_down(state.status, state.flapping) == down
 
 
 def _camera_out(

@@ -24,8 +24,6 @@ from gapwatch.storage import CAMERA_STATE_EVENT, EventRow
 
 __all__ = ["CameraThen", "HealthHistory", "load_health_history"]
 
-STATE_EVENT = CAMERA_STATE_EVENT
-
 
 @dataclass(frozen=True)
 class CameraThen:
@@ -127,7 +125,7 @@ def load_health_history(
     during = session.execute(
         select(EventRow.seq, EventRow.at, EventRow.camera, EventRow.data)
         .where(
-            EventRow.type == STATE_EVENT,
+            EventRow.type == CAMERA_STATE_EVENT,
             EventRow.camera.in_(wanted),
             EventRow.at > since,
             EventRow.at <= until,
@@ -165,7 +163,7 @@ def _seek(camera: str, *where: ColumnElement[bool], newest: bool = False) -> Sca
     at, seq = (EventRow.at.desc(), EventRow.seq.desc()) if newest else (EventRow.at, EventRow.seq)
     return (
         select(EventRow.seq)
-        .where(EventRow.type == STATE_EVENT, EventRow.camera == camera, *where)
+        .where(EventRow.type == CAMERA_STATE_EVENT, EventRow.camera == camera, *where)
         .order_by(at, seq)
         .limit(1)
         .scalar_subquery()

@@ -110,7 +110,7 @@ def _hole_free(polygon: Polygon) -> list[Polygon]:
     pieces: list[Polygon] = []
     for box in ((minx, miny, cut_x, maxy), (cut_x, miny, maxx, maxy)):
         # An overlay with the box: clip_by_rect can drop ground when a box corner lies on a
-        # slanted hole edge (gapwatch.coverage.overlay.clip says more).
+        # slanted hole edge (GEOS 3.14: 0.13 of 14.8 m², tests/coverage/test_model.py).
         half = shapely.intersection(polygon, shapely.box(*box))
         for part in shapely.get_parts(half):
             if isinstance(part, Polygon) and part.area > 0:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Collection, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from gapwatch.coverage import CoverageModel, CoverageResult
 
@@ -95,11 +95,9 @@ class TextMemo:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._texts: dict[int, tuple[Any, str]] = {}  # id -> (the geometry, held; its text)
+        self._texts: dict[int, tuple[Any, str]] = {}  # id -> (the object, held; its text)
 
-    def texts(
-        self, geometries: Sequence[Any], render: Callable[[list[Any]], list[str]]
-    ) -> list[str]:
+    def texts(self, objects: Sequence[Any], render: Callable[[list[Any]], list[str]]) -> list[str]:
         """The text of each object; `render` writes the ones not seen before, in one call.
 
         Objects no longer asked for are let go once they outnumber these (an entry holds its
@@ -108,26 +106,24 @@ class TextMemo:
             known = self._texts
         out: list[str | None] = []
         missing: list[int] = []
-        for k, geometry in enumerate(geometries):
-            entry = known.get(id(geometry))
-            if entry is not None and entry[0] is geometry:
+        for k, item in enumerate(objects):
+            entry = known.get(id(item))
+            if entry is not None and entry[0] is item:
                 out.append(entry[1])
             else:
                 out.append(None)
                 missing.append(k)
-        if missing:
-            for k, text in zip(missing, render([geometries[k] for k in missing]), strict=True):
-                out[k] = text
+        if not missing:
+            return cast(list[str], out)  # every entry was found
+        for k, text in zip(missing, render([objects[k] for k in missing]), strict=True):
+            out[k] = text
         done = [t for t in out if t is not None]
-        if missing:
-            with self._lock:
-                texts = dict(self._texts)
-                texts.update((id(geometries[k]), (geometries[k], done[k])) for k in missing)
-                if len(texts) > 2 * len(geometries) + 64:
-                    # Mostly gone from the snapshot: keep only these (each call would otherwise
-                    # rebuild the whole dict, 24 ms for a county's blind spots).
-                    texts = {id(g): (g, t) for g, t in zip(geometries, done, strict=True)}
-                self._texts = texts
+        with self._lock:
+            texts = dict(self._texts)
+            texts.update((id(objects[k]), (objects[k], done[k])) for k in missing)
+            if len(texts) > 2 * len(objects) + 64:  # mostly gone from the snapshot
+                texts = {id(o): (o, t) for o, t in zip(objects, done, strict=True)}
+            self._texts = texts
         return done
 
 
