@@ -7,7 +7,9 @@ tilt, 90° lens) and the view its lens sees on flat ground, zones tiling the squ
 what the service does in a probe interval: every camera's picture counted against its background
 (`count_people` on a 1080p picture with four people, as the probe does on a healthy verdict),
 each count taken in by the service's `LiveCrowd` (placed on the ground, clipped to the view),
-then the zone sums, the facts priorities read and the zones the API and /metrics show. Prints
+then the zone sums, the facts priorities read and the zones the API and /metrics show, and the
+stored side: the changed counts written in batches of 200 (as the verdict writer commits them,
+to a SQLite file) and read back by a second ledger, as an API replica follows them. Prints
 the process CPU time of each step (so other work on a shared machine does not inflate it), the
 round against the 60 s budget, and against the library-only sum (`CrowdMap.zone_crowds` on
 counts already on the ground) measured in the same run.
@@ -18,14 +20,19 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import math
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import shapely
 
 from gapwatch.crowd import CameraPose, CrowdCount, LiveCrowd, count_people
+from gapwatch.runtime.crowd import CrowdLedger
+from gapwatch.storage import make_engine, migrate, session_factory, transaction
 
 WIDTH, HEIGHT = 1920, 1080
+BATCH = 200  # the verdict writer's largest batch
 
 
 def view_of(pose: CameraPose, reach: float) -> shapely.Polygon:
@@ -101,6 +108,7 @@ def main() -> None:
         rows.append((t1 - t0, t2 - t1, t3 - t2))
         live.observe("c0", None)  # something changed before the next round
     # baseline in the same run: the library's sum alone on counts already on the ground
+    store_s, follow_s = stored_side(live, views, zones, poses, at)
     placed = list(live._cameras.values())  # the bench reads the owner's state
     t0 = time.process_time()
     live._map.zone_crowds(placed)
@@ -126,6 +134,42 @@ def main() -> None:
         f"{library_s:.3f} s: ratio {wired / library_s:.1f}; {len(facts.density)} zones counted, "
         f"{len(shown)} shown"
     )
+    print(
+        f"stored side: writing every camera's count in batches of {BATCH} {store_s:.3f} s, "
+        f"a replica taking them in {follow_s:.3f} s; writing against observe + sums: "
+        f"ratio {store_s / wired:.2f}"
+    )
+
+
+def stored_side(
+    live: LiveCrowd,
+    views: dict[str, shapely.Polygon],
+    zones: dict[str, shapely.Polygon],
+    poses: dict[str, CameraPose],
+    at: dt.datetime,
+) -> tuple[float, float]:
+    """Process CPU seconds to record every camera's count (in writer-sized batches, one
+    transaction each) and for a second ledger to take them all in."""
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(f"sqlite:///{Path(tmp) / 'crowd.db'}")
+        migrate(engine)
+        sessions = session_factory(engine)
+        ledger = CrowdLedger(live)
+        cameras = list(poses)
+        t0 = time.process_time()
+        for start in range(0, len(cameras), BATCH):
+            with transaction(sessions) as session:
+                ledger.record(session, cameras[start : start + BATCH], at=at)
+            ledger.committed()
+        t1 = time.process_time()
+        mirror = CrowdLedger(LiveCrowd(views, zones, poses, timezone="Asia/Shanghai"))
+        t2 = time.process_time()
+        with transaction(sessions, write=False) as session:
+            mirror.follow(session)
+        t3 = time.process_time()
+        assert mirror.crowd.camera_people() == live.camera_people()
+        engine.dispose()
+    return t1 - t0, t3 - t2
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """The crowd (人流) now and over time: per zone people, density, normal and trend; per-zone history.
 
-Live counts are held by the process that probes (the service's `LiveCrowd`); an API replica
-that does not probe answers with no counted zones. History and normals come from the store.
+Live counts are held by the process that probes (the service's `LiveCrowd`) and each camera's
+latest count is stored beside it; an API replica takes the stored counts in every two seconds
+with the alerts, so it answers with the prober's crowd and road-patrol order. History and
+normals come from the store.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """The site's crowd now: each camera's latest healthy count, per-zone sums, and the hour's record.
 
 One `LiveCrowd` per running service owns all of it; its state changes only through its methods
-(`observe`, `close_hour`, `restore`), under one lock, since the verdict writer observes while the
-API and the metrics read. A camera whose latest verdict was not healthy (or not counted) sees no
-one: its count is dropped, never kept from before it failed.
+(`observe`, `take`, `close_hour`, `restore`), under one lock, since the verdict writer observes
+while the API and the metrics read. A camera whose latest verdict was not healthy (or not
+counted) sees no one: its count is dropped, never kept from before it failed.
 
 Normals learn one sample per zone and hour: the hour's mean count, folded in when the hour is
 over, so that a surge now is compared with earlier weeks' same hour, not with its own minutes.
@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from shapely.geometry.base import BaseGeometry
 
 from gapwatch.crowd.counting import CrowdCount
@@ -122,6 +123,39 @@ class LiveCrowd:
         crowd = None
         if count is not None and count.counted:
             crowd = camera_crowd(camera, count, self._poses[camera], self._views[camera])
+        return self._set(camera, crowd)
+
+    def take(self, camera: str, points: Sequence[Sequence[float]] | None) -> bool:
+        """Take one camera's count as the probing process placed and stored it: `points` are
+        (x, y, people) on the ground, None while the camera counts no one.
+
+        Returns whether the camera's contribution changed."""
+        if camera not in self._views:
+            return False
+        crowd = None
+        if points is not None:
+            placed = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+            crowd = CameraCrowd(
+                camera,
+                float(placed[:, 2].sum()),
+                float(self._views[camera].area),
+                placed[:, :2].copy(),
+                placed[:, 2].copy(),
+            )
+        return self._set(camera, crowd)
+
+    def placed(self, camera: str) -> list[list[float]] | None:
+        """The camera's people on the ground now as (x, y, people) rows, None while it counts
+        no one: what `take` takes in."""
+        with self._lock:
+            crowd = self._cameras.get(camera)
+        if crowd is None:
+            return None
+        return [
+            [float(x), float(y), float(w)] for (x, y), w in zip(crowd.xy, crowd.weight, strict=True)
+        ]
+
+    def _set(self, camera: str, crowd: CameraCrowd | None) -> bool:
         with self._lock:
             before = self._cameras.get(camera)
             if crowd is None:

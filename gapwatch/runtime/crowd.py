@@ -3,26 +3,29 @@
 Poses come from the site's cameras (mount height, tilt, lens, resolution) in the coverage model's
 metres, so people counted in a picture land on the same ground the views and zones are drawn on.
 Normals (per zone, weekday and hour) and the hourly record are kept in the store; the live counts
-are held in memory by the service's one `LiveCrowd`.
+are held in memory by the service's one `LiveCrowd`, and each camera's latest count is stored by
+the `CrowdLedger` beside it, so that an API replica and a restarted prober hold the same crowd.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from gapwatch.coverage import CoverageModel
 from gapwatch.crowd import CameraPose, CrowdNormals, HourRecord, LiveCrowd, Slot
 from gapwatch.site import Site
-from gapwatch.storage import CrowdHourRow, CrowdNormalRow
+from gapwatch.storage import CrowdCameraRow, CrowdHourRow, CrowdNormalRow
 
 __all__ = [
     "DEFAULT_RESOLUTION",
     "DEFAULT_TILT_DEG",
+    "CrowdLedger",
     "HourPoint",
     "ShiftCrowd",
     "ZoneCrowdSummary",
@@ -101,6 +104,84 @@ def save_hours(
             session.add(normal)
         normal.mean, normal.var, normal.samples = slot.mean, slot.var, slot.samples
         normal.updated_at = at
+
+
+_CAMERAS = cast(Table, CrowdCameraRow.__table__)
+
+
+class CrowdLedger:
+    """The stored side of one `LiveCrowd`: each camera's latest placed count, one row a camera.
+
+    The probing process `record`s the cameras whose count changed, in the transaction that takes
+    in their verdicts; every process `follow`s the rows written since it last looked, so an API
+    replica answers with the prober's counts, and a prober that starts again picks up the counts
+    it held (a camera's next verdict replaces its count within one probe interval). Each write
+    carries the next version; a process never takes in its own writes again.
+    """
+
+    def __init__(self, crowd: LiveCrowd) -> None:
+        self.crowd = crowd
+        self.version = 0
+        """The newest version written or taken in by this process."""
+        self._normals_at: dt.datetime | None = None
+        self._pending: set[str] = set()
+        self._writing: int | None = None
+
+    def follow(self, session: Session) -> int:
+        """Take in the rows written since the last look, and normals stored since; returns how
+        many cameras' counts changed."""
+        rows = session.execute(
+            select(_CAMERAS.c.camera_id, _CAMERAS.c.version, _CAMERAS.c.points)
+            .where(_CAMERAS.c.version > self.version)
+            .order_by(_CAMERAS.c.version)
+        ).all()
+        changed = 0
+        for camera, version, points in rows:
+            changed += self.crowd.take(camera, points)
+            self.version = max(self.version, version)
+        learned = session.scalar(select(func.max(CrowdNormalRow.updated_at)))
+        if learned is not None and learned != self._normals_at:
+            self._normals_at = learned
+            self.crowd.restore(load_normals(session))
+        return changed
+
+    def record(self, session: Session, cameras: Iterable[str], *, at: dt.datetime) -> None:
+        """Store the counts `cameras` hold now, in the caller's transaction; call `committed`
+        once it commits (until then the cameras are written again with the next record)."""
+        self._pending.update(cameras)
+        names = sorted(self._pending)
+        if not names:
+            return
+        newest = session.scalar(select(func.max(_CAMERAS.c.version))) or 0
+        if newest > self.version:
+            # Another process wrote since the last look (a prober before a hand-over): take its
+            # rows in first, so none is passed over; the counts written below are this one's.
+            self.follow(session)
+        version = max(newest, self.version) + 1
+        values = []
+        for camera in names:
+            points = self.crowd.placed(camera)
+            people = 0.0 if points is None else float(sum(p[2] for p in points))
+            values.append(
+                {
+                    "camera_id": camera,
+                    "version": version,
+                    "at": at,
+                    "people": people,
+                    "points": points,
+                }
+            )
+        connection = session.connection()
+        connection.execute(_CAMERAS.delete().where(_CAMERAS.c.camera_id.in_(names)))
+        connection.execute(_CAMERAS.insert(), values)
+        self._writing = version
+
+    def committed(self) -> None:
+        """The transaction that recorded counts committed: they need no writing again."""
+        if self._writing is not None:
+            self.version = max(self.version, self._writing)
+            self._writing = None
+        self._pending.clear()
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from gapwatch.dispatch import (
 from gapwatch.health import Probe
 from gapwatch.platforms import PlatformSync
 from gapwatch.runtime.baselines import BaselineBook
-from gapwatch.runtime.crowd import live_crowd_for, load_normals, save_hours
+from gapwatch.runtime.crowd import CrowdLedger, live_crowd_for, load_normals, save_hours
 from gapwatch.runtime.executor import LocalExecutor, ProbeFunction, ProbeRequest, SamplingExecutor
 from gapwatch.runtime.ingest import (
     DEFAULT_LINGER_S,
@@ -171,6 +171,7 @@ class Service:
     late_verdicts: int = 0
     """Verdicts left out because one stamped later was already taken in for their camera."""
     crowd: LiveCrowd | None = None
+    crowd_ledger: CrowdLedger | None = None
     _handling: threading.Lock = field(default_factory=threading.Lock)
     writer: BatchWriter[ProbeVerdict] = field(init=False, repr=False)
     snapshots: SnapshotBook = field(init=False, repr=False)
@@ -332,11 +333,13 @@ class Service:
 
     def _write_verdicts(self, verdicts: Sequence[ProbeVerdict]) -> None:
         """One transaction for a batch of verdicts, in the order they came."""
-        crowd_moved = False
+        moved: set[str] = set()
         if self.crowd is not None:
             # Every verdict says what its camera sees: a count when healthy, nobody otherwise.
             for v in verdicts:
-                crowd_moved |= self.crowd.observe(v.camera_id, v.result.crowd)
+                if self.crowd.observe(v.camera_id, v.result.crowd):
+                    moved.add(v.camera_id)
+        counted_at = max((v.at for v in verdicts), default=None)
         # A probe that could not judge the picture is no evidence about the camera.
         verdicts = [v for v in verdicts if v.result.status != "unknown"]
         verdicts = self._in_time_order(verdicts)
@@ -358,11 +361,15 @@ class Service:
         with self._handling:
             with transaction(self.sessions) as session:
                 self.alerts.ingest(session, probes, details=details)
-                if crowd_moved and verdicts:
+                if counted_at is not None and self.crowd_ledger is not None:
+                    self.crowd_ledger.record(session, moved, at=counted_at)
+                if moved and verdicts:
                     # Blind spots the crowd now fills are raised within this probe round.
                     at = max(v.at for v in verdicts)
                     self.alerts.regrade(session, at)
                     self.alerts.check_crowd(session, at)
+            if self.crowd_ledger is not None:
+                self.crowd_ledger.committed()
             self.snapshots.publish(self.alerts.live.healthy)
 
     def _in_time_order(self, verdicts: Sequence[ProbeVerdict]) -> list[ProbeVerdict]:
@@ -443,6 +450,8 @@ class Service:
                 return False
             with transaction(self.sessions, write=False) as session:
                 report = self.alerts.refresh(session)
+                if self.crowd_ledger is not None:
+                    self.crowd_ledger.follow(session)
         if report.changed:
             log.info(
                 "alerts changed by another process: %d closed, %d new",
@@ -528,10 +537,12 @@ def build_service(
     sessions = session_factory(engine)
     alerts = AlertEngine(site, coverage=coverage)
     crowd = live_crowd_for(site, coverage)
+    ledger = CrowdLedger(crowd)
     alerts.follow_crowd(crowd.facts)
     try:
         with transaction(sessions) as session:
             crowd.restore(load_normals(session))
+            ledger.follow(session)  # the counts the prober held when this process started
             endpoints = configured_endpoints(
                 site.spec.dispatch.endpoints,
                 dispatch_url=settings.dispatch_url,
@@ -565,6 +576,7 @@ def build_service(
         writer_batch=writer_batch,
         writer_linger_s=writer_linger_s,
         crowd=crowd,
+        crowd_ledger=ledger,
     )
     service.workers.append(AlertRefresher(service.refresh_alerts))
     # The site, the coverage model and the engine's memory live as long as the process: move

@@ -45,6 +45,7 @@ __all__ = [
     "BaselineRow",
     "CameraStateRow",
     "CameraStatus",
+    "CrowdCameraRow",
     "CrowdHourRow",
     "CrowdNormalRow",
     "DispatchEndpointRow",
@@ -442,3 +443,21 @@ class CrowdHourRow(Base):
     mean: Mapped[float] = mapped_column(Float)
     peak: Mapped[float] = mapped_column(Float)
     samples: Mapped[int] = mapped_column(Integer)
+
+
+class CrowdCameraRow(Base):
+    """One camera's latest count, placed on the ground: what the probing process holds in memory,
+    kept so that API replicas and a restarted prober see the same crowd (`points` is null while
+    the camera counts no one: not healthy, or not counted).
+
+    `version` grows by one with each write; a reader takes in the rows above the last it saw."""
+
+    __tablename__ = "crowd_cameras"
+    __table_args__ = (Index(None, "version"),)
+
+    camera_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    people: Mapped[float] = mapped_column(Float, default=0.0)
+    # [[x, y, people], …] in the coverage model's metres
+    points: Mapped[list[list[float]] | None] = mapped_column(JSON)

@@ -24,7 +24,7 @@ from gapwatch.storage import (
 from gapwatch.storage.db import MIGRATIONS_DIR
 
 T0 = dt.datetime(2026, 7, 30, 13, 0, tzinfo=dt.UTC)
-HEAD = "0004"
+HEAD = "0005"
 
 
 def _head() -> str:
