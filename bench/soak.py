@@ -134,7 +134,14 @@ def _site(folder: Path, receiver_port: int, cameras: int) -> tuple[Path, list[Pa
 
 
 def _flip(links: list[Path], rng: random.Random) -> None:
-    """Break or repair a few cameras: a stream file that vanishes is a camera going offline."""
+    """Break or repair a few cameras: a stream file that vanishes is a camera going offline.
+    One round in three repairs every camera, so the operator can resolve what is open and the
+    next break opens new alerts with new tasks to deliver."""
+    if rng.random() < 1 / 3:
+        for link in links:
+            if not link.is_symlink():
+                link.symlink_to(CLIP)
+        return
     for link in rng.sample(links, k=max(1, len(links) // 3)):
         if link.is_symlink():
             link.unlink()
@@ -158,7 +165,13 @@ def _load(base: str, stop: threading.Event, stats: Counter[str]) -> None:
     with httpx.Client(base_url=base, timeout=10, headers=headers) as client:
         while not stop.is_set():
             try:
-                if rng.random() < 0.3:
+                roll = rng.random()
+                if roll < 0.2:
+                    # The dispatcher and the operator at work: each visit moves one task a step
+                    # or resolves one alert (409 while its camera is still down), so alerts
+                    # close, new ones open, and every step is a message to deliver.
+                    path, response = _act(client, rng)
+                elif roll < 0.5:
                     method, path, body = rng.choice(HOSTILE)
                     response = client.request(method, path, json=body)
                 else:
@@ -173,6 +186,25 @@ def _load(base: str, stop: threading.Event, stats: Counter[str]) -> None:
             except httpx.HTTPError:
                 stats["transport errors (the kill)"] += 1
             stop.wait(0.05)
+
+
+_NEXT_STATUS = {"dispatched": "accepted", "accepted": "on_scene", "on_scene": "cleared"}
+
+
+def _act(client: httpx.Client, rng: random.Random) -> tuple[str, httpx.Response]:
+    """One step of the people who answer alerts: a task's next status, or a resolve."""
+    if rng.random() < 0.7:
+        tasks = client.get("/api/v1/tasks", params={"limit": 50}).json().get("items", [])
+        moving = [t for t in tasks if t.get("status") in _NEXT_STATUS]
+        if moving:
+            task = rng.choice(moving)
+            path = f"/api/v1/tasks/{task['id']}/status"
+            return path, client.post(path, json={"status": _NEXT_STATUS[task["status"]]})
+    alerts = client.get("/api/v1/alerts", params={"status": "open"}).json().get("items", [])
+    if not alerts:
+        return "/api/v1/alerts", client.get("/api/v1/alerts")
+    path = f"/api/v1/alerts/{rng.choice(alerts)['id']}/resolve"
+    return path, client.post(path, json={"note": "soak"})
 
 
 def _start(args: argparse.Namespace, site: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -289,15 +321,17 @@ def main() -> None:
     engine = make_engine(args.db)
     sessions = session_factory(engine)
     deadline = time.monotonic() + args.drain_s
-    while time.monotonic() < deadline:
+    while True:
+        # The moment the drain looks is the line between due and scheduled: a retry that falls
+        # due after it was not yet the service's to deliver.
+        looked = dt.datetime.now(dt.UTC)
         with transaction(sessions, write=False) as session:
             pending = session.scalars(  # due now; later retries are on their schedule
                 select(OutboxRow.id).where(
-                    OutboxRow.state == "pending",
-                    OutboxRow.next_attempt_at <= dt.datetime.now(dt.UTC),
+                    OutboxRow.state == "pending", OutboxRow.next_attempt_at <= looked
                 )
             ).all()
-        if not pending:
+        if not pending or time.monotonic() >= deadline:
             break
         time.sleep(1)
     stop.set()
@@ -322,7 +356,7 @@ def main() -> None:
             session.scalars(
                 select(OutboxRow.id).where(
                     OutboxRow.state == "pending",
-                    OutboxRow.next_attempt_at > dt.datetime.now(dt.UTC),
+                    OutboxRow.next_attempt_at > looked,
                 )
             ).all()
         )
