@@ -135,6 +135,7 @@ class LiveCrowd:
         crowd = None
         if points is not None:
             placed = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+            placed = placed[np.isfinite(placed).all(axis=1) & (placed[:, 2] >= 0)]
             crowd = CameraCrowd(
                 camera,
                 float(placed[:, 2].sum()),

@@ -69,7 +69,8 @@ def camera_crowd(
     v = np.array([b.v for b in count.blobs])
     w = np.array([b.people for b in count.blobs])
     xy = pose.ground_points(u, v)
-    inside = np.asarray(np.isfinite(xy).all(axis=1))
+    # A blob with no place on the ground, or a weight that is not a count, is nobody.
+    inside = np.asarray(np.isfinite(xy).all(axis=1) & np.isfinite(w) & (w >= 0))
     inside[inside] = np.asarray(shapely.contains_xy(view, xy[inside, 0], xy[inside, 1]))
     xy, w = xy[inside], w[inside]
     return CameraCrowd(camera, float(w.sum()), float(view.area), xy, w)

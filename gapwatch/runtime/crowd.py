@@ -10,6 +10,8 @@ the `CrowdLedger` beside it, so that an API replica and a restarted prober hold 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import cast
@@ -21,6 +23,8 @@ from gapwatch.coverage import CoverageModel
 from gapwatch.crowd import CameraPose, CrowdNormals, HourRecord, LiveCrowd, Slot
 from gapwatch.site import Site
 from gapwatch.storage import CrowdCameraRow, CrowdHourRow, CrowdNormalRow
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "DEFAULT_RESOLUTION",
@@ -137,8 +141,15 @@ class CrowdLedger:
         ).all()
         changed = 0
         for camera, version, points in rows:
-            changed += self.crowd.take(camera, points)
             self.version = max(self.version, version)
+            if not _well_formed(points):
+                # A row this process cannot read (written by hand, or by another version) is
+                # no count: it must not stop start-up or the alerts' refresh that follows it.
+                log.warning(
+                    "crowd count of %s (version %d) is unreadable; taken as nobody", camera, version
+                )
+                points = None
+            changed += self.crowd.take(camera, points)
         learned = session.scalar(select(func.max(CrowdNormalRow.updated_at)))
         if learned is not None and learned != self._normals_at:
             self._normals_at = learned
@@ -161,6 +172,11 @@ class CrowdLedger:
         values = []
         for camera in names:
             points = self.crowd.placed(camera)
+            if not _well_formed(points):
+                # PostgreSQL's json refuses NaN and infinities: the verdicts' commit must not
+                # fail on a count gone wrong, and nobody is what other processes then read.
+                log.warning("crowd count of %s is not finite; stored as nobody", camera)
+                points = None
             people = 0.0 if points is None else float(sum(p[2] for p in points))
             values.append(
                 {
@@ -182,6 +198,22 @@ class CrowdLedger:
             self.version = max(self.version, self._writing)
             self._writing = None
         self._pending.clear()
+
+
+def _well_formed(points: object) -> bool:
+    """Null, or a list of finite (x, y, people) triples with people not negative."""
+    if points is None:
+        return True
+    if not isinstance(points, list):
+        return False
+    for p in points:
+        if not (isinstance(p, list) and len(p) == 3):
+            return False
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in p):
+            return False
+        if not all(math.isfinite(v) for v in p) or p[2] < 0:
+            return False
+    return True
 
 
 @dataclass(frozen=True)

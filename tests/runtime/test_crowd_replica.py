@@ -138,3 +138,45 @@ def test_counts_of_a_write_that_failed_are_written_with_the_next_one(prober: Ser
     assert [r.camera_id for r in rows] == ["cam-024"]
     assert rows[0].people == pytest.approx(30)
     assert rows[0].points == crowd.placed("cam-024")
+
+
+@pytest.mark.parametrize(
+    "points", ["nobody", [[1.0, 2.0]], [[1.0, "x", 1.0]], [[1.0, 2.0, -3.0]], [[1e400, 2.0, 1.0]]]
+)
+def test_an_unreadable_stored_count_is_nobody_and_never_stops_a_start(
+    db_url: str, points: object
+) -> None:
+    if points == [[1e400, 2.0, 1.0]] and db_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's json refuses an infinite number outright")
+    first = build_service(_settings(db_url))
+    try:
+        probe_round(first, dt.datetime(2026, 12, 2, 2, 0, tzinfo=dt.UTC), _crowd(first, 50))  # type: ignore[arg-type]
+        with transaction(first.sessions) as session:
+            row = session.get(CrowdCameraRow, "cam-022")
+            assert row is not None
+            row.points = points  # type: ignore[assignment]
+            row.version += 1
+    finally:
+        first.stop()
+    again = build_service(_settings(db_url))  # starts, and reads the other rows
+    try:
+        assert again.crowd is not None
+        people = again.crowd.camera_people()
+        assert "cam-022" not in people and people["cam-024"] > 0
+        again.refresh_alerts()  # the refresh that follows the rows runs without raising
+    finally:
+        again.stop()
+
+
+def test_a_count_that_is_not_finite_counts_no_one_and_is_stored(prober: Service) -> None:
+    ledger, crowd = prober.crowd_ledger, prober.crowd
+    assert ledger is not None and crowd is not None
+    assert crowd.take("cam-024", [[1.0, 2.0, float("nan")], [1.0, float("inf"), 1.0]])
+    assert crowd.camera_people()["cam-024"] == 0.0  # no NaN in the zone sums
+    at = dt.datetime(2026, 12, 2, 2, 0, tzinfo=dt.UTC)
+    with transaction(prober.sessions) as session:  # on PostgreSQL NaN in json fails the commit
+        ledger.record(session, {"cam-024"}, at=at)
+    ledger.committed()
+    with transaction(prober.sessions, write=False) as session:
+        row = session.get(CrowdCameraRow, "cam-024")
+        assert row is not None and row.points == [] and row.people == 0.0
