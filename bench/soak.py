@@ -1,5 +1,6 @@
-"""Soak: kill -9 a real `gapwatch serve` again and again while cameras flap, the dispatch receiver
-goes down and comes back, hostile requests arrive and readers poll; then check what was lost.
+"""Soak: kill -9 a real `gapwatch serve` again and again while cameras break and are repaired,
+the dispatch receiver goes down and comes back, hostile requests arrive and readers poll; then
+check what was lost.
 
     .venv/bin/python bench/soak.py --kills 30                                  # SQLite
     .venv/bin/python bench/soak.py --kills 30 --db postgresql+psycopg://postgres@127.0.0.1/gw
@@ -106,12 +107,29 @@ def _free_port() -> int:
 
 
 def _site(folder: Path, receiver_port: int, cameras: int) -> tuple[Path, list[Path]]:
+    """A camera a zone, four a row: each camera that breaks leaves its own zone's ground
+    unwatched (its neighbours see only the zone's edges), so every break is an alert of its own
+    with tasks to deliver."""
     links = [folder / f"cam-{n}.mp4" for n in range(cameras)]
     lines = [
         "site: {id: soak, name: soak 压力测试}",
         "zones:",
-        "  - {id: z, name: 广场 square, importance: 4, polygon: "
-        "[[104.0500, 35.1300], [104.0530, 35.1300], [104.0530, 35.1325], [104.0500, 35.1325]]}",
+    ]
+    places = []
+    for n in range(cameras):
+        lon = 104.0502 + 0.0012 * (n % 4)
+        lat = 35.1302 + 0.0015 * (n // 4)
+        places.append((lon, lat))
+        ring = [
+            [lon - 0.0003, lat + 0.0001],
+            [lon + 0.0003, lat + 0.0001],
+            [lon + 0.0003, lat + 0.0007],
+            [lon - 0.0003, lat + 0.0007],
+        ]
+        lines.append(
+            f"  - {{id: z{n}, name: 广场 {n} square {n}, importance: {2 + n % 3}, polygon: {ring}}}"
+        )
+    lines += [
         "patrol_units:",
         "  - {id: unit-1, name: 巡逻一组, kind: foot, location: [104.0515, 35.1295]}",
         "  - {id: unit-2, name: 巡逻二组, kind: vehicle, location: [104.0525, 35.1330]}",
@@ -121,32 +139,42 @@ def _site(folder: Path, receiver_port: int, cameras: int) -> tuple[Path, list[Pa
         f"    - {{id: cad, url: 'http://127.0.0.1:{receiver_port}/hook', secret_env: SOAK_SECRET}}",
         "cameras:",
     ]
-    for n, link in enumerate(links):
-        lon = 104.0502 + 0.0026 * (n % 4) / 3
-        lat = 35.1302 + 0.0021 * (n // 4) / max(1, (cameras - 1) // 4)
+    for n, (link, (lon, lat)) in enumerate(zip(links, places, strict=True)):
         lines.append(
             f"  - {{id: cam-{n}, name: 摄像机 {n}, stream: '{link}', location: [{lon:.6f}, "
-            f"{lat:.6f}], heading_deg: {(n * 67) % 360}, hfov_deg: 90, range_m: 120}}"
+            f"{lat:.6f}], heading_deg: 0, hfov_deg: 70, range_m: 90}}"
         )
     path = folder / "site.yaml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path, links
 
 
-def _flip(links: list[Path], rng: random.Random) -> None:
-    """Break or repair a few cameras: a stream file that vanishes is a camera going offline.
-    One round in three repairs every camera, so the operator can resolve what is open and the
-    next break opens new alerts with new tasks to deliver."""
-    if rng.random() < 1 / 3:
-        for link in links:
-            if not link.is_symlink():
+@dataclass
+class _Breakdowns:
+    """Each camera breaks and is repaired in turn, staying so for two to four rounds: a camera
+    that changed every round would soon be judged flapping, a flapping camera counts as down,
+    and its zone's alert would then stay open for the whole soak with nothing new to send."""
+
+    links: list[Path]
+    rng: random.Random
+    left: dict[Path, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for n, link in enumerate(self.links):
+            if n % 2 == 0:
                 link.symlink_to(CLIP)
-        return
-    for link in rng.sample(links, k=max(1, len(links) // 3)):
-        if link.is_symlink():
-            link.unlink()
-        else:
-            link.symlink_to(CLIP)
+            self.left[link] = self.rng.randint(1, 4)
+
+    def advance(self) -> None:
+        for link in self.links:
+            self.left[link] -= 1
+            if self.left[link] > 0:
+                continue
+            if link.is_symlink():
+                link.unlink()  # the stream file vanishes: the camera goes offline
+            else:
+                link.symlink_to(CLIP)
+            self.left[link] = self.rng.randint(2, 4)
 
 
 HOSTILE: list[tuple[str, str, Any]] = [
@@ -276,8 +304,7 @@ def main() -> None:
     receiver = Receiver(0)
     receiver.start()
     site, links = _site(folder, receiver.port, args.cameras)
-    for link in links[: len(links) // 2]:
-        link.symlink_to(CLIP)
+    breakdowns = _Breakdowns(links, rng)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     log = folder / "serve.log"
@@ -308,7 +335,7 @@ def main() -> None:
             outages += 1
         elif receiver.server is None:
             receiver.start()
-        _flip(links, rng)
+        breakdowns.advance()
         time.sleep(rng.uniform(args.min_up_s, args.max_up_s))
         process.send_signal(signal.SIGKILL)
         process.wait()

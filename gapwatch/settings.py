@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     probe_interval_s: float | None = Field(
         default=None, gt=0, description="Probe interval for every camera, seconds."
     )
+    file_playback: Literal["start", "clock"] = Field(
+        default="start",
+        description="How the service probes cameras whose stream is a recorded file: from the "
+        "file's start each time, or `clock`, where a loop of the file would be now, so that "
+        "each probe sees another moment (the demo; local executor).",
+    )
     site: Path | None = Field(default=None, description="The site file to serve.")
     host: str = Field(default="127.0.0.1", description="Address the HTTP server binds.")
     port: int = Field(default=8000, ge=0, le=65535, description="Port the HTTP server binds.")

@@ -171,12 +171,9 @@ class CrowdLedger:
         version = max(newest, self.version) + 1
         values = []
         for camera in names:
+            # Finite by construction: `LiveCrowd` keeps no point without a finite place and
+            # weight (PostgreSQL's json would refuse NaN and fail the verdicts' commit).
             points = self.crowd.placed(camera)
-            if not _well_formed(points):
-                # PostgreSQL's json refuses NaN and infinities: the verdicts' commit must not
-                # fail on a count gone wrong, and nobody is what other processes then read.
-                log.warning("crowd count of %s is not finite; stored as nobody", camera)
-                points = None
             people = 0.0 if points is None else float(sum(p[2] for p in points))
             values.append(
                 {

@@ -1,6 +1,9 @@
 """`gapwatch serve --demo`: what a first look at the service needs besides the service itself:
-an admin token, a dispatch receiver, and baselines for the cameras whose clip shows a fault, as
-if each had been watched healthy for a while before it failed."""
+an admin token, a dispatch receiver, recorded clips probed by the clock (each probe sees another
+moment, as of a live camera), baselines for every camera with a labelled clip (a faulty one is
+taught by its scene's healthy twin, as if watched healthy for a while before it failed), and
+each zone's usual crowd for every weekday-hour, from the people the lessons show, as if the
+site had been watched for weeks: the square filling with holiday visitors is then a surge."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import os
 import secrets
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +29,7 @@ from gapwatch.site import Site
 if TYPE_CHECKING:
     from gapwatch.vision import Baseline
 
-__all__ = ["clean_twin", "demo_settings", "learn_demo_baselines"]
+__all__ = ["clean_twin", "demo_settings", "learn_demo_baselines", "lesson_for"]
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +70,8 @@ def demo_settings(settings: Settings, *, state_dir: Path) -> Iterator[Settings]:
         # The demo receiver is on loopback, which dispatch refuses unless allowed by name.
         listed = [settings.dispatch_allow] if settings.dispatch_allow else []
         update["dispatch_allow"] = ",".join([*listed, receiver.url.split("/")[2]])
+    if "file_playback" not in settings.model_fields_set:
+        update["file_playback"] = "clock"
     demo = settings.model_copy(update=update)
     token = demo.admin_token.get_secret_value() if demo.admin_token else "(GAPWATCH_ADMIN_TOKEN)"
     sys.stderr.write(
@@ -104,26 +110,56 @@ def clean_twin(clip: Path) -> Path | None:
     return None
 
 
-def _read_frames(clip: Path, count: int) -> list[Any]:
-    """`count` runs of frames spread evenly over the clip, each run a few frames apart."""
+def lesson_for(clip: Path) -> tuple[Path, float | None] | None:
+    """The healthy clip a demo camera showing `clip` is taught from, and how many of its first
+    seconds (None: all of it): the label's own `lesson` when it names one (a clip whose
+    ordinary stretch is its first seconds), the healthy twin of a fault clip, or a healthy
+    clip itself. None for a clip without a label."""
+    try:
+        clips: dict[str, Any] = json.loads(
+            (clip.parent / "labels.json").read_text(encoding="utf-8")
+        )["clips"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    label = clips.get(clip.name)
+    if not isinstance(label, dict):
+        return None
+    lesson = label.get("lesson")
+    if isinstance(lesson, str) and (clip.parent / lesson).is_file():
+        until = label.get("lesson_until_s")
+        return clip.parent / lesson, float(until) if isinstance(until, int | float) else None
+    if label.get("status") == "ok" and not label.get("faults"):
+        return clip, None
+    twin = clean_twin(clip)
+    return (twin, None) if twin is not None else None
+
+
+def _read_frames(clip: Path, count: int, until_s: float | None = None) -> list[Any]:
+    """`count` runs of frames spread evenly over the clip (or its first `until_s` seconds),
+    each run a few frames apart."""
     import cv2
     import numpy as np
 
-    from gapwatch.vision import Frame
+    from gapwatch.vision import Frame, SamplingPlan
 
     capture = cv2.VideoCapture(str(clip))
     try:
         total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or 1
         fps = capture.get(cv2.CAP_PROP_FPS) or 10.0
+        # Frames as far apart as the service's probes take them: the temporal noise learned
+        # is then the noise its probes will measure.
+        step = max(1, round(SamplingPlan().spacing_s * fps))
+        last = total if until_s is None else min(total, int(until_s * fps))
+        total = max(1, last - (_FRAMES_PER_PROBE - 1) * step)
         runs: list[list[Frame]] = []
         for run in range(count):
             start = int(total * run / count)
             frames = []
             for k in range(_FRAMES_PER_PROBE):
-                capture.set(cv2.CAP_PROP_POS_FRAMES, min(total - 1, start + k * 5))
+                capture.set(cv2.CAP_PROP_POS_FRAMES, start + k * step)
                 ok, image = capture.read()
                 if ok:
-                    frames.append(Frame(k * 5 / fps, np.asarray(image, dtype=np.uint8)))
+                    frames.append(Frame(k * step / fps, np.asarray(image, dtype=np.uint8)))
             if frames:
                 runs.append(frames)
         return runs
@@ -131,24 +167,59 @@ def _read_frames(clip: Path, count: int) -> list[Any]:
         capture.release()
 
 
-def _teach(clip: Path) -> Baseline | None:
+@dataclass
+class _Lesson:
+    """What one lesson clip taught: the baseline, and the probes it was taught with."""
+
+    baseline: Baseline
+    probes: list[tuple[list[Any], Any]]  # (frames, verdict) of each healthy lesson probe
+
+
+def _teach(clip: Path, until_s: float | None = None) -> _Lesson | None:
     """A baseline taught by healthy probes of `clip` through the service's own judge."""
     from gapwatch.vision import Baseline
     from gapwatch.vision.judge import judge
 
     baseline = Baseline()
-    taught = 0
-    for frames in _read_frames(clip, _TEACHING_PROBES):
+    probes: list[tuple[list[Any], Any]] = []
+    for frames in _read_frames(clip, _TEACHING_PROBES, until_s):
         verdict = judge(frames, baseline)
-        taught += baseline.update(verdict, frames)
-    return baseline if taught else None
+        if baseline.update(verdict, frames):
+            probes.append((frames, verdict))
+    return _Lesson(baseline, probes) if probes else None
+
+
+def _lessons(site: Site) -> dict[str, _Lesson]:
+    """Each file camera's lesson (cameras showing one clip share it)."""
+    taught: dict[tuple[Path, float | None], _Lesson | None] = {}
+    out: dict[str, _Lesson] = {}
+    for camera in site.spec.cameras:
+        if "://" in camera.stream:
+            continue
+        lesson = lesson_for(site.resolve(camera.stream))
+        if lesson is None:
+            continue
+        if lesson not in taught:
+            taught[lesson] = _teach(*lesson)
+            log.info("demo lesson: %s", lesson[0].name)
+        found = taught[lesson]
+        if found is not None:
+            out[camera.id] = found
+    return out
 
 
 def learn_demo_baselines(site: Site, db_url: str) -> list[str]:
-    """Give each demo camera that shows a fault clip, and has no baseline yet, the baseline its
-    healthy twin clip teaches; returns the cameras taught. Stored exactly as the service saves
-    baselines, so the service loads them as its own."""
-    from gapwatch.storage import BaselineRow, make_engine, session_factory, transaction
+    """Give each demo camera with a labelled clip, and no baseline yet, the baseline its lesson
+    teaches (`lesson_for`), and each zone with no stored normal its usual crowd from the people
+    those lessons show (`seed_normals`); returns the cameras taught. Stored exactly as the
+    service saves baselines and normals, so the service loads them as its own."""
+    from gapwatch.storage import (
+        BaselineRow,
+        CrowdNormalRow,
+        make_engine,
+        session_factory,
+        transaction,
+    )
 
     engine = make_engine(db_url)
     taught: list[str] = []
@@ -156,32 +227,75 @@ def learn_demo_baselines(site: Site, db_url: str) -> list[str]:
         sessions = session_factory(engine)
         with transaction(sessions, write=False) as session:
             known = set(session.scalars(select(BaselineRow.camera_id)))
-        lessons: dict[Path, Baseline | None] = {}  # cameras of one scene share a lesson
-        for camera in site.spec.cameras:
-            if camera.id in known or "://" in camera.stream:
-                continue
-            twin = clean_twin(site.resolve(camera.stream))
-            if twin is None:
-                continue
-            if twin not in lessons:
-                lessons[twin] = _teach(twin)
-            baseline = lessons[twin]
-            if baseline is None:
-                continue
-            data = baseline.to_dict()
-            with transaction(sessions) as session:
+            has_normals = session.scalars(select(CrowdNormalRow.zone_id).limit(1)).first()
+        lessons = _lessons(site)
+        with transaction(sessions) as session:
+            for camera_id, lesson in lessons.items():
+                if camera_id in known:
+                    continue
+                data = lesson.baseline.to_dict()
                 for mode in ("day", "night"):
                     session.add(
                         BaselineRow(
-                            camera_id=camera.id,
+                            camera_id=camera_id,
                             mode=mode,
                             data={"format": data["format"], "mode": data[mode]},
                         )
                     )
-            taught.append(camera.id)
-            log.info(
-                "demo camera %s: baseline learned from %s", camera.id, twin.name if twin else ""
-            )
+                taught.append(camera_id)
+        if has_normals is None:
+            seed_normals(site, lessons, sessions)
     finally:
         engine.dispose()
     return taught
+
+
+def seed_normals(site: Site, lessons: dict[str, _Lesson], sessions: Any) -> dict[str, float]:
+    """Store each counted zone's usual crowd for every weekday-hour: the zone's people in each
+    lesson probe (its cameras counted as the service counts them, against the lesson's
+    baseline), one sample each, as if every hour of past weeks had looked like the lessons.
+    Returns each zone's mean."""
+    import datetime as dt
+
+    from gapwatch.coverage import CoverageModel
+    from gapwatch.crowd import CrowdNormals
+    from gapwatch.runtime.crowd import live_crowd_for
+    from gapwatch.storage import CrowdNormalRow, transaction
+    from gapwatch.vision.crowd import backgrounds_of, count_crowd
+
+    crowd = live_crowd_for(site, CoverageModel.from_site(site))
+    counts: dict[str, list[Any]] = {}
+    for camera_id, lesson in lessons.items():
+        pose = crowd.pose(camera_id)
+        if pose is None:
+            continue
+        background = backgrounds_of(lesson.baseline)
+        counts[camera_id] = [count_crowd(f, v, background, pose) for f, v in lesson.probes]
+    normals = CrowdNormals()
+    monday = dt.datetime(2026, 11, 30)  # any Monday: only weekday and hour are kept
+    rounds = max((len(c) for c in counts.values()), default=0)
+    means: dict[str, list[float]] = {}
+    for k in range(rounds):
+        for camera_id, found in counts.items():
+            crowd.observe(camera_id, found[k % len(found)])
+        for zone, now in crowd.zone_crowds().items():
+            if not now.cameras:
+                continue
+            means.setdefault(zone, []).append(now.people)
+            for hour in range(7 * 24):
+                normals.learn(zone, monday + dt.timedelta(hours=hour), now.people)
+    with transaction(sessions) as session:
+        for (zone, weekday, hour), slot in normals.slots.items():
+            session.add(
+                CrowdNormalRow(
+                    zone_id=zone,
+                    weekday=weekday,
+                    hour=hour,
+                    mean=slot.mean,
+                    var=slot.var,
+                    samples=slot.samples,
+                )
+            )
+    seeded = {zone: sum(v) / len(v) for zone, v in means.items()}
+    log.info("demo crowd normals: %s", {z: round(m, 1) for z, m in seeded.items()})
+    return seeded

@@ -257,19 +257,21 @@ class Service:
         on_wait = self.metrics.probe_wait_seconds.observe
         if self.probe_function is not None:
             return LocalExecutor(self.probe_function, workers=workers, on_wait=on_wait)
-        from gapwatch.vision import ProbePool
+        from gapwatch.vision import ProbePool, SamplingPlan
 
         judge = self.baselines.judge if self.baselines is not None else None
         pool = ProbePool(max_workers=workers, judge=judge)
         self.probe_pool = pool
 
         crowd = self.crowd
+        plan = SamplingPlan(file_start=self.settings.file_playback)
 
         def run(request: ProbeRequest) -> ProbeResult:
             return pool.probe(
                 request.source,
                 timeout_s=request.timeout_s,
                 baseline=request.baseline,
+                plan=plan,
                 pose=crowd.pose(request.camera_id) if crowd is not None else None,
             )
 

@@ -30,9 +30,18 @@ if TYPE_CHECKING:
     from av.video.frame import VideoFrame
     from av.video.stream import VideoStream
 
-__all__ = ["Outcome", "SampledFrame", "SamplingPlan", "SamplingReport", "sample"]
+__all__ = [
+    "FileStart",
+    "Outcome",
+    "SampledFrame",
+    "SamplingPlan",
+    "SamplingReport",
+    "clock_entry",
+    "sample",
+]
 
 Outcome = Literal["complete", "ended", "stalled", "failed"]
+FileStart = Literal["start", "clock"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,16 @@ class SamplingPlan:
     """Longest wait for a connection (also bounded by the probe's time-out)."""
     max_width: int = 640
     """Frames are scaled down to this width: metrics need no more, and it keeps transfer cheap."""
+    file_start: FileStart = "start"
+    """Where a recorded file is entered: at its start (a clip judged as given), or `clock`,
+    where it would be now had it been playing in a loop since the Unix epoch, so that each
+    probe of a file camera sees another moment, as it would of a live camera (`clock_entry`)."""
+
+    @property
+    def window_s(self) -> float:
+        """Stream time a probe may need from its first frame: each later frame may wait its
+        spacing and a keyframe wait; half a second of margin."""
+        return (self.frames - 1) * (self.spacing_s + self.keyframe_wait_s) + 0.5
 
     def __post_init__(self) -> None:
         if self.frames < 1:
@@ -59,6 +78,19 @@ class SamplingPlan:
             raise ValueError("spacing and keyframe wait must not be negative")
         if self.stall_s <= 0 or self.open_timeout_s <= 0 or self.max_width < 16:
             raise ValueError("stall time, open time-out and width must be positive")
+        if self.file_start not in ("start", "clock"):
+            raise ValueError("file_start is 'start' or 'clock'")
+
+
+def clock_entry(duration_s: float | None, plan: SamplingPlan, now_s: float) -> float:
+    """Seconds into a recorded file at which a `clock` probe begins at Unix time `now_s`.
+
+    The file plays in a loop of its length; a probe that reaches the end goes on from the start
+    (once). A file shorter than the probe's window, or of unknown length, is entered at 0.
+    """
+    if duration_s is None or not duration_s >= plan.window_s:
+        return 0.0
+    return float(now_s % duration_s)
 
 
 @dataclass(frozen=True)
@@ -129,6 +161,12 @@ class _Sampler:
         self.want_next_output = False
         self.rate = 25.0
         self.media_zero: tuple[float, float] | None = None
+        self.enter_at: float | None = None
+        """Stream time of the first sample when a file is entered mid-way (`clock`)."""
+        self.loop_s: float | None = None
+        """A clock-entered file's length: at its end the probe goes on from its start."""
+        self.wrap_s = 0.0
+        """Stream time added to a file's timestamps once it has gone round."""
 
     def run(self) -> SamplingReport:
         streams = self.container.streams.video
@@ -141,6 +179,8 @@ class _Sampler:
         codec.flags |= _low_delay_flag()
         if stream.average_rate:
             self.rate = float(stream.average_rate)
+        if not self.source.live and self.plan.file_start == "clock":
+            self._enter_by_clock(stream)
         try:
             for packet in self._packets(stream.index):
                 if self._handle(packet, codec, stream.time_base):
@@ -157,6 +197,38 @@ class _Sampler:
             return self._report("ended", f"stream ended after {self.taken} frames / 视频流中断")
         return self._report("ended", "no picture in the stream / 视频流中没有画面")
 
+    def _enter_by_clock(self, stream: VideoStream) -> None:
+        """Seek a file to the keyframe before its clock moment; the first sample is decoded up
+        to that moment. A file that cannot seek is read from its start."""
+        duration: float | None = None
+        if self.container.duration:
+            duration = self.container.duration / 1_000_000  # AV_TIME_BASE
+        elif stream.duration and stream.time_base:
+            duration = float(stream.duration * stream.time_base)
+        entry = clock_entry(duration, self.plan, time.time())
+        if entry <= 0.0:
+            return
+        start = 0.0
+        if stream.start_time is not None and stream.time_base:
+            start = float(stream.start_time * stream.time_base)
+        try:
+            self.container.seek(int((start + entry) * 1_000_000), backward=True)
+        except Exception:  # a file without an index: read it from the start
+            return
+        self.enter_at = start + entry
+        self.loop_s = duration
+
+    def _round_again(self) -> bool:
+        """At a clock-entered file's end, go on from its start (once); False when done."""
+        if self.loop_s is None or self.wrap_s > 0.0 or self.taken >= self.plan.frames:
+            return False
+        try:
+            self.container.seek(0, backward=True)
+        except Exception:
+            return False
+        self.wrap_s = self.loop_s
+        return True
+
     def _packets(self, index: int) -> Iterator[Packet[VideoStream]]:
         demux = self.container.demux(video=0)
         while True:
@@ -166,6 +238,9 @@ class _Sampler:
             try:
                 packet = next(demux)
             except StopIteration:
+                if self._round_again():
+                    demux = self.container.demux(video=0)
+                    continue
                 return
             except Exception as exc:
                 import av
@@ -173,6 +248,9 @@ class _Sampler:
                 if isinstance(exc, av.error.ExitError):  # our read time-out fired
                     raise _Stalled(self._stall_text(time.monotonic() - asked)) from None
                 if isinstance(exc, av.error.EOFError):
+                    if self._round_again():
+                        demux = self.container.demux(video=0)
+                        continue
                     return
                 raise
             waited = time.monotonic() - asked
@@ -203,6 +281,11 @@ class _Sampler:
         if self.want_next_output:  # a decoder with reorder delay owes us a picture
             return self._decode_pending(codec, at, keyframe=packet.is_keyframe)
         if self.origin is None:
+            if self.enter_at is not None:  # decode from the keyframe up to the clock moment
+                if at < self.enter_at - 0.5 / self.rate:
+                    return False
+                self.origin = at
+                return self._decode_pending(codec, at, keyframe=packet.is_keyframe)
             if not packet.is_keyframe:
                 return False
             self.origin = at
@@ -233,7 +316,7 @@ class _Sampler:
             return wall if self.source.live else self.packets / self.rate
         media = float(packet.pts * time_base)
         if not self.source.live:
-            return media
+            return media + self.wrap_s
         if self.media_zero is None:
             self.media_zero = (media, wall)
             return wall
