@@ -1,5 +1,6 @@
 """A bounded run of bench/soak.py: a real `gapwatch serve` killed with -9 and restarted while
-cameras flap and the receiver goes down; nothing may be lost (on PostgreSQL too when set)."""
+cameras break and are repaired and the receiver goes down; nothing may be lost (on PostgreSQL
+too when set)."""
 
 from __future__ import annotations
 
