@@ -253,8 +253,8 @@ def learn_demo_baselines(site: Site, db_url: str) -> list[str]:
 def seed_normals(site: Site, lessons: dict[str, _Lesson], sessions: Any) -> dict[str, float]:
     """Store each counted zone's usual crowd for every weekday-hour: the zone's people in each
     lesson probe (its cameras counted as the service counts them, against the lesson's
-    baseline), one sample each, as if every hour of past weeks had looked like the lessons.
-    Returns each zone's mean."""
+    baseline), one sample each, as if every hour of past weeks had looked like the lessons, with
+    at least a Poisson count's variance. Returns each zone's mean."""
     import datetime as dt
 
     from gapwatch.coverage import CoverageModel
@@ -284,6 +284,11 @@ def seed_normals(site: Site, lessons: dict[str, _Lesson], sessions: Any) -> dict
             means.setdefault(zone, []).append(now.people)
             for hour in range(7 * 24):
                 normals.learn(zone, monday + dt.timedelta(hours=hour), now.people)
+    for slot in normals.slots.values():
+        # Six lesson moments understate how much an hour's count varies over weeks; people who
+        # come independently vary at least as a Poisson count does (variance = mean). Without
+        # this floor, zones whose live count merely wandered were called a surge.
+        slot.var = max(slot.var, slot.mean)
     with transaction(sessions) as session:
         for (zone, weekday, hour), slot in normals.slots.items():
             session.add(
