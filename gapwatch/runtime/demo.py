@@ -27,9 +27,11 @@ from gapwatch.settings import Settings
 from gapwatch.site import Site
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
     from gapwatch.vision import Baseline
 
-__all__ = ["clean_twin", "demo_settings", "learn_demo_baselines", "lesson_for"]
+__all__ = ["clean_twin", "demo_settings", "learn_demo_baselines", "lesson_for", "seed_normals"]
 
 log = logging.getLogger(__name__)
 
@@ -189,12 +191,12 @@ def _teach(clip: Path, until_s: float | None = None) -> _Lesson | None:
     return _Lesson(baseline, probes) if probes else None
 
 
-def _lessons(site: Site) -> dict[str, _Lesson]:
-    """Each file camera's lesson (cameras showing one clip share it)."""
+def _lessons(site: Site, skip: set[str]) -> dict[str, _Lesson]:
+    """Each file camera's lesson but those in `skip` (cameras showing one clip share it)."""
     taught: dict[tuple[Path, float | None], _Lesson | None] = {}
     out: dict[str, _Lesson] = {}
     for camera in site.spec.cameras:
-        if "://" in camera.stream:
+        if "://" in camera.stream or camera.id in skip:
             continue
         lesson = lesson_for(site.resolve(camera.stream))
         if lesson is None:
@@ -228,7 +230,8 @@ def learn_demo_baselines(site: Site, db_url: str) -> list[str]:
         with transaction(sessions, write=False) as session:
             known = set(session.scalars(select(BaselineRow.camera_id)))
             has_normals = session.scalars(select(CrowdNormalRow.zone_id).limit(1)).first()
-        lessons = _lessons(site)
+        # A restart teaches nothing again; the normals need every camera's lesson.
+        lessons = _lessons(site, skip=known if has_normals is not None else set())
         with transaction(sessions) as session:
             for camera_id, lesson in lessons.items():
                 if camera_id in known:
@@ -250,7 +253,9 @@ def learn_demo_baselines(site: Site, db_url: str) -> list[str]:
     return taught
 
 
-def seed_normals(site: Site, lessons: dict[str, _Lesson], sessions: Any) -> dict[str, float]:
+def seed_normals(
+    site: Site, lessons: dict[str, _Lesson], sessions: sessionmaker[Session]
+) -> dict[str, float]:
     """Store each counted zone's usual crowd for every weekday-hour: the zone's people in each
     lesson probe (its cameras counted as the service counts them, against the lesson's
     baseline), one sample each, as if every hour of past weeks had looked like the lessons, with
