@@ -256,6 +256,15 @@ def _walkers(frame: np.ndarray, bg: np.ndarray) -> np.ndarray:
     return cv2.dilate(fg, np.ones((5, 5), np.uint8)).astype(bool)
 
 
+def _row(picture: str, truths: list[float], counts: list[float], refused: int) -> None:
+    t, c = np.array(truths, float), np.array(counts, float)
+    print(
+        f"| {picture} | {len(t)} | {t.mean():.1f} | {c.mean():.1f} |"
+        f" {np.abs(c - t).mean():.2f} | {(c - t).mean():+.2f} |"
+        f" {100 * (c - t).mean() / t.mean():+.0f} % | {refused} |"
+    )
+
+
 def composites(
     frames: list[np.ndarray],
     bg_spread: tuple[np.ndarray, np.ndarray],
@@ -289,12 +298,7 @@ def composites(
             refused += not got.counted
             truths.append(want)
             counts.append(got.people if got.counted else 0.0)
-        t, c = np.array(truths, float), np.array(counts, float)
-        print(
-            f"| walkers of {k + 1} frame{'s' if k else ''} | {len(t)} | {t.mean():.1f} |"
-            f" {c.mean():.1f} | {np.abs(c - t).mean():.2f} | {(c - t).mean():+.2f} |"
-            f" {100 * (c - t).mean() / t.mean():+.0f} % | {refused} |"
-        )
+        _row(f"walkers of {k + 1} frame{'s' if k else ''}", truths, counts, refused)
     night_bg = night_ir(bg, np.random.default_rng(1), grain=2.0)
     for grain in (2.0, 5.0, 8.0):
         truths, counts, refused = [], [], 0
@@ -304,12 +308,7 @@ def composites(
             refused += not got.counted
             truths.append(sum(labels[f]))
             counts.append(got.people if got.counted else 0.0)
-        t, c = np.array(truths, float), np.array(counts, float)
-        print(
-            f"| infrared night look, grain {grain:.0f} | {len(t)} | {t.mean():.1f} |"
-            f" {c.mean():.1f} | {np.abs(c - t).mean():.2f} | {(c - t).mean():+.2f} |"
-            f" {100 * (c - t).mean() / t.mean():+.0f} % | {refused} |"
-        )
+        _row(f"infrared night look, grain {grain:.0f}", truths, counts, refused)
 
 
 if __name__ == "__main__":

@@ -85,14 +85,24 @@ def load_source(path: Path) -> list[Image]:
 # --------------------------------------------------------------------------- writing
 
 
-def encode(path: Path, frames: list[Image], crf: int) -> None:
+def encode(
+    path: Path,
+    frames: list[Image],
+    crf: int,
+    *,
+    size: tuple[int, int] = (WIDTH, HEIGHT),
+    fps: int = FPS,
+    one_thread: bool = False,
+) -> None:
     """Encode BGR frames as a camera would: H.264 main profile, GOP 2 s, no B-frames."""
     cmd = [
         "ffmpeg", "-loglevel", "error", "-y",
-        "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{WIDTH}x{HEIGHT}", "-r", str(FPS), "-i", "-",
+        "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{size[0]}x{size[1]}", "-r", str(fps),
+        "-i", "-",
         "-c:v", "libx264", "-preset", "medium", "-profile:v", "main", "-bf", "0",
-        "-g", str(2 * FPS), "-crf", str(crf), "-pix_fmt", "yuv420p",
+        "-g", str(2 * fps), "-crf", str(crf), "-pix_fmt", "yuv420p",
         "-movflags", "+faststart", "-map_metadata", "-1", "-fflags", "+bitexact",
+        *(["-threads", "1"] if one_thread else []),
         str(path),
     ]  # fmt: skip
     proc = subprocess.run(cmd, input=b"".join(f.tobytes() for f in frames), check=False)

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from effects import HOME_WINDOW, Ctx, Image, crowd_frame, empty_scene, window
-from make_clips import WORK, fetch_source, load_source
+from effects import HOME_WINDOW, Ctx, crowd_frame, empty_scene, window
+from make_clips import WORK, encode, fetch_source, load_source
 
 HERE = Path(__file__).resolve().parent
 DEMO = HERE / "demo"
@@ -51,24 +51,6 @@ def extra_at(t: float) -> int:
     return 0
 
 
-def encode(path: Path, frames: list[Image]) -> None:
-    """H.264 main as the sample clips are, a keyframe every 2 s."""
-    import subprocess
-
-    cmd = [
-        "ffmpeg", "-loglevel", "error", "-y",
-        "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{SIZE[0]}x{SIZE[1]}",
-        "-r", str(FPS), "-i", "-",
-        "-c:v", "libx264", "-preset", "medium", "-profile:v", "main", "-bf", "0",
-        "-g", str(2 * FPS), "-crf", "33", "-pix_fmt", "yuv420p",
-        "-movflags", "+faststart", "-map_metadata", "-1", "-fflags", "+bitexact",
-        "-threads", "1", str(path),
-    ]  # fmt: skip
-    proc = subprocess.run(cmd, input=b"".join(f.tobytes() for f in frames), check=False)
-    if proc.returncode != 0:
-        sys.exit(f"ffmpeg failed on {path.name}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path, default=WORK / "vtest.avi")
@@ -88,7 +70,7 @@ def main() -> None:
         frames.append(cv2.resize(picture, SIZE, interpolation=cv2.INTER_AREA))
     DEMO.mkdir(exist_ok=True)
     out = DEMO / "square_filling.mp4"
-    encode(out, frames)
+    encode(out, frames, 33, size=SIZE, fps=FPS, one_thread=True)
     labels = {
         "clips": {
             out.name: {
