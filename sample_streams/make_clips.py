@@ -82,6 +82,15 @@ def load_source(path: Path) -> list[Image]:
     return frames
 
 
+def footage(path: Path) -> list[Image]:
+    """The source footage's frames, fetched first when missing; FFmpeg must be there to encode."""
+    if shutil.which("ffmpeg") is None:
+        sys.exit("ffmpeg is needed (Debian package ffmpeg)")
+    if not path.exists():
+        fetch_source(path)
+    return load_source(path)
+
+
 # --------------------------------------------------------------------------- writing
 
 
@@ -115,11 +124,7 @@ def main() -> None:
     parser.add_argument("--source", type=Path, default=WORK / "vtest.avi")
     parser.add_argument("--only", action="append", default=[], help="rebuild only these clips")
     args = parser.parse_args()
-    if shutil.which("ffmpeg") is None:
-        sys.exit("ffmpeg is needed (Debian package ffmpeg)")
-    if not args.source.exists():
-        fetch_source(args.source)
-    source = load_source(args.source)
+    source = footage(args.source)
     background = empty_scene(source)
     CLIPS.mkdir(exist_ok=True)
 

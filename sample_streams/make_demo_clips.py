@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 from effects import HOME_WINDOW, Ctx, crowd_frame, empty_scene, window
-from make_clips import WORK, encode, fetch_source, load_source
+from make_clips import WORK, encode, footage
 
 HERE = Path(__file__).resolve().parent
 DEMO = HERE / "demo"
@@ -55,11 +53,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path, default=WORK / "vtest.avi")
     args = parser.parse_args()
-    if shutil.which("ffmpeg") is None:
-        sys.exit("ffmpeg is needed (Debian package ffmpeg)")
-    if not args.source.exists():
-        fetch_source(args.source)
-    source = load_source(args.source)
+    source = footage(args.source)
     ctx = Ctx(source, empty_scene(source), 0, np.random.default_rng(7))
     seconds = TIMELINE[-1][1]
     frames = []
