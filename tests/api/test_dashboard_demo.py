@@ -44,6 +44,7 @@ def test_fault_clips_have_a_clean_twin_of_their_scene() -> None:
     assert clean_twin(ROOT / "README.md") is None
 
 
+@pytest.mark.slow  # teaches all forty demo cameras: seconds of judging
 def test_demo_faulty_cameras_get_a_baseline_that_still_sees_their_fault(tmp_path: Path) -> None:
     site = load_site(DEMO)
     url = f"sqlite:///{tmp_path / 'demo.db'}"
