@@ -6,7 +6,7 @@ import datetime as dt
 import itertools
 from functools import cache
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from gapwatch.site import Site
@@ -29,6 +29,22 @@ def example_site() -> Site:
         max_size=60,
     )
 )
+# Found by a CI run: every unit busy when pole-01's alert opened, so its road patrol waited with
+# no unit and was replaced when foot-2 came free; the test then wanted exactly one road patrol.
+@example(
+    steps=[
+        ("cam-tight", "offline"), ("cam-ne", "ok"), ("pole-01", "ok"), ("cam-ne", "degraded"),
+        ("pole-02", "ok"), ("cam-sw", "offline"), ("pole-01", "offline"), ("cam-ne", "ok"),
+        ("pole-02", "degraded"), ("cam-ne", "offline"), ("cam-ne", "degraded"),
+        ("cam-sw", "degraded"), ("pole-01", "ok"), ("pole-02", "degraded"), ("cam-sw", "offline"),
+        ("cam-sw", "ok"), ("pole-01", "ok"), ("pole-02", "degraded"), ("pole-02", "ok"),
+        ("cam-ne", "ok"), ("cam-ne", "ok"), ("cam-ne", "ok"), ("cam-ne", "offline"),
+        ("cam-sw", "degraded"), ("pole-02", "degraded"), ("cam-ne", "offline"),
+        ("cam-tight", "offline"), ("cam-sw", "degraded"), ("pole-02", "offline"),
+        ("pole-01", "offline"), ("cam-tight", "offline"), ("cam-tight", "offline"),
+        ("cam-ne", "offline"), ("cam-sw", "ok"),
+    ]
+)  # fmt: skip
 def test_any_probe_sequence_keeps_the_promises(steps: list[tuple[str, str]]) -> None:
     t = sc.local("2026-07-29", "20:00")
     lines = []
@@ -50,7 +66,17 @@ def test_any_probe_sequence_keeps_the_promises(steps: list[tuple[str, str]]) -> 
             assert kinds == []
         else:
             # A video patrol only when some working view sees part of the gap.
-            assert kinds.count("road_patrol") == 1 and kinds.count("video_patrol") <= 1
+            assert kinds.count("video_patrol") <= 1
+            # One road patrol at a time: a task is replaced only when its unit refused it, or
+            # when it waited with no unit free and one became free (`assign_waiting`).
+            roads = [task for task in alert["tasks"] if task["kind"] == "road_patrol"]
+            replaced = [
+                task
+                for task in roads
+                if task["status"] == "rejected"
+                or (task["status"] == "cancelled" and task["assignee"] is None)
+            ]
+            assert roads and len(roads) - len(replaced) <= 1, roads
         # Everything came back and nobody was on scene: every alert closed by itself.
         assert alert["status"] == "resolved", alert
         assert all(task["status"] in ("cancelled", "cleared", "done") for task in alert["tasks"])
