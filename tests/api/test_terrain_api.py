@@ -95,3 +95,46 @@ def test_the_dashboard_map_shows_the_hillshade(tmp_path: Path, db_url: str) -> N
             assert errors == []
         finally:
             browser.close()
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}")
+def test_the_hillshade_comes_after_a_failed_request(tmp_path: Path, db_url: str) -> None:
+    """A board left open for hours must not lose its relief to one failed request (a CI run
+    under load once showed the map without it): the first two answers are 503, the third the
+    real one."""
+    from playwright.sync_api import Route, expect, sync_playwright
+
+    settings = make_settings(tmp_path, db_url)
+    write_dem(tmp_path / "dem.tif", hills, crs=UTM, cell=4.0)
+    with Path(settings.site).open("a", encoding="utf-8") as site:
+        site.write("terrain: {dem: dem.tif}\n")
+    app = create_app(settings)
+    refused: list[str] = []
+
+    def busy_twice(route: Route) -> None:
+        if len(refused) < 2:
+            refused.append(route.request.url)
+            route.fulfill(
+                status=503,
+                content_type="application/json",
+                body='{"detail": [{"msg": "busy"}]}',
+            )
+        else:
+            route.continue_()
+
+    with running(app) as base_url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+            page.route("**/api/v1/terrain/hillshade", busy_twice)
+            page.set_default_timeout(30_000)
+            page.goto(base_url + "/")
+            page.fill("#token", ADMIN_TOKEN)
+            page.click("#login-submit")
+            expect(page.locator("#app")).to_be_visible()
+            overlay = page.locator(".leaflet-hillshade-pane img.leaflet-image-layer")
+            expect(overlay).to_have_count(1, timeout=30_000)
+            assert len(refused) == 2
+        finally:
+            browser.close()

@@ -568,18 +568,25 @@ export class SiteMap {
 /**
  * The hillshade of the site's DEM under every layer, when the site has one (terrain.dem).
  * Resolves to the Leaflet image overlay, or null when the site has no DEM (the API says 404).
+ * A failed request (a busy server, a dropped connection) is tried again a few times, 2, 4, 6
+ * and 8 s later: the board is left open for hours and must not lose its relief to one error.
  * @param {SiteMap} siteMap
  * @param {{ get: (path: string) => Promise<any> }} api
+ * @param {number} [tries]
  * @returns {Promise<L.ImageOverlay | null>}
  */
-export async function addHillshade(siteMap, api) {
+export async function addHillshade(siteMap, api, tries = 5) {
   /** @type {{ image: string, bounds: L.LatLngBoundsExpression }} */
   let shade;
-  try {
-    shade = await api.get("/api/v1/terrain/hillshade");
-  } catch (error) {
-    if (/** @type {any} */ (error).status === 404) return null;
-    throw error;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      shade = await api.get("/api/v1/terrain/hillshade");
+      break;
+    } catch (error) {
+      if (/** @type {any} */ (error).status === 404) return null;
+      if (attempt >= tries) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 2000 * attempt));
+    }
   }
   const map = siteMap.map;
   const pane = map.getPane("hillshadePane") || map.createPane("hillshadePane");
