@@ -60,11 +60,27 @@ class MergeReport:
         }
 
 
+def _represent_text(representer: Any, data: str) -> Any:
+    """Text as text for the site reader too: ruamel writes YAML 1.2, where `no`, `off` or
+    `1:20` are plain text, but the site file is read as YAML 1.1 (PyYAML), which takes them for
+    a boolean or a number. Quote whatever PyYAML would not read back as text."""
+    import yaml as pyyaml
+
+    tag = pyyaml.resolver.Resolver().resolve(pyyaml.ScalarNode, data, (True, False))  # type: ignore[no-untyped-call]
+    if tag != _TEXT:
+        return representer.represent_scalar(_TEXT, data, style="'")
+    return representer.represent_str(data)
+
+
+_TEXT = "tag:yaml.org,2002:str"
+
+
 def _yaml() -> YAML:
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.width = 120
     yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.representer.add_representer(str, _represent_text)
     return yaml
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
+from typing import Any
 
 import cv2
 import httpx
@@ -61,16 +62,34 @@ def test_a_site_without_dem_answers_404_in_the_error_shape(api: Api) -> None:
     assert api.client.get("/api/v1/terrain/hillshade").status_code == 401
 
 
-@pytest.mark.browser
-@pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}")
-def test_the_dashboard_map_shows_the_hillshade(tmp_path: Path, db_url: str) -> None:
-    from playwright.sync_api import expect, sync_playwright
-
+def _app_with_hills(tmp_path: Path, db_url: str) -> Any:
+    """The app on a site whose terrain is a DEM of hills."""
     settings = make_settings(tmp_path, db_url)
     write_dem(tmp_path / "dem.tif", hills, crs=UTM, cell=4.0)
     with Path(settings.site).open("a", encoding="utf-8") as site:
         site.write("terrain: {dem: dem.tif}\n")
-    app = create_app(settings)
+    return create_app(settings)
+
+
+def _signed_in_overlay(page: Any, base_url: str) -> Any:
+    """Sign in on the board; the hillshade overlay, once it is on the map."""
+    from playwright.sync_api import expect
+
+    page.goto(base_url + "/")
+    page.fill("#token", ADMIN_TOKEN)
+    page.click("#login-submit")
+    expect(page.locator("#app")).to_be_visible()
+    overlay = page.locator(".leaflet-hillshade-pane img.leaflet-image-layer")
+    expect(overlay).to_have_count(1, timeout=30_000)
+    return overlay
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}")
+def test_the_dashboard_map_shows_the_hillshade(tmp_path: Path, db_url: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    app = _app_with_hills(tmp_path, db_url)
     with running(app) as base_url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
@@ -79,12 +98,7 @@ def test_the_dashboard_map_shows_the_hillshade(tmp_path: Path, db_url: str) -> N
             page.on("pageerror", lambda error: errors.append(str(error)))
             page.on("console", lambda m: errors.append(m.text) if m.type == "warning" else None)
             page.set_default_timeout(30_000)
-            page.goto(base_url + "/")
-            page.fill("#token", ADMIN_TOKEN)
-            page.click("#login-submit")
-            expect(page.locator("#app")).to_be_visible()
-            overlay = page.locator(".leaflet-hillshade-pane img.leaflet-image-layer")
-            expect(overlay).to_have_count(1, timeout=30_000)
+            overlay = _signed_in_overlay(page, base_url)
             assert (overlay.get_attribute("src") or "").startswith("data:image/png;base64,")
             # Beneath the zones: its pane is stacked lower than the zone pane.
             stack = page.evaluate(
@@ -103,13 +117,9 @@ def test_the_hillshade_comes_after_a_failed_request(tmp_path: Path, db_url: str)
     """A board left open for hours must not lose its relief to one failed request (a CI run
     under load once showed the map without it): the first two answers are 503, the third the
     real one."""
-    from playwright.sync_api import Route, expect, sync_playwright
+    from playwright.sync_api import Route, sync_playwright
 
-    settings = make_settings(tmp_path, db_url)
-    write_dem(tmp_path / "dem.tif", hills, crs=UTM, cell=4.0)
-    with Path(settings.site).open("a", encoding="utf-8") as site:
-        site.write("terrain: {dem: dem.tif}\n")
-    app = create_app(settings)
+    app = _app_with_hills(tmp_path, db_url)
     refused: list[str] = []
 
     def busy_twice(route: Route) -> None:
@@ -129,12 +139,8 @@ def test_the_hillshade_comes_after_a_failed_request(tmp_path: Path, db_url: str)
             page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="zh-CN")
             page.route("**/api/v1/terrain/hillshade", busy_twice)
             page.set_default_timeout(30_000)
-            page.goto(base_url + "/")
-            page.fill("#token", ADMIN_TOKEN)
-            page.click("#login-submit")
-            expect(page.locator("#app")).to_be_visible()
-            overlay = page.locator(".leaflet-hillshade-pane img.leaflet-image-layer")
-            expect(overlay).to_have_count(1, timeout=30_000)
+            overlay = _signed_in_overlay(page, base_url)
+            assert (overlay.get_attribute("src") or "").startswith("data:image/png;base64,")
             assert len(refused) == 2
         finally:
             browser.close()

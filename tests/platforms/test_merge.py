@@ -95,3 +95,13 @@ def test_merge_is_idempotent_and_keeps_hand_edits(
     waiting = {str(u["platform_id"]) for u in doc.data.get("unplaced", [])}
     for channel in second:  # every channel is somewhere, exactly once
         assert (channel.platform_id in known) != (channel.platform_id in waiting)
+
+
+@pytest.mark.parametrize("name", ["no", "off", "Yes", "on", "1:20", "0x1f", "1_000", "null", "~"])
+def test_names_the_site_reader_would_take_for_another_type_are_written_quoted(name: str) -> None:
+    """The merge writes YAML 1.2, the site file is read as YAML 1.1: a preset named `no` came
+    back as False (found by the round-trip property test)."""
+    import yaml as pyyaml
+
+    doc = SiteDocument.new("s", name)
+    assert pyyaml.safe_load(doc.dump())["site"]["name"] == name
