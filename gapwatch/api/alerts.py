@@ -286,6 +286,8 @@ def assign(service: ServiceDep, who: Responder, alert_id: AlertId, body: AssignI
 )
 def create_silence(service: ServiceDep, who: Responder, body: SilenceIn) -> SilenceOut:
     """Silence cameras, zones or groups for a while: failures are recorded, not alerted."""
+    from gapwatch.alerts.records import publish
+
     with refusals_as_conflicts(service), service.engine_transaction() as session:
         row = service.alerts.add_silence(
             session,
@@ -298,7 +300,18 @@ def create_silence(service: ServiceDep, who: Responder, body: SilenceIn) -> Sile
             comment=body.comment,
         )
         session.flush()
-        return _silence_out(row)
+        out = _silence_out(row)
+        # Every console showing the duty tab lists it at once, as it does when a silence ends.
+        publish(
+            session,
+            at=row.created_at,
+            type="silence.created",
+            data=out.model_dump(
+                mode="json", include={"id", "cameras", "zones", "groups", "ends_at"}
+            )
+            | {"by": who.name},
+        )
+        return out
 
 
 @router.get("/silences", response_model=list[SilenceOut], responses=error_responses(401, 403, 503))

@@ -6,7 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from gapwatch.storage import CameraStateRow, transaction
+from sqlalchemy import select
+
+from gapwatch.storage import CameraStateRow, EventRow, transaction
 from gapwatch.vision.types import ProbeResult
 from tests.api.conftest import Api
 from tests.api.test_alert_flow import _down
@@ -182,6 +184,17 @@ def test_ending_a_silence_alerts_the_camera_it_kept_quiet(api: Api) -> None:
     twice = api.client.post(f"/api/v1/silences/{silence['id']}/end", headers=op)
     assert twice.status_code == 409
     assert api.client.post("/api/v1/silences/si_nope/end", headers=op).status_code == 404
+    # Both are live events, so every console's duty tab lists the change at once.
+    with transaction(api.service.sessions) as session:
+        events = session.execute(
+            select(EventRow.type, EventRow.data)
+            .where(EventRow.type.like("silence.%"))
+            .order_by(EventRow.seq)
+        ).all()
+    assert [e.type for e in events] == ["silence.created", "silence.ended"]
+    created = events[0].data
+    assert created["id"] == silence["id"] and created["cameras"] == ["cam-1"]
+    assert created["by"] == "test operator" and created["ends_at"] == silence["ends_at"]
 
 
 def test_maintenance_windows_list_the_site_plan(api: Api) -> None:

@@ -290,3 +290,63 @@ def test_the_date_reader_takes_both_languages_forms_and_refuses_what_names_no_mo
     ]
     assert page.evaluate(PARSE, list(read)) == list(read.values())
     assert page.evaluate(PARSE, refused) == [None] * len(refused)
+
+
+def test_a_live_redraw_keeps_the_time_being_typed(console: Console, screens: Any) -> None:
+    """The duty tab is drawn again whenever a silence changes anywhere. A time being typed into
+    "silence until" must survive that redraw: before, the redraw wrote the prefilled default
+    (now + 2 h) over it, and the silence went out with the default's end."""
+    from playwright.sync_api import expect
+
+    screen: Screen = screens(SMALL, "en-US", "Asia/Shanghai")
+    page = screen.sign_in(console.tokens["operator"])
+    page.click(".view-tab[data-view=duty]")
+    page.select_option("#s-kind", "cameras")
+    page.select_option("#s-target", "cam-4")
+    page.select_option("#s-hours", "until")
+    until = page.locator("#s-until")
+    expect(until).not_to_have_value("")  # the prefilled default
+    ends = (dt.datetime.now(SHANGHAI) + dt.timedelta(hours=5)).replace(second=0, microsecond=0)
+    typed = ends.strftime("%Y年%m月%d日 %H:%M")
+    until.fill(typed)
+    rows = page.locator("#silence-rows tr")
+    expect(rows).to_have_count(0)
+
+    def silence_elsewhere(camera: str) -> None:
+        """Another operator silences a camera: the live feed makes this tab draw itself again."""
+        answer = httpx.post(
+            f"{console.base}/api/v1/silences",
+            json={
+                "cameras": [camera],
+                "ends_at": (dt.datetime.now(SHANGHAI) + dt.timedelta(hours=1)).isoformat(),
+            },
+            headers=console.headers("operator"),
+        )
+        assert answer.status_code == 201, answer.text
+
+    # Redrawn while the field has the focus: the text being typed stays as it is.
+    silence_elsewhere("cam-1")
+    expect(rows).to_have_count(1)
+    assert page.evaluate("document.activeElement.id") == "s-until"
+    expect(until).to_have_value(typed)
+    # Redrawn after the focus left it: the typed moment stands, written in the language's form.
+    page.locator("#s-comment").focus()
+    silence_elsewhere("cam-2")
+    expect(rows).to_have_count(2)
+    expect(until).to_have_value(ends.strftime("%Y-%m-%d %H:%M"))
+    with page.expect_request(
+        lambda r: r.url.endswith("/api/v1/silences") and r.method == "POST"
+    ) as posted:
+        page.click("#s-add")
+    assert json.loads(posted.value.post_data or "{}")["ends_at"] == ends.isoformat()
+    expect(rows).to_have_count(3)
+    page.screenshot(path=str(ARTIFACTS / "fields-redraw-zh-1366.png"))
+    # The console test service is shared: the three silences end here.
+    for silence in httpx.get(
+        f"{console.base}/api/v1/silences", headers=console.headers("operator")
+    ).json():
+        ended = httpx.post(
+            f"{console.base}/api/v1/silences/{silence['id']}/end",
+            headers=console.headers("operator"),
+        )
+        assert ended.status_code == 200, ended.text
