@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from gapwatch.alerts.lifecycle import Silence
 from gapwatch.alerts.startup import remember_alert
-from gapwatch.alerts.state import NOT_CAMERA_KINDS
+from gapwatch.alerts.state import NOT_CAMERA_KINDS, OpenAlertState
 from gapwatch.health import camera_is_down
 from gapwatch.patrol import ACTIVE_STATUSES
 from gapwatch.storage import AlertRow, CameraStateRow, SilenceRow, TaskRow
@@ -39,6 +39,8 @@ class RefreshReport:
     tasks_changed: bool = False
     units_changed: bool = False
     silences_changed: bool = False
+    alerts_changed: list[str] = field(default_factory=list)
+    """Held alerts whose cameras or silence another process changed (taken in again)."""
 
     @property
     def changed(self) -> bool:
@@ -49,6 +51,7 @@ class RefreshReport:
             or self.tasks_changed
             or self.units_changed
             or self.silences_changed
+            or self.alerts_changed
         )
 
 
@@ -66,13 +69,21 @@ def refresh_from_store(engine: AlertEngine, session: Session) -> RefreshReport:
     for alert_id in closed:
         engine.open_alerts.forget(alert_id)
     added = sorted(set(rows) - set(engine.open_alerts))
-    if added:
+    # An alert held already may have grown elsewhere (a camera joined it: its ground and
+    # severity with it) or been silenced or unsilenced: it is taken in again from its row. The
+    # prober's own alerts always match here, since a refresh waits for its actions' commits.
+    grown = sorted(
+        a for a in set(rows) & set(engine.open_alerts) if _differs(engine.open_alerts[a], rows[a])
+    )
+    if added or grown:
         down = {
             c.camera_id
             for c in session.scalars(select(CameraStateRow))
             if camera_is_down(c.status, c.flapping)
         }
-        for alert_id in added:
+        for alert_id in grown:
+            engine.open_alerts.forget(alert_id)
+        for alert_id in added + grown:
             remember_alert(engine, rows[alert_id], down)
 
     task_ids: dict[str, list[str]] = {a: [] for a in engine.open_alerts}
@@ -100,4 +111,11 @@ def refresh_from_store(engine: AlertEngine, session: Session) -> RefreshReport:
     # The engine forgets silences long over; only one it has never seen, or one whose end
     # moved (ended early by an operator), counts as a change.
     silences_changed = engine.silences.replace(silences)
-    return RefreshReport(closed, added, tasks_changed, units_changed, silences_changed)
+    return RefreshReport(
+        closed, added, tasks_changed, units_changed, silences_changed, alerts_changed=grown
+    )
+
+
+def _differs(state: OpenAlertState, row: AlertRow) -> bool:
+    """Whether the store's row of a held alert says something the memory of it does not."""
+    return state.cameras != list(row.cameras) or state.silenced != row.silenced

@@ -189,3 +189,35 @@ def test_a_refresh_during_an_operator_action_does_not_undo_it_in_memory(
     with transaction(prober.sessions, write=False) as session:
         alert = session.scalars(select(AlertRow).where(AlertRow.kind == "camera_down")).one()
     assert alert.silenced
+
+
+def test_the_replica_follows_an_alert_that_grew_after_it_first_saw_it(
+    pair: tuple[Service, Service],
+) -> None:
+    """A replica that took in an alert, then another camera joined it on the prober: the
+    replica's memory of it (cameras, ground, road-patrol order) must follow, not stay as first
+    seen. Before, only alerts it had never seen were read."""
+    prober, replica = pair
+    alert_id, at = _open_alert(prober, T0)
+    assert replica.refresh_alerts() is True
+    assert replica.alerts.open_alerts[alert_id].cameras == ["cam-1"]
+    _probe(prober, "cam-2", "offline", prober.site.spec.health.open_after, at)
+    grown = prober.alerts.open_alerts[alert_id]
+    assert grown.cameras == ["cam-1", "cam-2"], "cam-2 should join cam-1's alert (same zone)"
+
+    assert replica.refresh_alerts() is True
+    mirror = replica.alerts.open_alerts[alert_id]
+    assert mirror.cameras == grown.cameras
+    assert replica.alerts.open_alert_for("cam-2") == alert_id
+    assert mirror.lost_m2.keys() == grown.lost_m2.keys()
+    for zone, area in grown.lost_m2.items():
+        assert mirror.lost_m2[zone] == pytest.approx(area, rel=0.01)
+    assert set(mirror.task_ids) == set(grown.task_ids)
+    later = at + 10 * STEP
+    seen = replica.alerts.road_patrol_order(later)
+    truth = prober.alerts.road_patrol_order(later)
+    assert [(a, s.rank, s.top_zone) for a, s in seen] == [(a, s.rank, s.top_zone) for a, s in truth]
+    for (_, mine), (_, theirs) in zip(seen, truth, strict=True):
+        assert mine.blind_m2 == pytest.approx(theirs.blind_m2, rel=0.01)
+    assert replica.refresh_alerts() is False  # nothing more to take in
+    assert prober.refresh_alerts() is False  # the prober's own alerts never count as news
