@@ -12,6 +12,8 @@ and the speaker are the only parts replaced: an init script records what the pag
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -249,12 +251,18 @@ def test_a_critical_alert_is_heard_seen_and_kept_on_screen_until_acknowledged(
     expect(page.locator("#alert-detail")).to_be_visible()
     page.wait_for_timeout(900)
     assert page.evaluate("document.querySelectorAll('.camera-label').length") >= 1
-    # Offline cameras and blind spots never share a colour.
+    # No two things on the map share a colour: offline cameras and blind spots above all, and
+    # neither the crowd nor a technician's failure gap is taken for an offline camera.
     colours = page.evaluate(
-        "() => [getComputedStyle(document.querySelector('.sw-offline')).backgroundColor,"
-        " getComputedStyle(document.querySelector('.sw-blind')).backgroundColor]"
+        """() => Object.fromEntries([...document.querySelectorAll('#legend .sw')]
+             .filter((e) => !e.matches('.sw-suggest, .sw-route, .sw-alert'))
+             .map((e) => [e.className, getComputedStyle(e).backgroundColor.match(/[0-9.]+/g)
+               .slice(0, 3).map(Number)]))"""
     )
-    assert colours[0] != colours[1]
+    assert {"sw sw-offline", "sw sw-blind", "sw sw-crowd", "sw sw-gap"} <= colours.keys(), colours
+    for one, other in itertools.combinations(colours, 2):
+        distance = math.dist(colours[one], colours[other])
+        assert distance > 60, (one, other, colours[one], colours[other])
 
     # Left unacknowledged it escalates: heard again, said on the card.
     beeps = page.evaluate("window.__beeps")

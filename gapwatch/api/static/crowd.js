@@ -7,7 +7,7 @@ import { formatNumber, localName, t, tCode } from "./i18n.js";
 
 /** People per m² at which the layer is fully coloured: a packed square. */
 const FULL_DENSITY = 1.0;
-const CROWD_COLOUR = "#b06cff";
+const CROWD_COLOUR = "#8a5cff";
 const REFRESH_MS = 20_000;
 
 /** @param {unknown} text */

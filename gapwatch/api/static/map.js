@@ -13,6 +13,9 @@ const STATUS_COLOUR = {
   unknown: "#7f8c9a",
 };
 const BLIND_COLOUR = "#ff2d2d";
+/** A ground a single camera failure would leave blind (technician tab): a pale dashed haze, never
+ * taken for an offline camera (magenta), a blind spot (red), the crowd (violet) or a status. */
+const GAP_COLOUR = "#eef3f8";
 /** @type {Record<number, string>} */
 export const SEVERITY_COLOUR = { 5: "#ff3b3b", 4: "#ff7a1a", 3: "#f5c518", 2: "#4aa3ff", 1: "#8a9bb0" };
 /** Below this zoom zones group into scenic spots, and alerts into one marker per spot. */
@@ -520,7 +523,7 @@ export class SiteMap {
     L.geoJSON(audit.failure_gaps, {
       pane: "gapPane",
       filter: (f) => f.properties.rank <= 5,
-      style: { color: "#c03cff", weight: 1, fillColor: "#c03cff", fillOpacity: 0.4 },
+      style: { color: GAP_COLOUR, weight: 1.5, dashArray: "4 3", fillColor: GAP_COLOUR, fillOpacity: 0.3 },
       onEachFeature: (f, layer) =>
         layer.bindTooltip(
           `${escapeHtml(t("legend.gap"))} #${f.properties.rank} ${escapeHtml(f.properties.camera)} · ` +
