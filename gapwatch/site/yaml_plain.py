@@ -104,16 +104,77 @@ def plain_values(text: str, loader: type[Any] | None = None) -> tuple[bool, Any]
     scanned = "\n" + text
     if any(scan.search(scanned) is not None for scan in _DOUBTFUL):
         return False, None
-    import yaml
 
     fast = _LOADERS.get(loader)
     if fast is None:
         fast = _LOADERS[loader] = _refusing_duplicates(loader)
     try:
-        values = yaml.load(text, Loader=fast)  # a safe loader: no Python objects
+        values = _load_with_numbers_aside(text, fast)
     except Exception:  # any refusal goes to the careful reader, which explains it with a line
         return False, None
     return True, values
+
+
+# A value that is a one-line flow sequence of plain decimals, such as a polygon
+# `[[104.0500, 35.1300], [104.0510, 35.1300]]`. Written so (no exponent, no sign but a minus, no
+# leading zero), it is JSON as well, and json reads it as the careful reader does: ints as ints,
+# floats as floats. Most of a county's site file is such sequences, and PyYAML builds them one
+# Python call per number.
+_NUMERIC_FLOW = re.compile(r"(?<=[:-] )\[[-0-9., \[\]]*\](?=[ \t]*(?:#.*)?$)", re.MULTILINE)
+_NUMERIC_TOKENS = re.compile(r"(?:[\[\],]|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?)*")
+
+
+def _load_with_numbers_aside(text: str, loader: type[Any]) -> Any:
+    """`yaml.load(text)`, with the numeric flow sequences read by json instead.
+
+    Each is replaced by a placeholder word before PyYAML reads the text, and put back after.
+    Only if every placeholder comes back as a whole value (so each sequence was a whole value
+    where it stood) is the result used; otherwise the text is read as it is."""
+    import json
+    import secrets
+
+    import yaml
+
+    nonce = secrets.token_hex(8)
+    while nonce in text:
+        nonce = secrets.token_hex(8)
+    aside: dict[str, Any] = {}
+
+    def put_aside(match: re.Match[str]) -> str:
+        flow = match.group(0)
+        if _NUMERIC_TOKENS.fullmatch(flow.replace(" ", "")) is None:
+            return flow
+        try:
+            numbers = json.loads(flow)
+        except ValueError:  # a trailing comma, an empty item: YAML's reading is left to PyYAML
+            return flow
+        word = f"gw{len(aside)}x{nonce}"
+        aside[word] = numbers
+        return word
+
+    lighter = _NUMERIC_FLOW.sub(put_aside, text)
+    if not aside:
+        return yaml.load(text, Loader=loader)  # a safe loader: no Python objects
+    values = yaml.load(lighter, Loader=loader)
+    returned = 0
+
+    def put_back(value: Any) -> Any:
+        nonlocal returned
+        if isinstance(value, str):
+            if value in aside:
+                returned += 1
+                return aside[value]
+            return value
+        if isinstance(value, list):
+            return [put_back(v) for v in value]
+        if isinstance(value, dict):
+            return {k: put_back(v) for k, v in value.items()}
+        return value
+
+    values = put_back(values)
+    if returned != len(aside):
+        return yaml.load(text, Loader=loader)
+    return values
 
 
 Path = tuple[str | int, ...]

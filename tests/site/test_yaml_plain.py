@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -309,3 +310,41 @@ def test_schema_error_in_a_fast_read_site_names_its_line(
     assert hfov == line_of_text(text, "hfov_deg: 400")
     assert typo == line_of_text(text, "hfvo_deg")
     assert all(p.file == path for p in reading.errors)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "polygon: [[104.0500, 35.1300], [104.0510, 35.1300], [-0.0, -0], [0, 1.25]]\n",
+        "zones:\n  - polygon: [[1, 2], [3, 4]]  # a note\n    location: [104.05, 35.13]\n",
+        "- [1, 2]\n- [[3.5]]\n- []\n",
+        "a: [1, 2,]\n",  # a trailing comma: YAML takes it, json does not
+        "a: [1, , 2]\n",
+        "a: [1e3, 2]\n",  # no exponent: PyYAML's YAML 1.1 reads 1e3 as text
+        "a: [01, 2]\n",
+        "a: word\n  - [1, 2]\n",  # the sequence is the end of a two-line plain scalar
+        "a: {b: [1, 2]}\n",
+        "a: '[1, 2]'\n",
+        "a: [1, 2]: b\n",
+        "a:\n  b: [1, 2]\n  c: [1, 2]\n",
+    ],
+)
+def test_numeric_sequences_read_by_json_agree_with_the_careful_reader(text: str) -> None:
+    plain, values = plain_values(text)
+    careful = parse_yaml_carefully(text)
+    if not isinstance(careful, ParsedYaml):
+        assert not plain, text
+        return
+    if plain:
+        assert _typed(values) == _typed(careful.data), text
+
+
+def test_every_numeric_sequence_of_a_site_comes_back_as_numbers() -> None:
+    polygon = [[104.0 + i / 1000, 35.0 + i / 2000] for i in range(200)]
+    text = "zones:\n" + "".join(
+        f"  - id: z{i}\n    polygon: {json.dumps(polygon)}\n" for i in range(50)
+    )
+    plain, values = plain_values(text)
+    assert plain
+    assert [z["polygon"] for z in values["zones"]] == [polygon] * 50
+    assert _typed(values) == _typed(parse_yaml_carefully(text).data)  # type: ignore[union-attr]
