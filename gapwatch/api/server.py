@@ -15,6 +15,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from gapwatch.api.app import create_app
+from gapwatch.api.bytecode import bytecode_missing
 from gapwatch.api.http_limits import (
     ConnectionLimits,
     QuietResourceErrors,
@@ -66,20 +67,6 @@ class _Server(uvicorn.Server):
         if service is not None:
             service.stopping.set()
         super().handle_exit(sig, frame)
-
-
-def bytecode_missing() -> bool:
-    """True when this install has no compiled bytecode and may not write any: then every start
-    compiles every module again (about 4x slower imports; `make install` compiles it)."""
-    import importlib.util
-    import sys
-    from pathlib import Path
-
-    import gapwatch
-
-    if not sys.dont_write_bytecode:
-        return False
-    return not Path(importlib.util.cache_from_source(gapwatch.__file__)).exists()
 
 
 def serve(settings: Settings, site: Site) -> None:
