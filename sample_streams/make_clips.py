@@ -102,14 +102,20 @@ def encode(
     size: tuple[int, int] = (WIDTH, HEIGHT),
     fps: int = FPS,
     one_thread: bool = False,
+    gop_s: int = 2,
+    constant_qp: bool = False,
 ) -> None:
-    """Encode BGR frames as a camera would: H.264 main profile, GOP 2 s, no B-frames."""
+    """Encode BGR frames as a camera would: H.264 main profile, GOP 2 s, no B-frames.
+
+    `constant_qp` takes `crf` as a fixed quantiser instead: the same picture then decodes to
+    the same pixels at every keyframe (a rate-controlled encoder re-codes it differently)."""
+    quality = ["-qp", str(crf)] if constant_qp else ["-crf", str(crf)]
     cmd = [
         "ffmpeg", "-loglevel", "error", "-y",
         "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{size[0]}x{size[1]}", "-r", str(fps),
         "-i", "-",
         "-c:v", "libx264", "-preset", "medium", "-profile:v", "main", "-bf", "0",
-        "-g", str(2 * fps), "-crf", str(crf), "-pix_fmt", "yuv420p",
+        "-g", str(gop_s * fps), *quality, "-pix_fmt", "yuv420p",
         "-movflags", "+faststart", "-map_metadata", "-1", "-fflags", "+bitexact",
         *(["-threads", "1"] if one_thread else []),
         str(path),

@@ -10,7 +10,12 @@ apart and its judge and counter work at 320 px in any case.
 
     .venv/bin/python sample_streams/make_demo_clips.py
 
-Writes `sample_streams/demo/square_filling.mp4` and `demo/labels.json`; deterministic.
+`demo/fault_frozen_gate.mp4` is the gate camera stuck on one picture for 20 s, every frame
+decoding to the same pixels (a fixed quantiser): the demo's frozen camera, seen as frozen by
+every probe wherever the clock enters it.
+
+Writes `sample_streams/demo/square_filling.mp4`, `demo/fault_frozen_gate.mp4` and
+`demo/labels.json`; deterministic on one machine (another FFmpeg build may write other bytes).
 """
 
 from __future__ import annotations
@@ -30,6 +35,9 @@ FPS = 1
 SIZE = (320, 240)
 SOURCE_FPS = 10
 MOST_EXTRA = 6  # walkers of this many other moments when the square is at its busiest
+FROZEN = "fault_frozen_gate.mp4"
+FROZEN_AT_S = 12  # the moment of the footage the stuck picture shows (as fault_frozen.mp4)
+FROZEN_SECONDS = 20
 
 # (seconds from, seconds to, extra moments at the start, at the end)
 TIMELINE = (
@@ -39,6 +47,11 @@ TIMELINE = (
     (170, 210, MOST_EXTRA, 0),
     (210, 240, 0, 0),
 )
+
+
+def footage_frame(source: list[np.ndarray], i: int) -> np.ndarray:
+    """Frame `i` of the footage (looping)."""
+    return source[i % len(source)]
 
 
 def extra_at(t: float) -> int:
@@ -65,8 +78,31 @@ def main() -> None:
     DEMO.mkdir(exist_ok=True)
     out = DEMO / "square_filling.mp4"
     encode(out, frames, 33, size=SIZE, fps=FPS, one_thread=True)
+    stuck = DEMO / FROZEN
+    # The gate camera's picture stuck on the moment fault_frozen.mp4 shows, as a recorder that
+    # keeps sending its last picture does: every frame decodes to the same pixels (a fixed
+    # quantiser, a keyframe every 10 s), which no live camera gives, however still its scene.
+    still = window(footage_frame(source, FROZEN_AT_S * SOURCE_FPS), *HOME_WINDOW)
+    encode(
+        stuck,
+        [still] * (FROZEN_SECONDS * SOURCE_FPS),
+        10,
+        fps=SOURCE_FPS,
+        one_thread=True,
+        gop_s=10,
+        constant_qp=True,
+    )
     labels = {
         "clips": {
+            stuck.name: {
+                "status": "degraded",
+                "faults": ["frozen"],
+                # taught from the healthy view of the same camera before it got stuck
+                "lesson": "../clips/clean_day.mp4",
+                "seconds": FROZEN_SECONDS,
+                "fps": SOURCE_FPS,
+                "note": "picture stuck on one frame, every frame the same pixels",
+            },
             out.name: {
                 "status": "ok",
                 "faults": [],
@@ -80,13 +116,14 @@ def main() -> None:
                     for a, b, x, y in TIMELINE
                 ],
                 "note": "the square filling with visitors and emptying again, in a loop",
-            }
+            },
         }
     }
     (DEMO / "labels.json").write_text(
         json.dumps(labels, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
-    print(f"{out.name}: {out.stat().st_size / 1024:.0f} KiB")
+    for clip in (out, stuck):
+        print(f"{clip.name}: {clip.stat().st_size / 1024:.0f} KiB")
 
 
 if __name__ == "__main__":

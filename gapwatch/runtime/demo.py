@@ -129,7 +129,9 @@ def lesson_for(clip: Path) -> tuple[Path, float | None] | None:
     lesson = label.get("lesson")
     if isinstance(lesson, str) and (clip.parent / lesson).is_file():
         until = label.get("lesson_until_s")
-        return clip.parent / lesson, float(until) if isinstance(until, int | float) else None
+        # resolved: a lesson may name a clip of another folder (`../clips/clean_day.mp4`)
+        taught = (clip.parent / lesson).resolve()
+        return taught, float(until) if isinstance(until, int | float) else None
     if label.get("status") == "ok" and not label.get("faults"):
         return clip, None
     twin = clean_twin(clip)

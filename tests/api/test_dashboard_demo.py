@@ -30,11 +30,13 @@ from gapwatch.vision.crowd import backgrounds_of, count_crowd
 from gapwatch.vision.judge import judge
 from gapwatch.vision.sampler import SampledFrame, sample
 from gapwatch.vision.sources import open_stream, parse
+from gapwatch.vision.types import CONFIDENT
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "config" / "demo-weiyuan.yaml"
 CLIPS = ROOT / "sample_streams" / "clips"
 FILLING = ROOT / "sample_streams" / "demo" / "square_filling.mp4"
+STUCK = ROOT / "sample_streams" / "demo" / "fault_frozen_gate.mp4"
 SQUARE = "yuangudui-square"
 
 
@@ -68,8 +70,6 @@ def test_demo_faulty_cameras_get_a_baseline_that_still_sees_their_fault(tmp_path
     by_camera = {c.id: site.resolve(c.stream) for c in site.spec.cameras}
     for camera in faulty:
         frames = _read_frames(by_camera[camera], 1)[0]
-        if "frozen" in by_camera[camera].name:
-            continue  # a freeze shows over time, not in one probe's frames of a still picture
         assert judge(frames, book.for_camera(camera)).status != "ok", camera
     assert np.asarray(baseline.day.reference).size > 0
     engine.dispose()
@@ -80,6 +80,7 @@ def test_lessons_name_the_healthy_clip_each_camera_is_taught_from() -> None:
     assert lesson_for(CLIPS / "clean_crowd.mp4") == (CLIPS / "clean_crowd.mp4", None)
     # the filling square is taught from its ordinary first half minute only
     assert lesson_for(FILLING) == (FILLING, 30.0)
+    assert lesson_for(STUCK) == (CLIPS / "clean_day.mp4", None)  # a lesson of another folder
     assert lesson_for(ROOT / "README.md") is None
 
 
@@ -118,6 +119,28 @@ def test_healthy_demo_cameras_stay_healthy_when_probed_by_the_clock(
             verdict = judge(frames, baseline)
             assert (verdict.status, verdict.faults) == ("ok", []), (clip.name, now)
             baseline.update(verdict, frames)
+
+
+@pytest.mark.slow
+def test_the_demo_frozen_camera_is_frozen_at_every_moment_the_clock_enters() -> None:
+    """cam-002's stuck picture: every probe, wherever the clock enters the clip, is a confident
+    `frozen` against the baseline its lesson taught (the old clip, re-coded at each keyframe by
+    a rate-controlled encoder, was never more than "frozen, not sure")."""
+    site = load_site(DEMO)
+    camera = next(c for c in site.spec.cameras if c.id == "cam-002")
+    clip = site.resolve(camera.stream).resolve()
+    assert clip == STUCK
+    lesson = lesson_for(clip)
+    assert lesson == (CLIPS / "clean_day.mp4", None)
+    taught = _teach(*lesson)
+    assert taught is not None
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for now in (1_000_000.0, 1_000_007.3, 1_000_013.1, 1_000_019.9):
+            frames = _clock_probe(clip, now, monkeypatch)
+            verdict = judge(frames, taught.baseline)
+            assert (verdict.status, verdict.faults) == ("degraded", ["frozen"]), now
+            assert verdict.scores["frozen"] >= CONFIDENT, (now, verdict.scores)
+            taught.baseline.update(verdict, frames)
 
 
 @pytest.mark.slow
