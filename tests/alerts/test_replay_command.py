@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner, Result
 
 from gapwatch.cli import app
@@ -24,6 +25,7 @@ def gapwatch(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_json_output_has_the_contract_shape_and_bad_lines_are_named(tmp_path: Path) -> None:
     events = tmp_path / "events.jsonl"
     lines = sc.outage("cam-sw", T0, bad=3, good=0)

@@ -126,6 +126,7 @@ def test_metrics_carry_the_zones_crowd(demo: tuple[httpx.Client, Service]) -> No
         assert checked.returncode == 0, checked.stderr + checked.stdout
 
 
+@pytest.mark.slow
 def test_the_shift_report_and_the_audit_carry_crowd_figures(
     demo: tuple[httpx.Client, Service],
 ) -> None:

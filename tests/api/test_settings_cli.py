@@ -126,6 +126,7 @@ def test_a_dispatch_url_without_a_secret_is_refused_unless_unsigned_is_meant(
         Settings()
 
 
+@pytest.mark.slow
 def test_token_create_binds_a_dispatcher_or_refuses_it(tmp_path: Path) -> None:
     db_url = f"sqlite:///{tmp_path / 'tokens.db'}"
 

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "config" / "demo-weiyuan.yaml"
 
@@ -25,6 +27,7 @@ print(json.dumps({"bare": bare, "after": after}))
 """
 
 
+@pytest.mark.slow
 def test_coverage_command_imports_nothing_of_the_service() -> None:
     done = subprocess.run(
         [sys.executable, "-c", SCRIPT, str(DEMO)],

@@ -34,6 +34,7 @@ def covered_by_hand(model: CoverageModel, healthy: set[str]) -> dict[str, float]
     return {z.id: z.polygon.intersection(seen).area for z in model.zones}
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(scenes())
 def test_covered_plus_blind_is_the_ground_outside_obstacles(scene: Scene) -> None:
@@ -60,6 +61,7 @@ def test_covered_plus_blind_is_the_ground_outside_obstacles(scene: Scene) -> Non
         assert spot.geometry.difference(zone_polygon).area <= 1e-6 + grid_edge
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(scenes(), st.data())
 def test_taking_a_camera_down_never_increases_coverage(scene: Scene, data: st.DataObject) -> None:
@@ -73,6 +75,7 @@ def test_taking_a_camera_down_never_increases_coverage(scene: Scene, data: st.Da
             assert a.covered_m2 <= b.covered_m2 + 1e-7
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(scenes())
 def test_failure_gap_is_coverage_with_minus_coverage_without(scene: Scene) -> None:
@@ -112,6 +115,7 @@ def test_overlap_is_ground_seen_by_two_or_more(scene: Scene, data: st.DataObject
         assert figures.overlap_m2 == pytest.approx(expected, abs=AREA_TOLERANCE)
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(scenes(max_cameras=6), st.data())
 def test_live_changes_match_computing_from_scratch(scene: Scene, data: st.DataObject) -> None:

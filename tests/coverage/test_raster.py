@@ -3,6 +3,7 @@ line of sight crossing no obstacle edge) and agree with the polygons within 1 % 
 
 from __future__ import annotations
 
+import pytest
 import shapely
 from hypothesis import HealthCheck, given, settings
 
@@ -56,6 +57,7 @@ def test_colonnade_of_many_pillars_agrees_with_the_raster() -> None:
     assert_agrees(scene)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=60,
     deadline=None,

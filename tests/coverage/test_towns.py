@@ -151,6 +151,7 @@ def check_engine(town: Town, data: st.DataObject) -> None:
         assert geometry.area == pytest.approx(pieces[zone].area, abs=slack)
 
 
+@pytest.mark.slow
 @FAST
 @given(towns(), st.data())
 def test_engine_on_generated_towns(town: Town, data: st.DataObject) -> None:

@@ -60,6 +60,7 @@ def _order(svc: Service, at: dt.datetime) -> list[tuple[str, ...]]:
     return [tuple(svc.alerts.open_alerts[a].cameras) for a, _ in svc.alerts.road_patrol_order(at)]
 
 
+@pytest.mark.slow
 def test_the_replica_answers_with_the_probers_crowd_and_patrol_order(
     prober: Service, replica: tuple[httpx.Client, Service]
 ) -> None:
@@ -95,6 +96,7 @@ def test_the_replica_answers_with_the_probers_crowd_and_patrol_order(
     assert _zones(mirror) == _zones(prober)
 
 
+@pytest.mark.slow
 def test_a_prober_started_again_holds_the_counts_and_lets_go_of_a_failed_camera(
     db_url: str,
 ) -> None:

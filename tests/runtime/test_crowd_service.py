@@ -42,6 +42,7 @@ def order(svc: Service, at: dt.datetime) -> list[tuple[str, ...]]:
     return [tuple(svc.alerts.open_alerts[a].cameras) for a, _ in svc.alerts.road_patrol_order(at)]
 
 
+@pytest.mark.slow
 def test_a_filling_zone_raises_its_blind_spot_and_moves_it_up_within_one_interval(
     service: Service,
 ) -> None:
@@ -112,6 +113,7 @@ def test_a_camera_that_fails_stops_counting(service: Service) -> None:
     assert "cam-024" not in service.crowd.zone_crowds()[SQUARE].cameras
 
 
+@pytest.mark.slow
 def test_hours_are_stored_and_teach_the_normals(service: Service, db_url: str) -> None:
     assert service.crowd is not None
     crowd = {"cam-024": people_in(service, "cam-024", SQUARE, 30, seed=4, alone=True)}
@@ -138,6 +140,7 @@ def test_hours_are_stored_and_teach_the_normals(service: Service, db_url: str) -
         again.stop()
 
 
+@pytest.mark.slow
 def test_passing_capacity_raises_a_crowd_alert_that_resolves_below_it(service: Service) -> None:
     # The demo square holds 2,000 people (site file); cam-024 alone counts its own ground.
     def count(n: int) -> None:

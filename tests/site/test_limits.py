@@ -100,6 +100,7 @@ def test_a_file_past_the_size_limit_is_refused_unread(
     assert "a site file may be at most" in problem
 
 
+@pytest.mark.slow
 def test_a_million_obstacles_are_refused_before_validation(write_site: WriteSite) -> None:
     count = MAX_SECTION_ITEMS["obstacles"] + 1
     text = VALID_SITE.replace("obstacles:\n", "obstacles:\n" + "  - {}\n" * count)
@@ -112,6 +113,7 @@ def test_a_million_obstacles_are_refused_before_validation(write_site: WriteSite
     assert f"at most {MAX_SECTION_ITEMS['obstacles']:,}" in message
 
 
+@pytest.mark.slow
 def test_a_zone_with_too_many_points_is_refused_by_line(write_site: WriteSite) -> None:
     # Before: a 100k-vertex self-crossing zone kept validate busy for more than 300 s.
     n = MAX_VERTICES + 1

@@ -158,6 +158,7 @@ def test_fast_reader_declines_or_agrees_on_tricky_scalars(scalar: str, template:
     _agrees(template.format(s=scalar))
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tree=st.dictionaries(_KEYS, _TREES, min_size=1, max_size=4), flow=st.booleans())
 def test_fast_reader_declines_or_agrees_on_generated_documents(
@@ -166,6 +167,7 @@ def test_fast_reader_declines_or_agrees_on_generated_documents(
     _agrees(_emit(tree, 0, flow).lstrip("\n") + "\n")
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tree=st.dictionaries(_KEYS, _TREES, min_size=1, max_size=4), comments=st.booleans())
 def test_scanned_lines_agree_with_the_composed_ones(tree: dict[str, Any], comments: bool) -> None:
@@ -194,6 +196,7 @@ _SECTIONS = st.dictionaries(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tree=_SECTIONS, comments=st.booleans())
 def test_one_item_lines_agree_with_the_composed_ones(tree: dict[str, Any], comments: bool) -> None:

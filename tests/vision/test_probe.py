@@ -18,6 +18,7 @@ from .conftest import CLIPS, LeakCheck, LocalCameras, RecordingJudge
 runner = CliRunner()
 
 
+@pytest.mark.slow
 def test_probe_judges_the_sampled_frames(clip_dir: Path, judged_pool: ProbePool) -> None:
     clean = judged_pool.probe(str(clip_dir / "clean_day.mp4"), timeout_s=10)
     black = judged_pool.probe(str(clip_dir / "fault_black.mp4"), timeout_s=10)
@@ -53,6 +54,7 @@ def test_workers_are_reused_then_retired(clip_dir: Path, recording_judge: Record
     leak_check.assert_clean()
 
 
+@pytest.mark.slow
 def test_concurrent_probes_share_a_bounded_pool(
     clip_dir: Path, recording_judge: RecordingJudge
 ) -> None:
