@@ -342,12 +342,23 @@ def test_numeric_sequences_read_by_json_agree_with_the_careful_reader(text: str)
         assert _typed(values) == _typed(careful.data), text
 
 
-def test_every_numeric_sequence_of_a_site_comes_back_as_numbers() -> None:
+def test_every_numeric_sequence_of_a_site_comes_back_as_numbers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     polygon = [[104.0 + i / 1000, 35.0 + i / 2000] for i in range(200)]
     text = "zones:\n" + "".join(
         f"  - id: z{i}\n    polygon: {json.dumps(polygon)}\n" for i in range(50)
     )
+    read_by_json: list[str] = []
+    loads = json.loads
+
+    def counting(flow: str) -> object:
+        read_by_json.append(flow)
+        return loads(flow)
+
+    monkeypatch.setattr(json, "loads", counting)
     plain, values = plain_values(text)
     assert plain
+    assert len(read_by_json) == 50  # each polygon went around PyYAML's constructors
     assert [z["polygon"] for z in values["zones"]] == [polygon] * 50
     assert _typed(values) == _typed(parse_yaml_carefully(text).data)  # type: ignore[union-attr]
