@@ -15,6 +15,7 @@ Lines are not needed unless something is wrong, so the caller builds them later,
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -31,10 +32,10 @@ _NUMBER = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?"
 
 # Three scans, each cheap on a long file: characters, line starts, then scalar starts.
 _DOUBTFUL = (
-    # Anchors, aliases, tags, merge keys, escapes and tabs; characters YAML 1.1 refuses or takes
-    # as line breaks (NEL, LS, PS), and a BOM.
+    # Merge keys, escapes and tabs; an anchor, alias or tag right after a flow key's `:`
+    # (`{"a":*x}`); characters YAML 1.1 refuses or takes as line breaks (NEL, LS, PS), a BOM.
     re.compile(
-        r"[&*!\\\t]|<<|"
+        r"[\\\t]|<<|:[&*!]|"
         "[^\n\r\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
     ),
     # Directives, several documents, complex keys.
@@ -47,9 +48,10 @@ _DOUBTFUL = (
                 # YAML 1.1 booleans (1.2 reads them as text); null/true/false as keys.
                 r"(?i:y|n|yes|no|on|off)" + _END,
                 r"(?i:true|false|null|~)[ \t]*:",
-                # An empty key, a block scalar, or a plain scalar that starts with an indicator
-                # (libyaml is stricter).
-                r"[:?@`%|>]",
+                # An anchor, alias or tag (inside a word, `&` and the rest are text, as in
+                # `?channel=1&subtype=0`); an empty key, a block scalar, or a plain scalar that
+                # starts with an indicator (libyaml is stricter).
+                r"[&*!:?@`%|>]",
                 r"-(?![0-9. \t\n])",
                 # `=` is YAML 1.1's value tag, which the careful reader refuses.
                 "=" + _END,
@@ -105,6 +107,10 @@ def plain_values(text: str, loader: type[Any] | None = None) -> tuple[bool, Any]
     if any(scan.search(scanned) is not None for scan in _DOUBTFUL):
         return False, None
 
+    try:
+        return True, _BlockReader(text, loader).document()
+    except _Declined:
+        pass
     fast = _LOADERS.get(loader)
     if fast is None:
         fast = _LOADERS[loader] = _refusing_duplicates(loader)
@@ -113,6 +119,200 @@ def plain_values(text: str, loader: type[Any] | None = None) -> tuple[bool, Any]
     except Exception:  # any refusal goes to the careful reader, which explains it with a line
         return False, None
     return True, values
+
+
+class _Declined(Exception):
+    """A form the block reader leaves to PyYAML."""
+
+
+# A block mapping's key: a plain word, then `:` and a space or the line's end.
+_BLOCK_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_.-]*):(?: +(.*))?$")
+_DECIMAL_INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
+_DECIMAL_FLOAT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+_QUOTED = re.compile(r"'([^']*)'|\"([^\"\\]*)\"")
+# A plain word inside a one-line flow sequence (`[cam-1, cam-2]`).
+_FLOW_WORD = re.compile(r"[^\s\[\]{},:#'\"&*!|>%@`?-][^\[\]{},:#'\"]*")
+_BOOLEANS = {"true": True, "false": False}
+_NULL, _BOOL = "tag:yaml.org,2002:null", "tag:yaml.org,2002:bool"
+_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+_TEXT = object()
+"""What `_BlockReader._resolve` returns for a plain scalar that stays text."""
+
+
+class _BlockReader:
+    """The usual layout of a site file read line by line, with the loader's own scalar rules.
+
+    Block mappings with plain keys, block sequences, and values that each fit on their line:
+    plain, single- or double-quoted words, numeric flow sequences (read by json), flow
+    sequences of plain words, and `[]`/`{}`. Anything else raises _Declined and PyYAML reads
+    the text: a value continued on the next line, a quoted key, a flow mapping, a duplicate key,
+    an indentation libyaml would refuse. Only text that passed the `_DOUBTFUL` scans comes here,
+    so no tag, anchor, escape, tab, YAML 1.1 boolean word or non-decimal number is left.
+    """
+
+    __slots__ = ("at", "lines", "resolvers")
+
+    def __init__(self, text: str, loader: type[Any]) -> None:
+        lines: list[tuple[int, str]] = []
+        for raw in text.splitlines():
+            stripped = raw.lstrip(" ")
+            if stripped and stripped[0] != "#":
+                lines.append((len(raw) - len(stripped), stripped.rstrip(" ")))
+        if not lines:
+            raise _Declined
+        self.lines = lines
+        self.at = 0
+        self.resolvers: dict[Any, list[tuple[str, re.Pattern[str]]]] = (
+            loader.yaml_implicit_resolvers
+        )
+
+    def document(self) -> Any:
+        column, content = self.lines[0]
+        value = self._node(column, content)
+        if self.at != len(self.lines):
+            raise _Declined
+        return value
+
+    def _node(self, column: int, content: str) -> Any:
+        if content[:2] == "- " or content == "-":
+            return self._sequence(column)
+        if _BLOCK_KEY.match(content) is None:
+            raise _Declined  # a lone scalar, or a key PyYAML has to read
+        return self._mapping(column)
+
+    def _indent(self) -> int:
+        """Column of the next line, -1 after the last."""
+        return self.lines[self.at][0] if self.at < len(self.lines) else -1
+
+    def _nested(self, column: int, in_mapping: bool) -> Any:
+        """The value that starts on the next line, under an entry at `column`."""
+        below = self._indent()
+        if below > column:
+            return self._node(below, self.lines[self.at][1])
+        if in_mapping and below == column:
+            content = self.lines[self.at][1]
+            if content[:2] == "- " or content == "-":  # a sequence at its key's column
+                return self._sequence(column)
+        return None
+
+    def _mapping(self, column: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        lines = self.lines
+        while self.at < len(lines):
+            indent, content = lines[self.at]
+            if indent < column:
+                break
+            match = _BLOCK_KEY.match(content) if indent == column else None
+            if match is None:
+                raise _Declined
+            key, rest = match.group(1), match.group(2)
+            if key in out or self._resolve(key) is not _TEXT:
+                raise _Declined
+            self.at += 1
+            if rest is None or rest[0] == "#":
+                out[key] = self._nested(column, in_mapping=True)
+            else:
+                out[key] = self._inline(rest)
+                if self._indent() > column:
+                    raise _Declined  # a value continued on the next line
+        return out
+
+    def _sequence(self, column: int) -> list[Any]:
+        out: list[Any] = []
+        lines = self.lines
+        while self.at < len(lines):
+            indent, content = lines[self.at]
+            if indent < column or (indent == column and content[:2] != "- " and content != "-"):
+                break
+            if indent > column:
+                raise _Declined
+            body = content[2:].lstrip(" ")
+            if not body or body[0] == "#":
+                self.at += 1
+                out.append(self._nested(column, in_mapping=False))
+            elif body[:2] == "- " or body == "-":
+                raise _Declined  # `- - x`
+            elif _BLOCK_KEY.match(body) is not None:
+                # `- key: value` opens a mapping at the key's column: read it from there.
+                inner = column + len(content) - len(body)
+                lines[self.at] = (inner, body)
+                out.append(self._mapping(inner))
+            else:
+                self.at += 1
+                out.append(self._inline(body))
+                if self._indent() > column:
+                    raise _Declined
+        return out
+
+    def _inline(self, text: str) -> Any:
+        """A value written after `key: ` or `- `, which must end on its line."""
+        first = text[0]
+        if first == "[":
+            flow = text.split(" #", 1)[0].rstrip(" ") if "#" in text else text
+            if flow[-1] != "]":
+                raise _Declined
+            inner = flow[1:-1]
+            if "[" in inner or inner.lstrip(" ")[:1] in tuple("-0123456789"):
+                if _NUMERIC_TOKENS.fullmatch(flow.replace(" ", "")) is None:
+                    raise _Declined
+                try:
+                    return json.loads(flow)
+                except ValueError:  # a trailing comma, an empty item
+                    raise _Declined from None
+            if not inner.strip(" "):
+                return []
+            return [self._flow_word(word) for word in inner.split(",")]
+        if first == "{":
+            if text.split(" #", 1)[0].rstrip(" ") == "{}":
+                return {}
+            raise _Declined
+        if first in "'\"":
+            match = _QUOTED.match(text)
+            if match is None:
+                raise _Declined
+            after = text[match.end() :]
+            # Only spaces and then a comment may follow the closing quote.
+            if after and (after[0] != " " or after.lstrip(" ")[0] != "#"):
+                raise _Declined
+            quoted = match.group(1)
+            return quoted if quoted is not None else match.group(2)
+        if " #" in text:
+            text = text.split(" #", 1)[0].rstrip(" ")
+        if (
+            ": " in text
+            or text[-1] == ":"
+            or first in "?:,[]{}#&*!|>%@`"
+            or (first == "-" and text[1:2] not in tuple("0123456789"))
+            or any(c in text for c in "[]{}")
+        ):
+            raise _Declined
+        return self._scalar(text)
+
+    def _flow_word(self, word: str) -> Any:
+        word = word.strip(" ")
+        if _FLOW_WORD.fullmatch(word) is None or " #" in word:
+            raise _Declined
+        return self._scalar(word)
+
+    def _resolve(self, text: str) -> Any:
+        """The value PyYAML's resolver and constructors make of a plain scalar, or _TEXT."""
+        rules = self.resolvers.get(text[0], ())
+        tag = next((tag for tag, pattern in rules if pattern.match(text)), None)
+        if tag is None:
+            return _TEXT
+        if tag == _NULL:
+            return None
+        if tag == _BOOL and text.lower() in _BOOLEANS:
+            return _BOOLEANS[text.lower()]
+        if tag == _INT and _DECIMAL_INT.fullmatch(text):
+            return int(text)
+        if tag == _FLOAT and _DECIMAL_FLOAT.fullmatch(text):
+            return float(text)
+        raise _Declined
+
+    def _scalar(self, text: str) -> Any:
+        value = self._resolve(text)
+        return text if value is _TEXT else value
 
 
 # A value that is a one-line flow sequence of plain decimals, such as a polygon

@@ -269,6 +269,10 @@ def test_plain_site_file_takes_the_fast_reader() -> None:
     "text",
     [
         "a: &x 1\nb: *x\n",  # aliases are counted by the careful reader
+        "- &x a\n- *x\n",
+        "a: [&x 1, *x]\n",
+        'a: {"b":*x}\n',  # an alias right after a flow key's colon
+        "a: !!str 1\n",
         "a: 1\na: 2\n",  # a duplicate key is reported, not kept
         "a: yes\n",  # YAML 1.1 reads a boolean here
         "a: 017\n",  # octal in 1.1, decimal in 1.2
