@@ -52,16 +52,6 @@ class GeoJSONGeometryError(ValueError):
     """A GeoJSON geometry that cannot be read back as valid ground."""
 
 
-def _rounded(geometry: Any, digits: int) -> Any:
-    # Vertices closer than the grid fall onto one position: keep it once (RFC 7946 readers
-    # such as geojson-validator flag repeated positions).
-    rounded = shapely.transform(geometry, lambda coords: np.round(coords, digits))
-    try:
-        return shapely.remove_repeated_points(rounded)
-    except GEOSException:  # a ring collapsed to fewer than three positions
-        return _without_collapsed_rings(rounded)
-
-
 def _ring(coords: Any) -> Any:
     keep = np.ones(len(coords), dtype=bool)
     keep[1:] = np.any(coords[1:] != coords[:-1], axis=1)
@@ -95,23 +85,70 @@ def _areal_part(geometry: Any) -> Any:
     return parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
 
 
+def _rounded_many(geometries: Any, digits: int) -> Any:
+    """Each element of an object array on the 10^-digits grid. Vertices closer than the grid
+    fall onto one position: it is kept once (RFC 7946 readers such as geojson-validator flag
+    repeated positions), and a ring that collapses to fewer than three is left out."""
+    rounded = shapely.transform(geometries, lambda coords: np.round(coords, digits))
+    try:
+        return shapely.remove_repeated_points(rounded)
+    except GEOSException:
+        out = np.empty(len(rounded), dtype=object)
+        for k, geometry in enumerate(rounded.tolist()):
+            try:
+                out[k] = shapely.remove_repeated_points(geometry)
+            except GEOSException:
+                out[k] = _without_collapsed_rings(geometry)
+        return out
+
+
+_POLYGON_TYPES = (3, 6)  # shapely type ids of Polygon and MultiPolygon
+_COLLECTION_TYPE = 7
+
+
+def _areal_flags(geometries: Any) -> Any:
+    """Which elements are polygons, or collections holding a polygon."""
+    types = shapely.get_type_id(geometries)
+    areal = np.isin(types, _POLYGON_TYPES)
+    for k in np.flatnonzero(types == _COLLECTION_TYPE).tolist():
+        parts = shapely.get_parts(geometries[k])
+        areal[k] = bool(np.isin(shapely.get_type_id(parts), _POLYGON_TYPES).any())
+    return areal
+
+
+def _settled(lonlat: Any, digits: int) -> Any:
+    """Rounded lon/lat geometries made valid: each invalid one repaired and rounded again, a
+    few rounds, then kept repaired off the grid if rounding still breaks it; RFC 7946 winding.
+    The same steps for each element as one at a time, in array calls over those still invalid."""
+    lonlat = lonlat.copy()
+    todo = np.flatnonzero(~shapely.is_valid(lonlat))
+    if len(todo) == 0:
+        return shapely.orient_polygons(lonlat, exterior_cw=False)
+    areal = _areal_flags(lonlat[todo])
+
+    def repaired(geometries: Any, keep_areal: Any) -> Any:
+        fixed = overlay.repaired(geometries)
+        for k in np.flatnonzero(keep_areal).tolist():
+            fixed[k] = _areal_part(fixed[k])
+        return fixed
+
+    for _ in range(_SETTLE_ROUNDS):
+        lonlat[todo] = _rounded_many(repaired(lonlat[todo], areal), digits)
+        still = ~shapely.is_valid(lonlat[todo])
+        todo, areal = todo[still], areal[still]
+        if len(todo) == 0:
+            break
+    if len(todo):
+        # Still crossing itself after rounding: keep the repaired form, just off the grid.
+        lonlat[todo] = repaired(lonlat[todo], areal)
+    return shapely.orient_polygons(lonlat, exterior_cw=False)
+
+
 def lonlat_geometry(geometry: Any, projection: LocalProjection, digits: int = DEGREE_DIGITS) -> Any:
     """A metric geometry in lon/lat: on the 10^-digits degree grid, valid, RFC 7946 winding."""
-    lonlat = _rounded(projection.unproject(geometry), digits)
-    areal = lonlat.geom_type in _AREAL or (
-        lonlat.geom_type == "GeometryCollection"
-        and any(p.geom_type in _AREAL for p in shapely.get_parts(lonlat))
-    )
-    for _ in range(_SETTLE_ROUNDS):
-        if shapely.is_valid(lonlat):
-            break
-        fixed = overlay.repaired(lonlat)
-        lonlat = _rounded(_areal_part(fixed) if areal else fixed, digits)
-    if not shapely.is_valid(lonlat):
-        # Still crossing itself after rounding: keep the repaired form, just off the grid.
-        lonlat = overlay.repaired(lonlat)
-        lonlat = _areal_part(lonlat) if areal else lonlat
-    return shapely.orient_polygons(lonlat, exterior_cw=False)
+    metric = np.empty(1, dtype=object)
+    metric[0] = geometry
+    return _settled(_rounded_many(projection.unproject(metric), digits), digits)[0]
 
 
 def to_geojson(
@@ -131,8 +168,8 @@ def to_geojson_many(
 ) -> list[dict[str, Any]]:
     """`to_geojson` of each geometry, the same dicts, with the common case done in array calls.
 
-    Projection, rounding, the validity test, winding and writing run once over all of them;
-    only a geometry that rounding left invalid takes `lonlat_geometry`'s repair rounds.
+    Projection, rounding, the validity test, the repair rounds of those rounding left invalid,
+    winding and writing each run as array calls over all of them.
     """
     return [json.loads(text) for text in to_geojson_texts(geometries, projection, digits)]
 
@@ -146,16 +183,7 @@ def to_geojson_texts(
         return []
     metric = np.empty(len(geometries), dtype=object)
     metric[:] = list(geometries)
-    rounded = shapely.transform(projection.unproject(metric), lambda c: np.round(c, digits))
-    try:
-        rounded = shapely.remove_repeated_points(rounded)
-        simple = shapely.is_valid(rounded)
-    except GEOSException:  # a ring collapsed somewhere: every one the careful way
-        simple = np.zeros(len(metric), dtype=bool)
-    lonlat = np.empty(len(metric), dtype=object)
-    lonlat[simple] = shapely.orient_polygons(rounded[simple], exterior_cw=False)
-    for k in np.flatnonzero(~simple).tolist():
-        lonlat[k] = lonlat_geometry(metric[k], projection, digits)
+    lonlat = _settled(_rounded_many(projection.unproject(metric), digits), digits)
     written = shapely.to_geojson(lonlat)
     out: list[str] = []
     for geometry, text in zip(lonlat.tolist(), written.tolist(), strict=True):

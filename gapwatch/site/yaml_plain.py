@@ -132,6 +132,9 @@ _DECIMAL_FLOAT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+
 _QUOTED = re.compile(r"'([^']*)'|\"([^\"\\]*)\"")
 # A plain word inside a one-line flow sequence (`[cam-1, cam-2]`).
 _FLOW_WORD = re.compile(r"[^\s\[\]{},:#'\"&*!|>%@`?-][^\[\]{},:#'\"]*")
+# A plain value the block reader takes: no indicator first (but a minus sign before a digit),
+# no flow brackets anywhere; `: ` and a final `:` are refused apart.
+_PLAIN = re.compile(r"(?:[^-?:,\[\]{}#&*!|>%@`'\" ]|-[0-9])[^\[\]{}]*")
 _BOOLEANS = {"true": True, "false": False}
 _NULL, _BOOL = "tag:yaml.org,2002:null", "tag:yaml.org,2002:bool"
 _INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
@@ -150,7 +153,7 @@ class _BlockReader:
     so no tag, anchor, escape, tab, YAML 1.1 boolean word or non-decimal number is left.
     """
 
-    __slots__ = ("at", "lines", "resolvers")
+    __slots__ = ("at", "keys", "lines", "resolvers")
 
     def __init__(self, text: str, loader: type[Any]) -> None:
         lines: list[tuple[int, str]] = []
@@ -162,6 +165,7 @@ class _BlockReader:
             raise _Declined
         self.lines = lines
         self.at = 0
+        self.keys: set[str] = set()  # keys known to be text
         self.resolvers: dict[Any, list[tuple[str, re.Pattern[str]]]] = (
             loader.yaml_implicit_resolvers
         )
@@ -206,8 +210,9 @@ class _BlockReader:
             if match is None:
                 raise _Declined
             key, rest = match.group(1), match.group(2)
-            if key in out or self._resolve(key) is not _TEXT:
+            if key in out or (key not in self.keys and self._resolve(key) is not _TEXT):
                 raise _Declined
+            self.keys.add(key)
             self.at += 1
             if rest is None or rest[0] == "#":
                 out[key] = self._nested(column, in_mapping=True)
@@ -278,13 +283,7 @@ class _BlockReader:
             return quoted if quoted is not None else match.group(2)
         if " #" in text:
             text = text.split(" #", 1)[0].rstrip(" ")
-        if (
-            ": " in text
-            or text[-1] == ":"
-            or first in "?:,[]{}#&*!|>%@`"
-            or (first == "-" and text[1:2] not in tuple("0123456789"))
-            or any(c in text for c in "[]{}")
-        ):
+        if _PLAIN.fullmatch(text) is None or ": " in text or text[-1] == ":":
             raise _Declined
         return self._scalar(text)
 
@@ -296,7 +295,9 @@ class _BlockReader:
 
     def _resolve(self, text: str) -> Any:
         """The value PyYAML's resolver and constructors make of a plain scalar, or _TEXT."""
-        rules = self.resolvers.get(text[0], ())
+        rules = self.resolvers.get(text[0])
+        if not rules:
+            return _TEXT
         tag = next((tag for tag, pattern in rules if pattern.match(text)), None)
         if tag is None:
             return _TEXT

@@ -20,10 +20,11 @@ import json, sys
 from typer.testing import CliRunner
 from gapwatch.cli import app
 bare = sorted({m.split(".")[0] for m in sys.modules})
+clients = sorted({"gapwatch.platforms.sync", "http.client", "urllib.request"} & set(sys.modules))
 result = CliRunner().invoke(app, ["coverage", sys.argv[1], "--format", "json"])
 assert result.exit_code == 0, result.output
 after = sorted({m.split(".")[0] for m in sys.modules})
-print(json.dumps({"bare": bare, "after": after}))
+print(json.dumps({"bare": bare, "clients": clients, "after": after}))
 """
 
 
@@ -39,5 +40,7 @@ def test_coverage_command_imports_nothing_of_the_service() -> None:
     modules = json.loads(done.stdout.strip().splitlines()[-1])
     # Importing the CLI loads no geometry or service library at all.
     assert not {"shapely", "numpy", "pyproj", "pydantic"} & set(modules["bare"])
+    # The `import` verbs are registered without loading the platforms' HTTP clients.
+    assert modules["clients"] == []
     assert not HEAVY & set(modules["after"]), HEAVY & set(modules["after"])
     assert "shapely" in modules["after"]
