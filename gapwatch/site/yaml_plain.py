@@ -30,14 +30,20 @@ _END = r"[ \t]*(?:$|[,\]}#:])"
 
 _NUMBER = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?"
 
-# Three scans, each cheap on a long file: characters, line starts, then scalar starts.
+# Characters YAML 1.1 refuses or takes as line breaks (NEL, LS, PS), and a BOM.
+_ODD_CHARACTER = (
+    "[^\n\r\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+)
+# What the block reader cannot judge line by line: those, and tabs (a tab is white space
+# before a comment and at a value's end, which the reader only looks for as spaces).
+_UNREADABLE = re.compile("\t|" + _ODD_CHARACTER)
+
+# For PyYAML's reading without nodes: three scans, each cheap on a long file: characters, line
+# starts, then scalar starts.
 _DOUBTFUL = (
     # Merge keys, escapes and tabs; an anchor, alias or tag right after a flow key's `:`
-    # (`{"a":*x}`); characters YAML 1.1 refuses or takes as line breaks (NEL, LS, PS), a BOM.
-    re.compile(
-        r"[\\\t]|<<|:[&*!]|"
-        "[^\n\r\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
-    ),
+    # (`{"a":*x}`); odd characters.
+    re.compile(r"[\\\t]|<<|:[&*!]|" + _ODD_CHARACTER),
     # Directives, several documents, complex keys.
     re.compile(r"^(?:%|---|\.\.\.|[ \t]*\?)", re.MULTILINE),
     re.compile(
@@ -103,14 +109,14 @@ def plain_values(text: str, loader: type[Any] | None = None) -> tuple[bool, Any]
         from gapwatch.site import yaml_lines
 
         loader = yaml_lines.SITE_LOADER
+    if _UNREADABLE.search(text) is None:
+        try:
+            return True, _BlockReader(text, loader).document()
+        except _Declined:
+            pass
     scanned = "\n" + text
     if any(scan.search(scanned) is not None for scan in _DOUBTFUL):
         return False, None
-
-    try:
-        return True, _BlockReader(text, loader).document()
-    except _Declined:
-        pass
     fast = _LOADERS.get(loader)
     if fast is None:
         fast = _LOADERS[loader] = _refusing_duplicates(loader)
@@ -149,8 +155,10 @@ class _BlockReader:
     plain, single- or double-quoted words, numeric flow sequences (read by json), flow
     sequences of plain words, and `[]`/`{}`. Anything else raises _Declined and PyYAML reads
     the text: a value continued on the next line, a quoted key, a flow mapping, a duplicate key,
-    an indentation libyaml would refuse. Only text that passed the `_DOUBTFUL` scans comes here,
-    so no tag, anchor, escape, tab, YAML 1.1 boolean word or non-decimal number is left.
+    an indentation libyaml would refuse. Every plain scalar is resolved by the loader's own
+    rules, and only text, null, true/false and plain decimal numbers are taken: an anchor,
+    alias, tag, merge key, `yes`/`on`, an octal or hex number is declined where it stands. Text
+    with a tab or a character YAML refuses never comes here (`_UNREADABLE`).
     """
 
     __slots__ = ("at", "keys", "lines", "resolvers")

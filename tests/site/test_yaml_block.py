@@ -63,6 +63,12 @@ EDGES = [
     "[a b, c #d]",
     "x]",
     "a{b",
+    "x\t# a tab before a comment",
+    "x\t",
+    "rtsp://h/c?channel=1&subtype=0",
+    "a:*b",
+    "<<",
+    "=",
 ]
 _KEYS = st.sampled_from(["id", "name", "stream", "location", "zones", "k_2", "a.b", "a-b", "on"])
 
