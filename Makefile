@@ -10,10 +10,12 @@ SITE   ?= config/demo-weiyuan.yaml
 UV_VERSION := 0.13.9
 IPYCAM_VERSION := 1.3.0
 LOCK_ARGS := pyproject.toml --extra test --extra dev --python-version 3.11 -o requirements.txt
-# pytest workers: three per core. The suite waits on servers, subprocesses and browsers more
-# than it computes: with four workers the whole suite kept 1.0 of the two cores busy and took
-# 10 min 36 s; with six, 1.26 cores and 8 min 16 s (3 December 2026, same machine, quiet).
-JOBS   ?= 6
+# pytest workers: four per core for the whole suite, which waits on servers, subprocesses and
+# browsers more than it computes (7 December 2026, same machine: 6 workers 6 min 16 s, 8 workers
+# 5 min 24 s, 10 workers 5 min 48 s). The unit tests compute: there each worker's collection
+# (about 5 s of CPU) costs more than it gains past two per core (4 workers 70 s, 6 workers 84 s).
+JOBS   ?= 8
+UNIT_JOBS ?= 4
 # pytest keeps each test module's rewritten assertions as bytecode, unless the environment says
 # PYTHONDONTWRITEBYTECODE (as this machine's does): then every worker rewrites all of them on
 # every run, 15 s of CPU each before the first test (8.8 s with them kept).
@@ -62,7 +64,7 @@ typecheck: $(STAMP)
 
 # the edit-test loop: everything not marked slow, rtsp, postgres or browser
 unit: $(STAMP)
-	$(PYTEST) -q -n $(JOBS) -m "not slow and not rtsp and not postgres and not browser"
+	$(PYTEST) -q -n $(UNIT_JOBS) -m "not slow and not rtsp and not postgres and not browser"
 
 # stream servers the tests start on loopback (node-media-server: RTMP, HTTP-FLV, WS-FLV)
 $(SERVERS_STAMP): tests/servers/package.json tests/servers/package-lock.json
@@ -75,7 +77,9 @@ servers: $(SERVERS_STAMP)
 suite: $(STAMP) $(SERVERS_STAMP)
 	$(PYTEST) -q -n $(JOBS)
 
-test: lint typecheck suite
+# The linters and the type check (about half a minute on one core) run beside the suite.
+test: $(STAMP) $(NODE_STAMP) $(SERVERS_STAMP)
+	$(MAKE) --no-print-directory -j3 --output-sync=line lint typecheck suite
 
 bench: $(STAMP)
 	$(BIN)/python bench/coverage.py
