@@ -79,7 +79,7 @@ suite: $(STAMP) $(SERVERS_STAMP)
 
 # The linters and the type check (about half a minute on one core) run beside the suite.
 test: $(STAMP) $(NODE_STAMP) $(SERVERS_STAMP)
-	$(MAKE) --no-print-directory -j3 --output-sync=line lint typecheck suite
+	$(MAKE) --no-print-directory -j3 lint typecheck suite
 
 bench: $(STAMP)
 	$(BIN)/python bench/coverage.py
