@@ -112,7 +112,7 @@ def plain_values(text: str, loader: type[Any] | None = None) -> tuple[bool, Any]
     if _UNREADABLE.search(text) is None:
         try:
             return True, _BlockReader(text, loader).document()
-        except _Declined:
+        except (_Declined, RecursionError):  # nesting too deep: the careful reader says so
             pass
     scanned = "\n" + text
     if any(scan.search(scanned) is not None for scan in _DOUBTFUL):

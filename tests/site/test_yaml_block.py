@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gapwatch.site import yaml_plain
-from gapwatch.site.yaml_lines import ParsedYaml, parse_yaml_carefully
+from gapwatch.site.yaml_lines import ParsedYaml, YamlSyntaxError, parse_yaml, parse_yaml_carefully
 from gapwatch.site.yaml_plain import plain_values
 from tests.site.test_yaml_plain import TRICKY, _typed
 
@@ -258,3 +258,15 @@ def test_a_county_site_is_read_without_pyyaml() -> None:
     assert _typed(values) == _typed(_careful(text))
     assert values["cameras"][299]["location"] == [104.0299, 35.13]
     assert values["cameras"][7]["name"] == "摄像机 7"
+
+
+def test_nesting_too_deep_for_the_block_reader_is_read_as_the_careful_reader_reads_it() -> None:
+    # 700 levels: past Python's recursion limit for the block reader, not for libyaml
+    text = "".join(" " * (2 * level) + "a:\n" for level in range(700))
+    parsed = parse_yaml(text)  # no RecursionError out of the block reader
+    careful = parse_yaml_carefully(text)
+    if isinstance(careful, YamlSyntaxError):
+        assert parsed == careful
+    else:
+        assert isinstance(parsed, ParsedYaml)
+        assert parsed.data == careful.data
