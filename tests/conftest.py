@@ -24,6 +24,9 @@ from gapwatch.storage import Base, SessionFactory, make_engine, migrate, session
 
 PG_ENV = "GAPWATCH_TEST_PG_URL"
 
+# How the selected tests are dealt to the xdist workers (tests/ordering.py).
+pytest_plugins = ["tests.ordering"]
+
 # `--hypothesis-profile=deep` runs the long property tests at their full example counts (see
 # the README's testing section); the suite's default runs them bounded.
 settings.register_profile("deep", settings.get_profile("default"), deadline=None)
@@ -32,21 +35,23 @@ settings.register_profile("deep", settings.get_profile("default"), deadline=None
 settings.register_profile("suite", settings.get_profile("default"), deadline=None)
 settings.load_profile("suite")
 
-# Long tests start first so that xdist does not leave one worker running them alone at the end.
-_FIRST = ("slow", "browser", "rtsp")
 
-
-@pytest.hookimpl(trylast=True)
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Order the run longest-first by marker (stable, so a module's tests stay together)."""
+    """Marks that follow from others (this runs before `-m` selects; tests/ordering.py orders
+    what it selected):
 
-    def rank(item: pytest.Item) -> int:
-        for position, marker in enumerate(_FIRST):
-            if item.get_closest_marker(marker):
-                return position
-        return len(_FIRST)
-
-    items.sort(key=rank)
+    - the PostgreSQL run of a slow or browser test is `long`: it repeats the SQLite run on the
+      other store, and the quick PostgreSQL tests, which exercise the store itself, stay in
+      `make test`;
+    - a `long` test is `slow` too, so `make unit` leaves it out as `make test` does.
+    """
+    for item in items:
+        repeat = item.get_closest_marker("slow") or item.get_closest_marker("browser")
+        if repeat and item.get_closest_marker("postgres"):
+            item.add_marker(pytest.mark.long)
+        if item.get_closest_marker("long") and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)

@@ -104,11 +104,14 @@ class _DeadlineBackend(httpcore.NetworkBackend):
 
 class _DeadlineTransport(httpx.HTTPTransport):
     def __init__(self) -> None:
-        super().__init__()
+        # One TLS context for both pools: reading the machine's CA bundle into a context costs
+        # tens of milliseconds of CPU, and the pool httpx builds here is replaced at once.
+        ssl_context = httpx.create_ssl_context()
+        super().__init__(verify=ssl_context)
         # httpx takes no network backend of its own; this is the pool it builds by default
         # (same limits, same TLS checks) on the backend that keeps to the deadline.
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=ssl_context,
             max_connections=100,
             max_keepalive_connections=20,
             keepalive_expiry=5.0,

@@ -8,7 +8,9 @@ happens only when a site names a DEM, so rasterio (and its GDAL) is imported laz
 from __future__ import annotations
 
 import math
+import threading
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -200,17 +202,59 @@ def read_elevation(
 
     Raises DemError when the file is missing, not a raster, has no CRS, misses the extent or
     has no heights over it.
+
+    The last few grids read are kept, keyed by the file's identity (path, inode, size, time of
+    last change) and the grid asked for: loading a site checks its DEM with the very read the
+    coverage model then uses, and a service that loads its site again reads an unchanged DEM
+    once. The heights of a kept grid are read-only.
     """
     from rasterio.errors import RasterioError
 
+    key = _read_key(path, projection, extent, band)
+    if key is not None:
+        with _KEPT_LOCK:
+            kept = _KEPT.get(key)
+            if kept is not None:
+                _KEPT.move_to_end(key)
+                return kept
     try:
-        return _read(path, projection=projection, extent=extent, band=band)
+        elevation = _read(path, projection=projection, extent=extent, band=band)
     except RasterioError as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DemError(
             f"{path} cannot be reprojected to the site ({reason})",
             f"{path} 无法重投影到站点坐标（{reason}）",
         ) from None
+    elevation.heights.setflags(write=False)
+    if key is not None:
+        with _KEPT_LOCK:
+            _KEPT[key] = elevation
+            while len(_KEPT) > _KEEP:
+                _KEPT.popitem(last=False)
+    return elevation
+
+
+_KEEP = 2
+"""Grids kept by `read_elevation` (at most 64 MB each, MAX_DEM_CELLS)."""
+_KEPT: OrderedDict[tuple[object, ...], Elevation] = OrderedDict()
+_KEPT_LOCK = threading.Lock()
+
+
+def _read_key(
+    path: Path,
+    projection: LocalProjection,
+    extent: tuple[float, float, float, float],
+    band: int,
+) -> tuple[object, ...] | None:
+    """What names one read: the file as it is now and the grid asked for (None: not a file)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    if not path.is_file():
+        return None
+    identity = (str(path.resolve()), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    return (*identity, stat.st_ctime_ns, projection.proj4, tuple(extent), band)
 
 
 def _read(
@@ -269,8 +313,13 @@ def check_dem(
     locator: Locator,
     site_path: Path,
     positions: list[tuple[float, float]],
+    site_spec: SiteFile | None = None,
 ) -> list[Problem]:
-    """Errors of the site's `terrain.dem` (missing, not a raster, no CRS, no overlap)."""
+    """Errors of the site's `terrain.dem` (missing, not a raster, no CRS, no overlap).
+
+    `site_spec` is the site as it will be served (coordinates converted), when it has no other
+    errors: the DEM is then read over exactly the ground the coverage model reads it over.
+    """
     raw = data.get("terrain")
     if not isinstance(raw, dict) or not isinstance(raw.get("dem"), str) or not positions:
         return []
@@ -281,12 +330,15 @@ def check_dem(
     path = candidate if candidate.is_absolute() else site_path.parent / candidate
     band = raw.get("band", 1)
     band = band if isinstance(band, int) and band >= 1 else 1
-    reach = _MARGIN_M
-    if spec is not None and spec.cameras:
-        reach += max(c.range_m for c in spec.cameras)
-    xy = np.array([projection.to_metres(*p) for p in positions])
-    low, high = xy.min(axis=0) - reach, xy.max(axis=0) + reach
-    extent = (float(low[0]), float(low[1]), float(high[0]), float(high[1]))
+    if site_spec is not None:
+        extent = site_extent_m(site_spec, projection)
+    else:
+        reach = _MARGIN_M
+        if spec is not None and spec.cameras:
+            reach += max(c.range_m for c in spec.cameras)
+        xy = np.array([projection.to_metres(*p) for p in positions])
+        low, high = xy.min(axis=0) - reach, xy.max(axis=0) + reach
+        extent = (float(low[0]), float(low[1]), float(high[0]), float(high[1]))
     try:
         # Read it as the service will, so that `validate` accepts exactly what `serve` can use.
         read_elevation(path, projection=projection, extent=extent, band=band)

@@ -139,8 +139,10 @@ def read_site(path: str | Path) -> SiteReading:
     check_errors, check_warnings = check_site(parts, data, locator, site_path)
     errors.extend(check_errors)
     warnings.extend(check_warnings)
+    # The site as it will be served, once nothing else is wrong with it.
+    served = parts.apply_to(spec) if spec is not None and not errors else None
     # A DEM named under `terrain:` is opened and checked against the site's ground (site/dem.py).
-    errors.extend(check_dem(spec, data, locator, site_path, list(parts.positions())))
+    errors.extend(check_dem(spec, data, locator, site_path, list(parts.positions()), served))
 
     def order(problem: Problem) -> tuple[bool, str, int]:
         # The site file's own problems first, then each GeoJSON layer's, each by line.
@@ -149,7 +151,7 @@ def read_site(path: str | Path) -> SiteReading:
     # One bad property of a MultiPolygon feature is reported once, not once per part.
     errors = sorted(dict.fromkeys(errors), key=order)
     warnings.sort(key=order)
-    if errors or spec is None:
+    if errors or spec is None or served is None:
         return SiteReading(site_path, errors=errors, warnings=warnings)
     positions = list(parts.positions())
     if not positions:
@@ -166,7 +168,7 @@ def read_site(path: str | Path) -> SiteReading:
         )
     return SiteReading(
         site_path,
-        spec=parts.apply_to(spec),
+        spec=served,
         projection=LocalProjection.around(positions),
         warnings=warnings,
     )

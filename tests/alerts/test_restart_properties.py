@@ -150,6 +150,7 @@ def test_a_restart_or_resync_at_any_point_changes_no_decision(
     _check(plan)
 
 
+@pytest.mark.long
 @pytest.mark.slow
 @settings(
     # 40 in the suite (80 took 185 s of one worker on a loaded 2-core machine);

@@ -46,6 +46,7 @@ def test_fault_clips_have_a_clean_twin_of_their_scene() -> None:
     assert clean_twin(ROOT / "README.md") is None
 
 
+@pytest.mark.long
 @pytest.mark.slow  # teaches all forty demo cameras: seconds of judging
 def test_demo_faulty_cameras_get_a_baseline_that_still_sees_their_fault(tmp_path: Path) -> None:
     site = load_site(DEMO)
@@ -97,6 +98,7 @@ def _clock_probe(clip: Path, now: float, monkeypatch: pytest.MonkeyPatch) -> lis
     return [Frame(f.at, f.image) for f in taken]
 
 
+@pytest.mark.long
 @pytest.mark.slow
 def test_healthy_demo_cameras_stay_healthy_when_probed_by_the_clock(
     monkeypatch: pytest.MonkeyPatch,
@@ -143,6 +145,7 @@ def test_the_demo_frozen_camera_is_frozen_at_every_moment_the_clock_enters() -> 
             taught.baseline.update(verdict, frames)
 
 
+@pytest.mark.long
 @pytest.mark.slow
 def test_the_filling_square_counts_more_people_when_busy_and_is_a_surge(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -102,7 +102,13 @@ def _check(page: Any, english: bool, where: str, problems: list[str]) -> None:
 
 @pytest.mark.parametrize(
     ("viewport", "english"),
-    [(SMALL, False), (SMALL, True), (LARGE, False), (LARGE, True)],
+    # Each language and each size in `make test`; the other two pairings with the long tests.
+    [
+        (SMALL, False),
+        pytest.param(SMALL, True, marks=pytest.mark.long),
+        pytest.param(LARGE, False, marks=pytest.mark.long),
+        (LARGE, True),
+    ],
     ids=["zh-1366", "en-1366", "zh-1920", "en-1920"],
 )
 def test_every_screen_fits_and_speaks_one_language(

@@ -28,7 +28,15 @@ FRAMING = {"content-length", "transfer-encoding", "host"}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", ["positive", "negative"])
+# Invalid input is also refused in the one error shape by test_errors.py's explicit cases; the
+# generated invalid input runs with the long tests.
+@pytest.mark.parametrize("kind", ["positive", pytest.param("negative", marks=pytest.mark.long)])
+@pytest.mark.parametrize(
+    # The PostgreSQL run repeats the SQLite one on the other store: it runs with the long tests.
+    "db_url",
+    ["sqlite", pytest.param("postgresql", marks=[pytest.mark.postgres, pytest.mark.long])],
+    indirect=True,
+)
 def test_every_operation_answers_as_its_schema_says(tmp_path: Path, db_url: str, kind: str) -> None:
     # Imported here: the library is big, and every test process would load it to collect.
     import schemathesis

@@ -25,6 +25,7 @@ def _answers_within(service: ServeProcess, path: str, seconds: float) -> httpx.R
     return httpx.get(f"{service.base_url}{path}", headers=service.headers, timeout=seconds)
 
 
+@pytest.mark.long
 def test_silent_sockets_under_a_1024_descriptor_limit_do_not_take_the_api_down(
     tmp_path: Path,
 ) -> None:
@@ -97,6 +98,7 @@ def test_silent_sockets_under_a_1024_descriptor_limit_do_not_take_the_api_down(
         service.kill()
 
 
+@pytest.mark.long
 def test_sigterm_stops_within_seconds_after_300_event_stream_clients_came_and_went(
     tmp_path: Path,
 ) -> None:
@@ -134,6 +136,7 @@ def test_sigterm_stops_within_seconds_after_300_event_stream_clients_came_and_we
         service.kill()
 
 
+@pytest.mark.long
 def test_a_second_instance_on_the_same_sqlite_file_waits_for_the_leader(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'g.db'}"
     site = write_site(tmp_path)

@@ -99,12 +99,15 @@ def test_sixty_requests_for_hung_cameras_cost_one_decode_each_and_starve_nothing
             assert time.monotonic() < deadline
             time.sleep(0.05)
         time.sleep(0.5)  # and every request has reached the server
-        # While every picture request is still waiting on a hung camera, the API answers.
+        # While picture requests are still waiting on a hung camera, the API answers. (Before:
+        # one thread per request, and /healthz waited 37 s, until every picture had failed.)
+        # Each camera's decode gives up 3 s after it connected, so on a loaded machine some
+        # cameras' requests may already be answered by now: that is not starving.
         cameras = c.get("/api/v1/cameras", headers=HEADERS)
         health = c.get("/healthz")
         pending = sum(not f.done() for f in pictures)
         assert cameras.status_code == 200 and health.status_code == 200
-        assert pending == 60  # before: one thread per request, /healthz waited 37 s
+        assert pending > 0, "the API answered only once every picture request had failed"
         answers = [f.result() for f in pictures]
         assert {a.status_code for a in answers} == {502}
         assert all(a.json()["detail"][0]["msg"] for a in answers)

@@ -76,7 +76,9 @@ def oracle_agreement(tmp_path: Path, relief: str, crs: str, cell: float) -> list
 
 @pytest.mark.slow
 @pytest.mark.parametrize("relief", sorted(RELIEFS))
-@pytest.mark.parametrize("crs", [UTM, "EPSG:4326"])
+# A geographic DEM repeats the check through one more reprojection: it runs with the long tests
+# (test_terrain_site.py reads both kinds in `make test`).
+@pytest.mark.parametrize("crs", [UTM, pytest.param("EPSG:4326", marks=pytest.mark.long)])
 def test_terrain_shadows_agree_with_the_line_of_sight_oracle(
     tmp_path: Path, relief: str, crs: str
 ) -> None:

@@ -122,6 +122,35 @@ def test_the_dem_is_reprojected_to_the_local_plane(tmp_path: Path, crs: str) -> 
     assert abs(float(profile.max()) - expected) < 0.5
 
 
+def test_loading_and_modelling_read_the_dem_once_and_a_new_dem_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gapwatch.site import dem
+
+    reads: list[Path] = []
+    plain = dem._read
+
+    def counted(path: Path, **kwargs: object) -> Elevation:
+        reads.append(path)
+        return plain(path, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(dem, "_read", counted)
+    write_dem(tmp_path / "relief.tif", ridge, crs=UTM, cell=2.0)
+    site_file = tmp_path / "site.yaml"
+    site_yaml(site_file, "relief.tif", [_CAMERA], [_ZONE])
+    first = CoverageModel.from_site(load_site(site_file)).obstacles.terrain
+    assert first is not None and len(reads) == 1  # the check's read is the model's
+    with pytest.raises(ValueError, match="read-only"):
+        first.elevation.heights[0, 0] = 0.0
+    # The same file again: no second read. Another file at the same path: read, and used.
+    assert CoverageModel.from_site(load_site(site_file)).obstacles.terrain is not None
+    assert len(reads) == 1
+    write_dem(tmp_path / "relief.tif", hills, crs=UTM, cell=2.0)
+    second = CoverageModel.from_site(load_site(site_file)).obstacles.terrain
+    assert second is not None and len(reads) == 2
+    assert not np.array_equal(first.elevation.heights, second.elevation.heights)
+
+
 def _flat(height: float = 100.0) -> Terrain:
     heights = np.full((200, 200), height, dtype=np.float32)
     return Terrain(Elevation(heights, west=-200.0, north=200.0, cell_m=2.0), mount_height_m=3.0)

@@ -158,6 +158,7 @@ def test_engine_on_generated_towns(town: Town, data: st.DataObject) -> None:
     check_engine(town, data)
 
 
+@pytest.mark.long
 @pytest.mark.slow
 @pytest.mark.timeout(3600)
 @SLOW
@@ -232,6 +233,7 @@ def test_command_line_audit_and_replay_on_generated_towns(town: Town, data: st.D
     check_outputs(town, data)
 
 
+@pytest.mark.long
 @pytest.mark.slow
 @pytest.mark.timeout(3600)
 @settings(max_examples=60 if DEEP else 12, deadline=None, suppress_health_check=list(HealthCheck))

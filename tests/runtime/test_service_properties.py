@@ -243,6 +243,7 @@ def test_the_service_keeps_the_rules_through_restarts_and_resyncs(
     _check(db_url, tmp_path, plan)
 
 
+@pytest.mark.long
 @pytest.mark.slow
 @settings(PROPERTY, max_examples=pr.PROFILE.max_examples * 4)
 @given(plan=pr.events(bumps=True, max_size=40))

@@ -26,6 +26,7 @@ def _soak(*extra: str) -> dict[str, object]:
     return report
 
 
+@pytest.mark.long
 @pytest.mark.slow
 def test_kill_restart_soak_on_sqlite_loses_nothing() -> None:
     report = _soak()
@@ -36,6 +37,7 @@ def test_kill_restart_soak_on_sqlite_loses_nothing() -> None:
     assert isinstance(figures, dict) and figures["starts"] == 4
 
 
+@pytest.mark.long
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_kill_restart_soak_on_postgresql_loses_nothing() -> None:

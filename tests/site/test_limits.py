@@ -100,6 +100,7 @@ def test_a_file_past_the_size_limit_is_refused_unread(
     assert "a site file may be at most" in problem
 
 
+@pytest.mark.long
 @pytest.mark.slow
 def test_a_million_obstacles_are_refused_before_validation(write_site: WriteSite) -> None:
     count = MAX_SECTION_ITEMS["obstacles"] + 1

@@ -196,6 +196,7 @@ def test_usual_layouts_are_read_without_pyyaml_and_agree(tree: Any, data: st.Dat
     assert _typed(values) == _typed(_careful(text)), text
 
 
+@pytest.mark.long
 @pytest.mark.slow
 @settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow])
 @given(tree=_trees(USUAL + EDGES), data=st.data())
