@@ -9,6 +9,8 @@ whole ends by then with a `httpx.ReadTimeout` (or connect/write time-out).
 
 from __future__ import annotations
 
+import functools
+import os
 import ssl
 import threading
 import time
@@ -19,7 +21,7 @@ from contextlib import contextmanager
 import httpcore
 import httpx
 
-__all__ = ["attempt_deadline", "dispatch_client"]
+__all__ = ["attempt_deadline", "dispatch_client", "tls_context"]
 
 _local = threading.local()
 
@@ -102,11 +104,27 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         self._backend.sleep(seconds)
 
 
+def tls_context() -> ssl.SSLContext:
+    """The TLS context deliveries verify receivers with: httpx's default (the machine's CA
+    bundle, or SSL_CERT_FILE / SSL_CERT_DIR when set), made once per process and trust setting.
+
+    Reading a CA bundle into a context costs tens of milliseconds of CPU; a context is safe to
+    share between connection pools and threads. Changing SSL_CERT_FILE or SSL_CERT_DIR gives a
+    new context; a CA bundle rewritten in place is read at the next start.
+    """
+    return _tls_context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+
+
+@functools.lru_cache(maxsize=4)
+def _tls_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
+    del cert_file, cert_dir  # the cache key: httpx reads them from the environment
+    return httpx.create_ssl_context()
+
+
 class _DeadlineTransport(httpx.HTTPTransport):
     def __init__(self) -> None:
-        # One TLS context for both pools: reading the machine's CA bundle into a context costs
-        # tens of milliseconds of CPU, and the pool httpx builds here is replaced at once.
-        ssl_context = httpx.create_ssl_context()
+        # One TLS context for both pools (the pool httpx builds here is replaced at once).
+        ssl_context = tls_context()
         super().__init__(verify=ssl_context)
         # httpx takes no network backend of its own; this is the pool it builds by default
         # (same limits, same TLS checks) on the backend that keeps to the deadline.

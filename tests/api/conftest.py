@@ -11,6 +11,7 @@ import pytest
 
 from gapwatch.api import create_app
 from gapwatch.api.auth import Role, create_token
+from gapwatch.dispatch.transport import tls_context
 from gapwatch.runtime.pipeline import Service
 from gapwatch.settings import Settings
 from gapwatch.storage import transaction
@@ -47,7 +48,12 @@ def make_settings(tmp_path: Path, db_url: str, **extra: object) -> Settings:
 def api(tmp_path: Path, db_url: str) -> Iterator[Api]:
     """The app on SQLite (and on PostgreSQL when GAPWATCH_TEST_PG_URL is set), no probing."""
     app = create_app(make_settings(tmp_path, db_url))
-    with running(app) as base_url, httpx.Client(base_url=base_url, timeout=30) as client:
+    # The process's one TLS context: a client of its own would read the CA bundle (~30 ms).
+    tls = tls_context()
+    with (
+        running(app) as base_url,
+        httpx.Client(base_url=base_url, timeout=30, verify=tls) as client,
+    ):
         service: Service = app.state.service
         tokens = {"admin": ADMIN_TOKEN}
         with transaction(service.sessions) as session:

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gapwatch.dispatch.transport import dispatch_client
+from gapwatch.dispatch.transport import dispatch_client, tls_context
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 
@@ -72,3 +72,15 @@ def test_a_receiver_whose_issuer_is_trusted_gets_the_task(
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))
     with dispatch_client(5.0) as client:
         assert client.post(url, content=b"{}").status_code == 204
+
+
+def test_clients_share_one_context_per_trust_setting(
+    https_receiver: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, cert = https_receiver
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    assert tls_context() is tls_context()  # the CA bundle is read once, not per client
+    plain = tls_context()
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    assert tls_context() is not plain
