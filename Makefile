@@ -10,11 +10,10 @@ SITE   ?= config/demo-weiyuan.yaml
 UV_VERSION := 0.13.9
 IPYCAM_VERSION := 1.3.0
 LOCK_ARGS := pyproject.toml --extra test --extra dev --python-version 3.11 -o requirements.txt
-# pytest workers: four per core for the whole suite, which waits on servers, subprocesses and
-# browsers more than it computes (7 December 2026, one machine within two hours: 6 workers
-# 6 min 16 s, 8 workers 5 min 24 s to 8 min 14 s, 10 workers 5 min 48 s; README, Testing). The
-# unit tests compute: there each worker's collection (about 5 s of CPU) costs more than it gains
-# past two per core (4 workers 70 s, 3 workers 75 s, 6 workers 84 s).
+# pytest workers: four per core for the suite. Most of its tests wait on servers, subprocesses
+# and browsers; with eight workers both cores stay busy to the end (8 December 2026: `make test`
+# 4 min 53 s with 8 workers, 5 min 01 s with 6; README, Testing). The unit tests compute, and
+# each worker's collection costs about 5 s of CPU: two per core (63-68 s; 3 workers 70 s).
 JOBS   ?= 8
 UNIT_JOBS ?= 4
 # pytest keeps each test module's rewritten assertions as bytecode, unless the environment says

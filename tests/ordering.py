@@ -48,7 +48,7 @@ def deal(items: Sequence[pytest.Item], workers: int) -> list[pytest.Item]:
     """The collection in the order that gives each worker's first share a fair part of the work."""
     if workers <= 1 or len(items) < 2 * workers:
         return sorted(items, key=lambda item: -_cost(item))
-    groups: dict[tuple[str, str], list[pytest.Item]] = {}
+    groups: dict[str, list[pytest.Item]] = {}
     short: list[pytest.Item] = []
     for item in items:
         cost = _cost(item)
@@ -56,7 +56,7 @@ def deal(items: Sequence[pytest.Item], workers: int) -> list[pytest.Item]:
             short.append(item)
             continue
         together = any(item.get_closest_marker(m) for m in _TOGETHER)
-        key = (item.nodeid.split("::")[0], "") if together else (item.nodeid, "own")
+        key = item.nodeid.split("::")[0] if together else item.nodeid
         groups.setdefault(key, []).append(item)
     sizes = share_sizes(len(items), workers)
     shares: list[list[pytest.Item]] = [[] for _ in range(workers)]

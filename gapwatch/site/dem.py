@@ -8,6 +8,7 @@ happens only when a site names a DEM, so rasterio (and its GDAL) is imported laz
 from __future__ import annotations
 
 import math
+import stat
 import threading
 import warnings
 from collections import OrderedDict
@@ -203,7 +204,7 @@ def read_elevation(
     Raises DemError when the file is missing, not a raster, has no CRS, misses the extent or
     has no heights over it.
 
-    The last few grids read are kept, keyed by the file's identity (path, inode, size, time of
+    The last few grids read are kept, keyed by the file's identity (device, inode, size, times of
     last change) and the grid asked for: loading a site checks its DEM with the very read the
     coverage model then uses, and a service that loads its site again reads an unchanged DEM
     once. The heights of a kept grid are read-only.
@@ -248,13 +249,19 @@ def _read_key(
 ) -> tuple[object, ...] | None:
     """What names one read: the file as it is now and the grid asked for (None: not a file)."""
     try:
-        stat = path.stat()
+        status = path.stat()
     except OSError:
         return None
-    if not path.is_file():
+    if not stat.S_ISREG(status.st_mode):
         return None
-    identity = (str(path.resolve()), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
-    return (*identity, stat.st_ctime_ns, projection.proj4, tuple(extent), band)
+    identity = (
+        status.st_dev,
+        status.st_ino,
+        status.st_size,
+        status.st_mtime_ns,
+        status.st_ctime_ns,
+    )
+    return (*identity, projection.proj4, tuple(extent), band)
 
 
 def _read(

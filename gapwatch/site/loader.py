@@ -151,7 +151,7 @@ def read_site(path: str | Path) -> SiteReading:
     # One bad property of a MultiPolygon feature is reported once, not once per part.
     errors = sorted(dict.fromkeys(errors), key=order)
     warnings.sort(key=order)
-    if errors or spec is None or served is None:
+    if errors or served is None:
         return SiteReading(site_path, errors=errors, warnings=warnings)
     positions = list(parts.positions())
     if not positions:
